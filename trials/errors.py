@@ -16,6 +16,8 @@ class BadInput(TrialsError, ValueError):
 class ApiUnreachable(TrialsError):
     """ClinicalTrials.gov could not be reached or kept failing (network, 403, 429/5xx after retries)."""
 
+    cannot_connect = False  # True when no connection could be opened at all (offline, DNS)
+
 
 class QueryRefused(TrialsError):
     """The API answered 400: the query itself was refused. Carries the API's own explanation."""

@@ -1,0 +1,204 @@
+"""Command line: `python -m trials search|classify|snapshot|export|diff ...`.
+
+Exit codes (for cron jobs): 0 ok (also when the answer came from saved data: a warning says so
+on stderr), 2 bad input or a query ClinicalTrials.gov refused, 3 ClinicalTrials.gov unavailable
+and no saved data allowed or available, 1 anything unexpected.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from typing import Sequence
+
+from .errors import ApiUnreachable, BadInput, BadResponse, QueryRefused, StudyNotFound, TrialsError
+from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, parse_date,
+                    parse_nct_ids, parse_phases, parse_statuses)
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors share the bad-input exit code
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def add_filter_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (the same in search and export)")
+    g.add_argument("--status", default=None, metavar="LIST",
+                   help="overall statuses, comma-separated, or 'all' (default RECRUITING). "
+                        f"Values: {', '.join(STATUSES)}")
+    g.add_argument("--phase", default=None, metavar="LIST",
+                   help="phases, comma-separated: 1, 2, 3, 4, early1, NA (default: any)")
+    g.add_argument("--near", default=None, metavar="PLACE",
+                   help="a US ZIP code or a city anywhere, e.g. 02115 or 'Lyon, France' (geocoded offline)")
+    g.add_argument("--radius", default="50mi", metavar="DIST",
+                   help="distance around --near, e.g. 50mi or 80km (default 50mi)")
+    g.add_argument("--term", action="append", default=[], metavar="TEXT",
+                   help="free text every study must match (repeatable), e.g. --term teclistamab")
+    g.add_argument("--updated-since", default=None, metavar="YYYY-MM-DD",
+                   help="only studies whose record was updated on or after this date")
+    g.add_argument("--id", action="append", default=[], metavar="NCT",
+                   help="only these NCT numbers (repeatable or comma-separated); "
+                        "without --status, any status")
+    g.add_argument("--condition", action="append", default=[], metavar="TEXT",
+                   help=f"condition terms (default: {' OR '.join(MYELOMA_CONDITIONS)})")
+    g.add_argument("--offline", action="store_true",
+                   help="answer from the bundled snapshot only; no network")
+    g.add_argument("--no-snapshot", action="store_true",
+                   help="fail with exit code 3 rather than fall back to the bundled snapshot")
+
+
+def query_from_args(args: argparse.Namespace):
+    """TrialQuery and the searched place (or None) from the filter flags; BadInput on bad values."""
+    nct_ids = parse_nct_ids(args.id)
+    statuses = parse_statuses(args.status) if (args.status or not nct_ids) else ()
+    place = None
+    near = None
+    if args.near:
+        from .geo import locate, parse_radius
+
+        place = locate(args.near)
+        miles = parse_radius(args.radius)
+        if miles is not None:
+            near = GeoFilter(place.lat, place.lon, miles)
+    query = TrialQuery(
+        conditions=tuple(args.condition) or MYELOMA_CONDITIONS,
+        statuses=statuses,
+        phases=parse_phases(args.phase),
+        near=near,
+        terms=tuple(t for t in args.term if t.strip()),
+        updated_since=parse_date(args.updated_since),
+        nct_ids=nct_ids,
+    )
+    return query, place
+
+
+def run_search(args, *, progress=None):
+    from .source import search
+
+    query, place = query_from_args(args)
+    result = search(query, offline=args.offline, progress=progress)
+    if result.source == "snapshot" and args.no_snapshot:
+        raise ApiUnreachable(result.notice or "ClinicalTrials.gov was not asked (--offline).")
+    if result.notice:
+        print(f"warning: {result.notice}", file=sys.stderr)
+    return result, place
+
+
+def study_json(study, result) -> dict:
+    return {
+        "nct_id": study.nct_id,
+        "title": study.title,
+        "status": study.overall_status,
+        "phases": list(study.phases),
+        "conditions": list(study.conditions),
+        "url": study.url,
+        "last_update_posted": study.last_update_posted or None,
+        "source": result.source,
+        "data_as_of": result.data_as_of,
+    }
+
+
+def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
+    width = shutil.get_terminal_size((120, 20)).columns
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers[:-1])]
+    title_room = max(20, width - sum(widths) - 2 * len(widths) - 1)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)) + "  " + headers[-1])
+    for r in rows:
+        title = r[-1] if len(r[-1]) <= title_room else r[-1][: title_room - 1] + "…"
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + title)
+
+
+def cmd_search(args) -> int:
+    result, _ = run_search(args)
+    if args.json:
+        for study in result.studies:
+            print(json.dumps(study_json(study, result), ensure_ascii=False))
+        print(f"{len(result.studies)} studies; source: {result.banner}", file=sys.stderr)
+        return EXIT_OK
+    rows = [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
+             "/".join(PHASES.get(p, p) for p in s.phases) or "-", s.title) for s in result.studies]
+    print_table(rows, ("NCT id", "Status", "Phase", "Title"))
+    print(f"\n{len(result.studies)} studies ({describe(result.query)}). Source: {result.banner}.")
+    return EXIT_OK
+
+
+def cmd_snapshot(args) -> int:
+    from pathlib import Path
+
+    from .client import Client, default_cache_path
+    from .snapshot import SNAPSHOT_PATH, write_snapshot
+
+    client = Client(cache_path=None if args.no_cache else default_cache_path())
+    query = TrialQuery(statuses=())
+
+    def progress(pages, count, total):
+        print(f"\rpage {pages}: {count} of {total if total is not None else '?'} studies", end="", file=sys.stderr)
+
+    fetched = client.search(query, progress=progress)
+    print(file=sys.stderr)
+    path = write_snapshot(
+        fetched.studies, data_as_of=fetched.data_as_of.replace("T", " ")[:16],
+        note=f"Every study of the myeloma condition search, all statuses, from {client.base_url}.",
+        provenance=[{"origin": client.base_url, "what": describe(query), "studies_added": len(fetched.studies)}],
+        path=Path(args.output) if args.output else SNAPSHOT_PATH,
+    )
+    print(f"wrote {path}: {len(fetched.studies)} studies in {fetched.requests} requests, data as of {fetched.data_as_of}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m trials",
+        description="Find relapsed multiple myeloma clinical trials on ClinicalTrials.gov (API v2). "
+                    "Works offline from a bundled snapshot of real records. Information to discuss "
+                    "with your care team, not medical advice.",
+        epilog="Exit codes: 0 ok (a warning on stderr when saved data answered), 2 bad input or "
+               "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, 1 unexpected error. "
+               "Set CTGOV_API_URL to use a mirror or a test server.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("search", help="list matching studies",
+                       description="List the studies matching the filters: NCT id, status, phases, title, "
+                                   "then a line naming the data source and its date.")
+    add_filter_flags(p)
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
+                        "last_update_posted, source, data_as_of)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("snapshot", help="rebuild the bundled offline snapshot from the live API",
+                       description="Fetch every myeloma study (all statuses) from the live API and write "
+                                   "the bundled snapshot (needs network).")
+    p.add_argument("--output", default=None, help="where to write (default: the bundled snapshot inside trials/)")
+    p.add_argument("--no-cache", action="store_true", help="bypass the local HTTP cache")
+    p.set_defaults(func=cmd_snapshot)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (BadInput, QueryRefused, StudyNotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ApiUnreachable, BadResponse) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except TrialsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `| head` closed the pipe: not an error for the user
+        return EXIT_OK
+    except Exception as exc:  # a bug of ours: say so plainly, without a traceback
+        print(f"error: unexpected problem ({type(exc).__name__}: {exc}). Please report it.", file=sys.stderr)
+        return EXIT_UNEXPECTED

@@ -1,0 +1,319 @@
+"""The only module that talks HTTP: ClinicalTrials.gov API v2.
+
+Facts it relies on (shared ctgov-api reference, sourced there): cursor paging with
+`nextPageToken` (absent on the last page; a full last page may be followed by an empty one),
+`countTotal` only on the first page, `pageSize` capped at 1000, 400 bodies are plain text worth
+showing, 301 for an aliased NCT id, no published rate limit but robots.txt asks for 1 s between
+requests, 429/5xx seen in the wild, HTML error pages sometimes served with status 200.
+
+Retries live in one loop here rather than on a urllib3 `Retry` mounted on the adapter: a 200
+that carries an HTML page or a truncated body must be retried exactly like a 503, and the total
+wait must stay bounded even when a server asks for a long `Retry-After`. urllib3 sees neither.
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import requests
+
+from .errors import ApiUnreachable, BadResponse, QueryRefused, StudyNotFound
+from .query import TrialQuery, build_params
+
+DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"  # OAS `servers`
+USER_AGENT = "myeloma-trial-finder/0.1 (+open-source; ClinicalTrials.gov API v2 client)"
+# requests has no default timeout. Connect fails fast so an offline machine falls back quickly;
+# deep pages of large result sets are reported slow, hence the long read timeout.
+TIMEOUT = (4.0, 45.0)
+MIN_INTERVAL = 1.0  # seconds between network requests (robots.txt Crawl-delay: 1)
+MAX_ATTEMPTS = 6  # per request, first try included
+CONNECT_ATTEMPTS = 2  # a refused connection or failed DNS lookup rarely heals within seconds
+RETRY_BUDGET = 90.0  # seconds of waiting allowed per request, Retry-After included
+CACHE_EXPIRY = timedelta(hours=4)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+Progress = Callable[[int, int, int | None], None]  # pages done, studies so far, total (if known)
+
+
+def base_url_from_env() -> str:
+    return (os.environ.get("CTGOV_API_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def default_cache_path() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("myeloma-trial-finder")) / "ctgov-http-cache"
+
+
+def _looks_complete_json(response: requests.Response) -> bool:
+    """Cheap check before a response is cached: never store an HTML page or a cut-off body."""
+    body = (response.content or b"").rstrip()
+    return response.status_code == 200 and body[:1] in (b"{", b"[") and body[-1:] in (b"}", b"]")
+
+
+def make_session(cache_path: Path | None) -> requests.Session:
+    """One session for the whole client; with a path, an SQLite HTTP cache that may serve stale."""
+    if cache_path is None:
+        session = requests.Session()
+    else:
+        import requests_cache
+
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        session = requests_cache.CachedSession(
+            str(cache_path), backend="sqlite", expire_after=CACHE_EXPIRY, stale_if_error=True,
+            allowable_codes=(200,), filter_fn=_looks_complete_json,
+        )
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    return session
+
+
+@dataclass
+class FetchResult:
+    studies: list[dict]  # raw v2 study objects, de-duplicated by NCT id, in API order
+    total: int | None  # the API's totalCount, when it gave one
+    pages: int
+    requests: int  # list requests that succeeded (the /version call is not counted)
+    data_as_of: str  # /version dataTimestamp; "" when unknown
+    from_cache: bool  # every page came from the HTTP cache
+    bytes: int = 0
+
+
+@dataclass
+class Client:
+    base_url: str = field(default_factory=base_url_from_env)
+    session: requests.Session | None = None
+    cache_path: Path | None = None
+    min_interval: float = MIN_INTERVAL
+    retry_budget: float = RETRY_BUDGET
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _last_network_call: float = field(default=-1e9, init=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if self.session is None:
+            self.session = make_session(self.cache_path)
+
+    # --- one request, with every failure mode handled --------------------------------------
+
+    def _throttle(self) -> None:
+        wait = self._last_network_call + self.min_interval - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _send(self, path: str, params: dict | None, cache_only: bool) -> requests.Response:
+        url = f"{self.base_url}{path}"
+        kwargs: dict[str, Any] = {"params": params, "timeout": TIMEOUT}
+        if cache_only:
+            if not hasattr(self.session, "cache"):
+                raise ApiUnreachable("No HTTP cache is configured, so there is nothing saved to show.")
+            kwargs["only_if_cached"] = True
+        else:
+            self._throttle()
+        response = self.session.get(url, **kwargs)
+        if not getattr(response, "from_cache", False):
+            self._last_network_call = self.clock()
+        return response
+
+    def get_json(self, path: str, params: dict | None = None, *, cache_only: bool = False,
+                 expect: Callable[[Any], bool] = lambda body: isinstance(body, dict)) -> tuple[Any, requests.Response]:
+        """GET and decode JSON, retrying what can heal (network, 429, 5xx, malformed body)."""
+        url = f"{self.base_url}{path}"
+        waited = 0.0
+        last_problem = ""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            retry_after = None
+            bad_body = False
+            try:
+                response = self._send(path, params, cache_only)
+            except requests.exceptions.ConnectionError as exc:
+                if _is_connect_failure(exc) and attempt >= CONNECT_ATTEMPTS:
+                    error = ApiUnreachable(
+                        f"Could not connect to ClinicalTrials.gov at {self.base_url} ({_short(exc)}). "
+                        "Check the internet connection.")
+                    error.cannot_connect = True
+                    raise error from exc
+                last_problem = f"the connection failed ({_short(exc)})"
+            except requests.exceptions.Timeout as exc:
+                last_problem = f"no answer within {TIMEOUT[1]:.0f} seconds"
+            else:
+                status = response.status_code
+                if cache_only and status == 504:
+                    raise ApiUnreachable("Nothing for this search is saved in the local cache.")
+                if status == 200:
+                    try:
+                        body = _decode(response)
+                        if not expect(body):
+                            raise BadResponse("the answer did not have the shape the API documents")
+                        return body, response
+                    except BadResponse as exc:
+                        self._forget(response)
+                        last_problem, bad_body = str(exc), True
+                        if cache_only:
+                            raise
+                elif status == 400:
+                    raise QueryRefused(response.text.strip()[:500], url)
+                elif status == 404:
+                    raise _not_found(path, url)
+                elif status in RETRY_STATUSES:
+                    last_problem = f"it answered HTTP {status}" + (" (too many requests)" if status == 429 else "")
+                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                else:  # 403 and other refusals don't heal by retrying
+                    raise ApiUnreachable(
+                        f"ClinicalTrials.gov refused the request with HTTP {status} ({url}). "
+                        "It may be blocking automated access for a while.")
+            if attempt == MAX_ATTEMPTS:
+                break
+            delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), 30.0)
+            if waited + delay > self.retry_budget:
+                break
+            self.sleep(delay)
+            waited += delay
+        if bad_body:
+            raise BadResponse(f"ClinicalTrials.gov answered, but not with data: {last_problem} "
+                              f"(after {attempt} tries, {url}). Try again later.")
+        raise ApiUnreachable(
+            f"ClinicalTrials.gov kept failing: {last_problem} after {attempt} tries "
+            f"over {waited:.0f} s ({url}). Try again later.")
+
+    def _forget(self, response: requests.Response) -> None:
+        cache = getattr(self.session, "cache", None)
+        if cache is not None and getattr(response, "from_cache", False):
+            cache.delete(requests=[response.request])
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    def data_timestamp(self, *, cache_only: bool = False) -> str:
+        """`/version`'s dataTimestamp (UTC, yyyy-MM-ddTHH:mm:ss), or "" when not given."""
+        body, _ = self.get_json("/version", cache_only=cache_only)
+        stamp = body.get("dataTimestamp")
+        return stamp if isinstance(stamp, str) else ""
+
+    def iter_pages(self, params: dict[str, str], *, cache_only: bool = False) -> Iterator[tuple[dict, requests.Response]]:
+        """Yield each page of GET /studies; the caller decides when it has everything."""
+        token = None
+        seen_tokens = set()
+        while True:
+            page_params = dict(params)
+            if token is None:
+                page_params["countTotal"] = "true"
+            else:
+                page_params["pageToken"] = token
+            body, response = self.get_json("/studies", page_params, cache_only=cache_only,
+                                           expect=lambda b: isinstance(b, dict) and isinstance(b.get("studies"), list))
+            yield body, response
+            token = body.get("nextPageToken")
+            if not isinstance(token, str) or not token or token in seen_tokens:
+                return
+            seen_tokens.add(token)
+
+    def search(self, query: TrialQuery, *, progress: Progress | None = None,
+               cache_only: bool = False, fields: tuple[str, ...] | None = None) -> FetchResult:
+        """Every study matching the query, all pages, each NCT id once."""
+        params = build_params(query) if fields is None else build_params(query, fields=fields or None)
+        try:
+            as_of = self.data_timestamp(cache_only=cache_only)
+        except (ApiUnreachable, BadResponse) as exc:
+            if getattr(exc, "cannot_connect", False):
+                raise  # no point trying the list: fall back now, not after more timeouts
+            as_of = ""  # a mirror without /version still serves studies
+        studies: dict[str, dict] = {}
+        total = None
+        pages = size = 0
+        all_cached = True
+        for body, response in self.iter_pages(params, cache_only=cache_only):
+            pages += 1
+            size += len(response.content)
+            all_cached = all_cached and bool(getattr(response, "from_cache", False))
+            if pages == 1 and isinstance(body.get("totalCount"), int):
+                total = body["totalCount"]
+            for raw in body["studies"]:
+                nct = _nct_id(raw)
+                if nct and nct not in studies:
+                    studies[nct] = raw
+            if progress:
+                progress(pages, len(studies), total)
+            if not body["studies"] or (total is not None and len(studies) >= total):
+                break
+        return FetchResult(list(studies.values()), total, pages, pages, as_of, all_cached, size)
+
+    def fetch_study(self, nct_id: str, *, cache_only: bool = False) -> dict:
+        """One full record; an aliased id follows the API's 301 to the canonical study."""
+        body, _ = self.get_json(f"/studies/{nct_id}", cache_only=cache_only,
+                                expect=lambda b: isinstance(b, dict) and isinstance(b.get("protocolSection"), dict))
+        return body
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _decode(response: requests.Response) -> Any:
+    content_type = response.headers.get("Content-Type", "").lower()
+    head = response.content.lstrip()[:200].lower()
+    if "html" in content_type or head.startswith((b"<!doctype", b"<html", b"<")):
+        raise BadResponse("the API sent a web page instead of data (often a maintenance or error page)")
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        raise BadResponse(f"the answer was cut off or is not valid JSON ({len(response.content)} bytes received)") from None
+
+
+def _nct_id(raw: Any) -> str:
+    try:
+        nct = raw["protocolSection"]["identificationModule"]["nctId"]
+    except (KeyError, TypeError):
+        return ""
+    return nct.strip().upper() if isinstance(nct, str) else ""
+
+
+def _not_found(path: str, url: str) -> Exception:
+    if path.startswith("/studies/"):
+        return StudyNotFound(path.rsplit("/", 1)[-1])
+    return ApiUnreachable(f"The API answered 404 for {url}. Is CTGOV_API_URL set to an API v2 address?")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_connect_failure(exc: Exception) -> bool:
+    """Refused connection or failed DNS lookup, as opposed to a connection reset mid-answer."""
+    seen = exc
+    for _ in range(6):
+        name = type(seen).__name__
+        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError"):
+            return True
+        nxt = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+        if nxt is None and seen.args and isinstance(seen.args[0], Exception):
+            nxt = seen.args[0]
+        if nxt is None or nxt is seen:
+            break
+        seen = nxt
+    text = str(exc)
+    return "Failed to establish a new connection" in text or "Name or service not known" in text
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Temporary failure in name resolution",
+                   "Connection reset", "Connection aborted", "timed out"):
+        if marker in text:
+            return marker.lower()
+    return text[:120]

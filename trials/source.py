@@ -1,0 +1,95 @@
+"""Where answers come from: live API -> local HTTP cache -> bundled snapshot.
+
+Every result says which source answered and as of when, so the UI and the CLI can say so.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .client import Client, Progress, default_cache_path
+from .errors import ApiUnreachable, BadResponse, StudyNotFound
+from .model import Study
+from .query import TrialQuery
+from .snapshot import load_snapshot, search_snapshot
+
+SOURCE_LABELS = {
+    "live": "live from ClinicalTrials.gov",
+    "cache": "saved copy of an earlier ClinicalTrials.gov answer",
+    "snapshot": "offline — bundled snapshot",
+}
+
+
+@dataclass
+class SearchResult:
+    studies: list[Study]
+    source: str  # "live" | "cache" | "snapshot"
+    data_as_of: str
+    query: TrialQuery
+    total: int | None = None
+    notice: str = ""  # why a fallback answered, in words a person can act on
+    raw: list[dict] = field(default_factory=list, repr=False)
+
+    @property
+    def banner(self) -> str:
+        """e.g. 'offline — bundled snapshot, data as of 2026-09-18'."""
+        when = f", data as of {self.data_as_of}" if self.data_as_of else ""
+        return f"{SOURCE_LABELS[self.source]}{when}"
+
+
+def default_client() -> Client:
+    return Client(cache_path=default_cache_path())
+
+
+def _as_of(stamp: str) -> str:
+    return stamp.replace("T", " ")[:16] if stamp else ""
+
+
+def search(query: TrialQuery, *, offline: bool = False, client: Client | None = None,
+           progress: Progress | None = None) -> SearchResult:
+    """All studies matching the query from the best source available.
+
+    A refused query (400) is raised, not hidden behind saved data: the user must fix it.
+    """
+    if offline:
+        return _from_snapshot(query, "")
+    client = client or default_client()
+    try:
+        fetched = client.search(query, progress=progress)
+        source = "cache" if fetched.from_cache else "live"
+        as_of = _as_of(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
+        return SearchResult([Study.from_api(r) for r in fetched.studies], source, as_of, query,
+                            fetched.total, raw=fetched.studies)
+    except (ApiUnreachable, BadResponse) as live_error:
+        problem = str(live_error)
+    if hasattr(client.session, "cache"):
+        try:
+            cached = client.search(query, cache_only=True)
+            return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
+                                _as_of(cached.data_as_of), query, cached.total,
+                                notice=f"{problem} Showing the last saved answer for this search.",
+                                raw=cached.studies)
+        except (ApiUnreachable, BadResponse):
+            pass
+    return _from_snapshot(query, f"{problem} Showing the bundled snapshot instead.")
+
+
+def _from_snapshot(query: TrialQuery, notice: str) -> SearchResult:
+    snapshot = load_snapshot()
+    studies = search_snapshot(query, snapshot)
+    return SearchResult(studies, "snapshot", snapshot.data_as_of, query, len(studies), notice=notice)
+
+
+def fetch_study(nct_id: str, *, offline: bool = False, client: Client | None = None) -> tuple[Study, str]:
+    """One study's full record and the source that answered; StudyNotFound if nobody has it."""
+    if not offline:
+        client = client or default_client()
+        for cache_only in (False, True):
+            try:
+                return Study.from_api(client.fetch_study(nct_id, cache_only=cache_only)), ("cache" if cache_only else "live")
+            except (ApiUnreachable, BadResponse):
+                continue
+    for study in load_snapshot().studies:
+        if study.nct_id == nct_id:
+            return study, "snapshot"
+    raise StudyNotFound(nct_id)
