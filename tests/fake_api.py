@@ -4,8 +4,8 @@ It implements what the project uses, as the official spec documents it: GET /ver
 GET /studies (cursor paging with nextPageToken, pageSize capped at 1000, countTotal on the first
 page, a final empty page when the total is a multiple of the page size, 400 text for unknown
 parameters, `fields` projection on top-level paths) and GET /studies/{nctId} (404 text).
-It can be told to misbehave: a queue of faults ("429", "503", "reset", "html", "truncated")
-is served before normal answers. Run alone: `python tests/fake_api.py PORT [N]`.
+It can be told to misbehave: `faults` maps a request's sequence number (1 = the first request
+it receives) to "429", "503", "reset", "html" or "truncated"; `always` fails every request. Run alone: `python tests/fake_api.py PORT [N]`.
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ class FakeApi:
         self.studies = studies
         self.latency = latency
         self.data_timestamp = data_timestamp
-        self.faults: list[str] = []
+        self.faults: dict[int, str] = {}
+        self.always: str | None = None
         self.log: list[tuple[str, dict]] = []  # (path, params) of every request, faults included
         self.bytes_sent = 0
         self._lock = threading.Lock()
@@ -102,7 +103,7 @@ class FakeApi:
         params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         with self._lock:
             self.log.append((url.path, params))
-            fault = self.faults.pop(0) if self.faults else None
+            fault = self.always or self.faults.get(len(self.log))
         if self.latency:
             time.sleep(self.latency)
         if fault == "reset":

@@ -51,14 +51,22 @@ def default_cache_path() -> Path:
     return Path(user_cache_dir("myeloma-trial-finder")) / "ctgov-http-cache"
 
 
-def _looks_complete_json(response: requests.Response) -> bool:
-    """Cheap check before a response is cached: never store an HTML page or a cut-off body."""
-    body = (response.content or b"").rstrip()
-    return response.status_code == 200 and body[:1] in (b"{", b"[") and body[-1:] in (b"}", b"]")
+def _keep_in_cache(response: requests.Response) -> bool:
+    """Cheap check before a 200 is cached: never store an HTML page or a cut-off body.
+
+    Other statuses pass: `allowable_codes` already keeps them out, and requests-cache deletes
+    the saved copy of any response this rejects, which must not happen on a passing 503."""
+    if response.status_code != 200:
+        return True
+    body = (response.content or b"").strip()
+    return body[:1] in (b"{", b"[") and body[-1:] in (b"}", b"]")
 
 
 def make_session(cache_path: Path | None) -> requests.Session:
-    """One session for the whole client; with a path, an SQLite HTTP cache that may serve stale."""
+    """One session for the whole client; with a path, an SQLite HTTP cache.
+
+    Stale copies are served only through an explicit cache-only request (see Client._send), so a
+    failing API is first retried and then reported, never silently papered over."""
     if cache_path is None:
         session = requests.Session()
     else:
@@ -66,8 +74,8 @@ def make_session(cache_path: Path | None) -> requests.Session:
 
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         session = requests_cache.CachedSession(
-            str(cache_path), backend="sqlite", expire_after=CACHE_EXPIRY, stale_if_error=True,
-            allowable_codes=(200,), filter_fn=_looks_complete_json,
+            str(cache_path), backend="sqlite", expire_after=CACHE_EXPIRY,
+            allowable_codes=(200,), filter_fn=_keep_in_cache,
         )
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
     return session
@@ -116,6 +124,14 @@ class Client:
             kwargs["only_if_cached"] = True
         else:
             self._throttle()
+        if cache_only:
+            settings = self.session.settings
+            settings.stale_if_error = True  # only here may an expired copy answer
+            try:
+                response = self.session.get(url, **kwargs)
+            finally:
+                settings.stale_if_error = False
+            return response
         response = self.session.get(url, **kwargs)
         if not getattr(response, "from_cache", False):
             self._last_network_call = self.clock()

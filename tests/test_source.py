@@ -1,0 +1,82 @@
+"""The source chain live -> HTTP cache -> bundled snapshot, and what each result says about itself."""
+import datetime as dt
+import socket
+import time
+
+import pytest
+
+from tests.fake_api import FakeApi, real_studies
+from trials import client as client_module
+from trials.client import Client
+from trials.query import TrialQuery
+from trials.snapshot import load_snapshot, search_snapshot
+from trials.source import fetch_study, search
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def api():
+    fake = FakeApi(real_studies())
+    url = fake.start()
+    fake.url = url
+    yield fake
+    fake.stop()
+
+
+def quick_client(url, cache_path=None):
+    return Client(base_url=url, cache_path=cache_path, min_interval=0, sleep=lambda s: None)
+
+
+def test_offline_answers_from_the_snapshot_and_says_so():
+    result = search(TrialQuery(), offline=True)
+    assert result.source == "snapshot"
+    assert result.banner == "offline — bundled snapshot, data as of 2026-09-18"
+    assert result.studies and all(s.overall_status == "RECRUITING" for s in result.studies)
+
+
+def test_no_network_falls_back_to_the_snapshot_quickly(tmp_path):
+    client = Client(base_url=f"http://127.0.0.1:{closed_port()}/api/v2", cache_path=tmp_path / "c")
+    started = time.monotonic()
+    result = search(TrialQuery(), client=client)
+    assert time.monotonic() - started < 15
+    assert result.source == "snapshot"
+    assert "Could not connect" in result.notice and "bundled snapshot" in result.notice
+
+
+def test_live_answer_carries_the_apis_data_timestamp(api):
+    result = search(TrialQuery(statuses=()), client=quick_client(api.url))
+    assert result.source == "live" and result.data_as_of == "2026-11-20 09:00"
+    assert len(result.studies) == len(real_studies())
+
+
+def test_saved_answer_is_served_stale_when_the_api_fails(api, tmp_path, monkeypatch):
+    monkeypatch.setattr(client_module, "CACHE_EXPIRY", dt.timedelta(seconds=1))
+    first = search(TrialQuery(), client=quick_client(api.url, tmp_path / "cache"))
+    assert first.source == "live"
+    time.sleep(1.2)  # let the saved copy expire
+    api.always = "503"
+    again = search(TrialQuery(), client=quick_client(api.url, tmp_path / "cache"))
+    assert again.source == "cache"
+    assert [s.nct_id for s in again.studies] == [s.nct_id for s in first.studies]
+    assert "HTTP 503" in again.notice and "last saved answer" in again.notice
+
+
+def test_snapshot_filters_like_the_api():
+    snapshot = load_snapshot()
+    recruiting_phase3 = search_snapshot(TrialQuery(phases=("PHASE3",)), snapshot)
+    assert recruiting_phase3 and all("PHASE3" in s.phases and s.overall_status == "RECRUITING"
+                                     for s in recruiting_phase3)
+    by_term = search_snapshot(TrialQuery(statuses=(), terms=("daratumumab",)), snapshot)
+    assert "NCT03412565" in {s.nct_id for s in by_term}
+    since = search_snapshot(TrialQuery(statuses=(), updated_since=dt.date(2026, 8, 1)), snapshot)
+    assert since and all(s.last_update_posted >= "2026-08-01" for s in since)
+
+
+def test_one_study_comes_from_the_snapshot_when_offline():
+    study, source = fetch_study("NCT07772024", offline=True)
+    assert source == "snapshot" and study.title.startswith("Inobrodib")
