@@ -1,0 +1,140 @@
+"""`python -m trials search` end to end: offline, against a local fake API that misbehaves, and with no network."""
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import responses
+
+from tests.fake_api import FakeApi, real_studies, replicate
+from trials.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, env=None, timeout=120):
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "trials", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=full_env, timeout=timeout)
+    proc.seconds = time.monotonic() - started
+    return proc
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def offline_env(tmp_path):
+    # a dead API address and a private cache directory, so nothing real is touched
+    return {"CTGOV_API_URL": f"http://127.0.0.1:{closed_port()}/api/v2", "XDG_CACHE_HOME": str(tmp_path)}
+
+
+def test_help_names_every_filter():
+    proc = run("search", "--help")
+    assert proc.returncode == 0
+    for flag in ("--status", "--phase", "--near", "--radius", "--term", "--updated-since", "--id", "--offline", "--json"):
+        assert flag in proc.stdout
+
+
+def test_offline_table_ends_with_the_source_line():
+    proc = run("search", "--offline")
+    assert proc.returncode == 0
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["NCT", "id", "Status"]
+    assert "Source: offline — bundled snapshot, data as of 2026-09-18." in lines[-1]
+    assert any(line.startswith("NCT07772024") for line in lines)
+
+
+def test_json_lines_carry_the_documented_keys(capsys):
+    assert main(["search", "--offline", "--json", "--status", "all"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    rows = [json.loads(line) for line in out]
+    assert len(rows) == len({r["nct_id"] for r in rows}) > 50
+    for key in ("nct_id", "title", "status", "phases", "conditions", "url", "last_update_posted"):
+        assert key in rows[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--status", "open"], 'Unknown status "open"'),
+    (["--phase", "7"], 'Unknown phase "7"'),
+    (["--id", "NCT1234"], '"NCT1234" is not an NCT number'),
+    (["--updated-since", "last week"], '"last week" is not a date'),
+    (["--near", "00000"], "00000"),
+    (["--near", "Springfeld Qwxz"], "Springfeld Qwxz"),
+    (["--near", "02115", "--radius=-5mi"], "-5mi"),
+])
+def test_bad_input_exits_2_with_a_message_naming_it(args, words, capsys):
+    assert main(["search", "--offline", *args]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_no_network_answers_from_the_snapshot_within_15_seconds(offline_env):
+    proc = run("search", env=offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.seconds < 15
+    assert "bundled snapshot" in proc.stderr and "Could not connect" in proc.stderr
+    assert "Source: offline — bundled snapshot" in proc.stdout
+
+
+def test_no_network_with_no_snapshot_allowed_exits_3(offline_env):
+    proc = run("search", "--no-snapshot", env=offline_env)
+    assert proc.returncode == 3
+    assert "Could not connect" in proc.stderr
+
+
+@pytest.fixture
+def big_api():
+    api = FakeApi(replicate(real_studies(), 2500))
+    api.url = api.start()
+    yield api
+    api.stop()
+
+
+def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_api, tmp_path):
+    # request numbers: 1 /version, 2 page 1 (429), 3 page 1, 4 page 2 (reset), 5 page 2 (HTML),
+    # 6 page 2, 7 page 3 (truncated), 8 page 3 (503), 9 page 3
+    big_api.faults = {2: "429", 4: "reset", 5: "html", 7: "truncated", 8: "503"}
+    proc = run("search", "--json", "--status", "all",
+               env={"CTGOV_API_URL": big_api.url, "XDG_CACHE_HOME": str(tmp_path)}, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    ids = [json.loads(line)["nct_id"] for line in proc.stdout.splitlines()]
+    assert len(ids) == 2500 == len(set(ids))
+    lists = [params for path, params in big_api.log if path.endswith("/studies")]
+    versions = [p for p, _ in big_api.log if p.endswith("/version")]
+    assert len(lists) - 5 == math.ceil(2500 / 1000)  # five failed tries, three successful pages
+    assert len(versions) <= 1
+    assert "source: live from ClinicalTrials.gov" in proc.stderr
+
+
+def test_an_exact_multiple_of_the_page_size_needs_no_extra_request(tmp_path):
+    api = FakeApi(replicate(real_studies(), 2000))
+    url = api.start()
+    try:
+        proc = run("search", "--json", "--status", "all", env={"CTGOV_API_URL": url, "XDG_CACHE_HOME": str(tmp_path)})
+    finally:
+        api.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 2000
+    assert sum(1 for path, _ in api.log if path.endswith("/studies")) == 2
+
+
+@responses.activate
+def test_a_refused_query_shows_the_apis_own_text_and_exits_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("CTGOV_API_URL", raising=False)
+    responses.get("https://clinicaltrials.gov/api/v2/version", json={"apiVersion": "2.0.5"})
+    responses.get("https://clinicaltrials.gov/api/v2/studies", status=400,
+                  body="Error parsing query in Other terms: no viable alternative at input", content_type="text/plain")
+    assert main(["search", "--term", "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "refused the search: Error parsing query in Other terms" in err
