@@ -1,0 +1,91 @@
+"""Accuracy and speed of trials.classify on the labelled set (tests/labels/families.json).
+
+Run from the repo root:  python bench/classify.py [--n 10000]
+Prints per-family precision/recall/F1, macro-F1 over the seven main families, setting accuracy,
+and studies per second over N studies (the real fixtures, re-parsed into fresh Study objects).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from trials.classify import FAMILIES, classify  # noqa: E402
+from trials.model import Study  # noqa: E402
+
+MAIN = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "immunomodulatory", "stem_cell_transplant",
+        "antibody_drug_conjugate")
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def evaluate() -> dict:
+    labels = json.loads((ROOT / "tests" / "labels" / "families.json").read_text())
+    counts = {f: [0, 0, 0] for f in FAMILIES}  # tp, fp, fn
+    setting_ok, misses = 0, []
+    for item in labels:
+        c = classify(Study.from_api(json.loads((FIXTURES / item["file"]).read_text())))
+        want, got = set(item["families"]), set(c.families)
+        for f in FAMILIES:
+            counts[f][0] += f in want and f in got
+            counts[f][1] += f in got and f not in want
+            counts[f][2] += f in want and f not in got
+        setting_ok += c.setting == item["setting"]
+        if want != got or c.setting != item["setting"]:
+            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting))
+    rows = {}
+    for f, (tp, fp, fn) in counts.items():
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        rows[f] = (p, r, 2 * p * r / (p + r) if p + r else 0.0, tp + fn)
+    return {"n": len(labels), "rows": rows, "macro_f1": sum(rows[f][2] for f in MAIN) / len(MAIN),
+            "setting_accuracy": setting_ok / len(labels), "misses": misses}
+
+
+def speed(n: int) -> tuple[float, float, int]:
+    raws = [json.loads(Path(f).read_text()) for f in sorted(glob.glob(str(FIXTURES / "complete" / "*.json")))
+            + sorted(glob.glob(str(FIXTURES / "projected" / "*.json")))]
+    for page in sorted(glob.glob(str(FIXTURES / "pages" / "*.json"))):
+        data = json.loads(Path(page).read_text())
+        raws += [s for s in data.get("studies", []) if isinstance(s, dict)] if isinstance(data, dict) else []
+    studies = [Study.from_api(raws[i % len(raws)]) for i in range(n)]  # fresh objects: no caching by identity
+    t0 = time.perf_counter()
+    for s in studies:
+        classify(s)
+    t_classify = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(n):
+        classify(Study.from_api(raws[i % len(raws)]))
+    t_both = time.perf_counter() - t0
+    return n / t_classify, n / t_both, len(raws)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10000)
+    args = ap.parse_args()
+    res = evaluate()
+    print(f"Labelled set: {res['n']} real records (tests/labels/families.json)\n")
+    print(f"{'family':26} {'support':>7} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for f, (p, r, f1, support) in res["rows"].items():
+        mark = "*" if f in MAIN else " "
+        print(f"{mark}{f:25} {support:7d} {p:9.3f} {r:7.3f} {f1:6.3f}")
+    print(f"\nmacro-F1 over the 7 main families (*): {res['macro_f1']:.3f}   (goal >= 0.95)")
+    print(f"setting accuracy: {res['setting_accuracy']:.3f}   (goal >= 0.95)")
+    if res["misses"]:
+        print("\ndisagreements (nct_id, families differing, setting wanted, setting got):")
+        for m in res["misses"]:
+            print("  ", *m)
+    per_s, per_s_parse, distinct = speed(args.n)
+    print(f"\nspeed: {args.n} studies ({distinct} distinct real records, replicated), one core")
+    print(f"  classify(Study):                {per_s:,.0f} studies/s   (goal >= 20,000)")
+    print(f"  Study.from_api + classify:      {per_s_parse:,.0f} studies/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+"""Therapy families of a study, each with the evidence that put it there.
+
+The vocabulary lives in ``taxonomy.json`` (drugs, generic family words, regimen abbreviations,
+trial acronyms, setting words, context cues). This module only knows how to match it:
+
+* every phrase is normalised (NFKC, dashes, no (R)/TM) and compiled into two trie-shaped regexes,
+  one over lower-cased text, one case-sensitive for short tokens (KRd, ASCT, CAR-T, DLI ...);
+  a match maps back to its taxonomy entry through a dict keyed by the phrase without punctuation,
+  so "JNJ-64007957", "JNJ 64007957" and "JNJ64007957" are the same code;
+* interventions (name, other names, description) and arm groups are the evidence; each carries the
+  role of its arms (experimental / comparator / unspecified);
+* titles are read only when interventions and arms name nothing we know, and eligibility text never;
+* a mention that follows "prior", "after", "ineligible for", "treated with" ... (or precedes
+  "-refractory", "-ineligible" ...) is context, not what the study tests.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from trials.model import Study
+
+TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
+TAXONOMY: dict = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    label: str
+    plain: str
+
+
+FAMILIES: dict[str, Family] = {f["id"]: Family(f["id"], f["label"], f["plain"]) for f in TAXONOMY["families"]}
+SETTINGS: dict[str, str] = dict(TAXONOMY["settings"])
+_FAMILY_ORDER = {fid: i for i, fid in enumerate(FAMILIES)}
+_IGNORE = "ignore"
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_TRANS = str.maketrans({"®": "", "™": "", "©": "", "\u00a0": " ", "\u2212": "-",
+                        **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d"}})
+_NON_ALNUM = re.compile(r"[^0-9a-zA-Z\u00c0-\uffff]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-zA-Z])(?=[0-9])|(?<=[0-9])(?=[a-zA-Z])")
+
+
+def normalise(text: str) -> str:
+    """NFKC, plain dashes, no trademark signs. ASCII text is returned as is (fast path)."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text.translate(_TRANS)).translate(_TRANS)
+    if len(text.lower()) != len(text):  # keep offsets of text and text.lower() aligned
+        text = "".join(c if len(c.lower()) == 1 else " " for c in text)
+    return text
+
+
+def _key(phrase: str, case_sensitive: bool) -> str:
+    phrase = normalise(phrase)
+    return _NON_ALNUM.sub("", phrase if case_sensitive else phrase.lower())
+
+
+def _variants(phrase: str, case_sensitive: bool) -> set[str]:
+    base = normalise(phrase).strip()
+    if not case_sensitive:
+        base = base.lower()
+    out = {base, base.replace("-", " "), base.replace(" ", "-"), base.replace("-", "")}
+    if any(c.isdigit() for c in base):  # codes: any or no punctuation between their parts
+        tokens = [t for t in _LETTER_DIGIT.sub(" ", _NON_ALNUM.sub(" ", base)).split() if t]
+        out |= {"".join(tokens), "-".join(tokens), " ".join(tokens)}
+    return {v for v in out if v.strip()}
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch != ""]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return build(trie)
+
+
+class Matcher:
+    """Finds every phrase of a vocabulary in a text: word boundaries, longest match, no overlaps.
+
+    ``items`` are (phrase, case_sensitive, value). Case-insensitive phrases are matched on the
+    lower-cased text, case-sensitive ones on the text as written. Values of phrases that differ only
+    by punctuation are the same entry (first one wins).
+    """
+
+    def __init__(self, items: Iterable[tuple[str, bool, Any]]):
+        self.lower: dict[str, Any] = {}
+        self.exact: dict[str, Any] = {}
+        lower_words: set[str] = set()
+        exact_words: set[str] = set()
+        for phrase, case_sensitive, value in items:
+            if not phrase or not phrase.strip():
+                continue
+            table, words = (self.exact, exact_words) if case_sensitive else (self.lower, lower_words)
+            table.setdefault(_key(phrase, case_sensitive), value)
+            words |= _variants(phrase, case_sensitive)
+        # The leading [^...] consumes one separator: the regex engine then skips quickly over
+        # letters and only tries the trie at word starts. Texts are searched with a space prepended.
+        self._lower_re = re.compile(r"[^a-z0-9](" + _trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
+        self._exact_re = re.compile(r"[^A-Za-z0-9](" + _trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
+
+    def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
+        """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
+        found = []
+        if self._lower_re is not None:
+            for m in self._lower_re.finditer(" " + low):
+                s, e = m.start(1) - 1, m.end(1) - 1
+                value = self.lower.get(_NON_ALNUM.sub("", m.group(1)))
+                if value is not None:
+                    found.append((s, e, text[s:e], value))
+        if self._exact_re is not None:
+            exact = list(self._exact_re.finditer(" " + text))
+            if exact:
+                for m in exact:
+                    s, e = m.start(1) - 1, m.end(1) - 1
+                    value = self.exact.get(_NON_ALNUM.sub("", m.group(1)))
+                    if value is not None:
+                        found.append((s, e, text[s:e], value))
+                found.sort(key=lambda f: (f[0], f[0] - f[1]))
+                kept, last_end = [], -1
+                for f in found:  # longest match wins where the two passes overlap
+                    if f[0] >= last_end:
+                        kept.append(f)
+                        last_end = f[1]
+                found = kept
+        return found
+
+
+# --- the vocabulary --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Drug:
+    name: str | None  # None: a grouped reference row; the matched alias names the drug
+    family: str
+    details: tuple[tuple[str, str], ...] = ()
+    generic: bool = False  # a family word ("CAR-T", "autologous stem cell transplant"), not a product
+
+
+def _load_vocabulary() -> tuple[Matcher, dict[str, _Drug]]:
+    items: list[tuple[str, bool, Any]] = []
+    by_name: dict[str, _Drug] = {}
+    for d in TAXONOMY["drugs"]:
+        drug = _Drug(d.get("name"), d["family"], tuple(sorted((d.get("details") or {}).items())))
+        for alias in d["aliases"]:
+            own = drug if drug.name else _Drug(alias.lower() if alias.isalpha() else alias, drug.family, drug.details)
+            by_name.setdefault(alias.lower(), own)
+            items.append((alias, len(alias) <= 3, ("drug", own)))
+        for short in d.get("case_sensitive", ()):
+            items.append((short, True, ("drug", drug)))
+    for group in TAXONOMY["terms"]:
+        details = tuple(sorted((group.get("details") or {}).items()))
+        for term in group["terms"]:
+            items.append((term, False, ("drug", _Drug(term, group["family"], details, generic=True))))
+        for term in group.get("case_sensitive", ()):
+            items.append((term, True, ("drug", _Drug(term, group["family"], details, generic=True))))
+    for token, names in TAXONOMY["regimens"]["map"].items():
+        drugs = tuple(by_name[n.lower()] for n in names if n.lower() in by_name)
+        items.append((token, True, ("regimen", drugs)))
+    return Matcher(items), by_name
+
+
+_MATCHER, _DRUGS_BY_NAME = _load_vocabulary()
+
+
+def _cue_regex(cues: list[str], before: bool) -> re.Pattern:
+    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+    if before:  # cue, then at most three words of the same clause, then the match
+        return re.compile(r"(?:^|[^a-z0-9])(?:" + alts + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
+    return re.compile(r"^[\s-]*(?:" + alts + r")(?![a-z0-9])")
+
+
+_CUES = TAXONOMY["context_cues"]
+_BEFORE_RE = _cue_regex(_CUES["before"], before=True)
+_AFTER_RE = _cue_regex(_CUES["after"], before=False)
+_BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
+_FOLLOW_UP_RE = re.compile("|".join(re.escape(c) for c in _CUES["follow_up_titles"]))
+_LYMPHODEPLETION = TAXONOMY["lymphodepletion"]
+_TARGET_RE = re.compile(r"(?<![a-z0-9])(bcma|gprc5d|fcrh5|cd38|cd19|slamf7|cs1|cd138|nkg2d|kappa)(?![a-z0-9])")
+_TARGET_NAMES = {"bcma": "BCMA", "gprc5d": "GPRC5D", "fcrh5": "FcRH5", "cd38": "CD38", "cd19": "CD19", "slamf7": "SLAMF7",
+                 "cs1": "SLAMF7", "cd138": "CD138", "nkg2d": "NKG2D", "kappa": "kappa light chain"}
+_OFF_THE_SHELF_RE = re.compile(r"allogeneic|off-the-shelf|off the shelf|universal|donor-derived|healthy donor")
+_AUTOLOGOUS_RE = re.compile(r"autologous|patient's own|patients' own|own t cells")
+_PLACEHOLDER_RE = re.compile(r"(?:(?:drug|drugs|intervention)\s*:\s*)?(?:" + "|".join(
+    re.escape(w) for w in TAXONOMY["placeholder_interventions"]["words"]) + r")?\s*s?")
+_DRUG_TYPES = {"DRUG", "BIOLOGICAL", "GENETIC", "COMBINATION_PRODUCT"}
+_SOURCE_ORDER = {"intervention": 0, "other name": 1, "arm group": 2, "intervention description": 3, "arm description": 4,
+                 "title": 5, "study design": 6}
+_DIAGNOSTIC_PURPOSES = {"DIAGNOSTIC", "SCREENING", "BASIC_SCIENCE"}
+_SUPPORTIVE_PURPOSES = {"SUPPORTIVE_CARE", "PREVENTION"}
+_TEXT_LIMIT = 160
+
+
+# --- results ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Evidence:
+    family: str
+    drug: str
+    matched: str
+    source: str
+    text: str
+    role: str = "unspecified"  # experimental | comparator | unspecified
+    details: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+
+    @property
+    def reason(self) -> str:
+        label = FAMILIES[self.family].label if self.family in FAMILIES else self.family
+        what = label[0].lower() + label[1:] if not label[:3].isupper() else label
+        d = self.details
+        extras = [f"target {d['target']}" if "target" in d else "", f"{d['generation']}-generation" if "generation" in d else "",
+                  d.get("subclass", ""), d.get("transplant", ""), d.get("car_t_source", "")]
+        extras = [x for x in extras if x]
+        kind = f"{what}, {', '.join(extras)}" if extras else what
+        drug = self.drug
+        arm = self.details.get("arm", "")
+        if self.source == "study design":
+            return f"The study's stated primary purpose is {self.matched.replace('_', ' ').lower()}."
+        if self.role == "comparator":
+            where = f"the comparator arm '{arm}'" if arm else "the comparator (control) arm"
+            return f"{drug[0].upper() + drug[1:]} ({kind}) appears only in {where}, not as the treatment being tested."
+        if self.role == "experimental":
+            where = f"the experimental arm '{arm}'" if arm else "an experimental arm"
+            return f"Tests {drug} ({kind}) in {where}."
+        if self.source == "title":
+            return f"The title names {drug} ({kind}); the record lists no more specific intervention."
+        return f"Lists {drug} ({kind}) as {_SOURCE_PHRASE.get(self.source, self.source)}: '{self.text}'."
+
+
+_SOURCE_PHRASE = {"intervention": "an intervention", "other name": "another name of an intervention",
+                  "intervention description": "part of an intervention", "arm group": "a study arm",
+                  "arm description": "part of a study arm"}
+
+
+@dataclass(frozen=True)
+class Classification:
+    nct_id: str
+    families: tuple[str, ...]
+    setting: str
+    evidence: tuple[Evidence, ...]
+    setting_reason: str
+
+    def comparator_only(self, family: str) -> bool:
+        """True when the family is found, and only in comparator/control arms."""
+        ev = [e for e in self.evidence if e.family == family]
+        return bool(ev) and all(e.role == "comparator" for e in ev)
+
+
+# --- segments of a study ---------------------------------------------------------------------
+
+def _arm_roles(study: Study) -> dict[str, tuple[str, str]]:
+    roles = {}
+    for arm in study.arm_groups:
+        role = "comparator" if arm.is_comparator else ("experimental" if arm.type == "EXPERIMENTAL" else "unspecified")
+        roles.setdefault(arm.label.strip().lower(), (role, arm.label))
+    return roles
+
+
+def _intervention_role(labels: tuple[str, ...], roles: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    linked = [roles[l.strip().lower()] for l in labels if l.strip().lower() in roles]
+    if not linked:
+        return "unspecified", ""
+    for wanted in ("experimental", "unspecified"):
+        for role, label in linked:
+            if role == wanted:
+                return role, label
+    return "comparator", linked[0][1]
+
+
+def _primary_segments(study: Study) -> list[tuple[str, str, str, str]]:
+    """(text, source, role, arm label) for interventions and arms."""
+    roles = _arm_roles(study)
+    segs = []
+    for iv in study.interventions:
+        role, arm = _intervention_role(iv.arm_group_labels, roles)
+        segs.append((iv.name, "intervention", role, arm))
+        segs.extend((o, "other name", role, arm) for o in iv.other_names)
+        if iv.description:
+            segs.append((iv.description, "intervention description", role, arm))
+    for a in study.arm_groups:
+        role = roles.get(a.label.strip().lower(), ("unspecified", a.label))[0]
+        segs.append((a.label, "arm group", role, a.label))
+        if a.description:
+            segs.append((a.description, "arm description", role, a.label))
+    return segs
+
+
+def _snippet(seg: str, s: int, e: int) -> str:
+    if len(seg) <= _TEXT_LIMIT:
+        return seg
+    lo = max(0, s - 60)
+    hi = min(len(seg), max(e + 60, lo + _TEXT_LIMIT - 40))
+    return ("…" if lo else "") + seg[lo:hi].strip() + ("…" if hi < len(seg) else "")
+
+
+def _is_context(low: str, seg_start: int, s: int, e: int, whole_segment: bool) -> bool:
+    """'prior CAR T', 'transplant-ineligible', 'treated with ... CAR T': a mention, not a tested therapy."""
+    if _AFTER_RE.match(low[e:e + 24]):
+        return True
+    start = max(seg_start - 1, 0)  # include the separator before the segment: '^' only matches at index 0
+    if _BEFORE_RE.search(low, max(start, s - 60), s):
+        return True
+    return whole_segment and _BEFORE_ANYWHERE_RE.search(low, start, s) is not None
+
+
+def _scan(segs: list[tuple[str, str, str, str]]) -> list[Evidence]:
+    if not segs:
+        return []
+    texts = [normalise(t) for t, *_ in segs]
+    text = "\n".join(texts)
+    low = text.lower()
+    starts, pos = [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t) + 1
+    out = []
+    for s, e, matched, (kind, value) in _MATCHER.find(text, low):
+        i = bisect.bisect_right(starts, s) - 1
+        seg_start = starts[i]
+        if _is_context(low, seg_start, s, e, segs[bisect.bisect_right(starts, s) - 1][1] == "title"):
+            continue  # "prior CAR T", "transplant-ineligible", "treated with ... CAR T": context only
+        _, source, role, arm = segs[i]
+        seg = texts[i]
+        drugs = value if kind == "regimen" else (value,)
+        for d in drugs:
+            if d.family == _IGNORE:
+                continue
+            details = dict(d.details)
+            if d.generic:
+                seg_low = low[seg_start:seg_start + len(seg)]
+                if "target" not in details and d.family in ("car_t", "bispecific", "antibody_drug_conjugate", "cell_therapy_other"):
+                    targets = sorted({_TARGET_NAMES[t] for t in _TARGET_RE.findall(seg_low)})
+                    if targets:
+                        details["target"] = "/".join(targets)
+                if d.family == "car_t" and "car_t_source" not in details:
+                    if _OFF_THE_SHELF_RE.search(seg_low):
+                        details["car_t_source"] = "off-the-shelf"
+                    elif _AUTOLOGOUS_RE.search(seg_low):
+                        details["car_t_source"] = "autologous"
+            if arm and role != "unspecified":
+                details["arm"] = arm
+            name = d.name or matched
+            if kind == "regimen":
+                details["regimen"] = matched
+            out.append(Evidence(d.family, name, matched, source, _snippet(seg, s - seg_start, e - seg_start), role, details))
+    return out
+
+
+def _design_evidence(study: Study, families: set[str]) -> list[Evidence]:
+    purpose = study.primary_purpose
+    if purpose in _SUPPORTIVE_PURPOSES and "supportive_care" not in families:
+        return [Evidence("supportive_care", "supportive care", purpose, "study design", f"Primary purpose: {purpose}")]
+    if purpose in _DIAGNOSTIC_PURPOSES and "diagnostic" not in families and not (families - {"supportive_care"}):
+        return [Evidence("diagnostic", "tests", purpose, "study design", f"Primary purpose: {purpose}")]
+    return []
+
+
+def _settle(evidence: list[Evidence], study: Study) -> list[Evidence]:
+    """Drop redundant or parent-owned evidence; order by family, then by strength of source."""
+    families = {e.family for e in evidence}
+    if families & set(_LYMPHODEPLETION["parent_families"]):
+        evidence = [e for e in evidence if not (e.family == "chemotherapy" and e.drug in _LYMPHODEPLETION["drugs"])]
+        families = {e.family for e in evidence}
+    treatment = families - {"diagnostic", "supportive_care"}
+    untested_drugs = study.primary_purpose == "TREATMENT" and any(i.type in _DRUG_TYPES for i in study.interventions)
+    if (treatment or untested_drugs) and study.primary_purpose not in _DIAGNOSTIC_PURPOSES:
+        evidence = [e for e in evidence if e.family != "diagnostic"]
+    evidence = sorted(evidence, key=lambda e: _SOURCE_ORDER.get(e.source, 9))
+    tested = {(e.family, e.drug.lower()) for e in evidence if e.role != "comparator"}
+    seen, kept = set(), []
+    for e in evidence:
+        if e.role == "comparator" and (e.family, e.drug.lower()) in tested:
+            continue  # also given in an experimental arm: the comparator mention adds nothing
+        k = (e.family, e.drug.lower(), e.role)
+        if k not in seen:
+            seen.add(k)
+            kept.append(e)
+    kept.sort(key=lambda e: _FAMILY_ORDER.get(e.family, 99))
+    return kept
+
+
+def _uninformative(study: Study) -> bool:
+    """No interventions, or only placeholders such as 'Drug Combinations' or 'Standard of care'."""
+    return all(_PLACEHOLDER_RE.fullmatch(normalise(i.name).lower().strip()) for i in study.interventions)
+
+
+def _title_context_families(study: Study) -> set[str]:
+    """Families the brief title names only as context ('after ASCT', 'treated with CAR T')."""
+    text = normalise(study.brief_title)
+    low = text.lower()
+    found = set()
+    for s, e, _, (kind, value) in _MATCHER.find(text, low):
+        if _is_context(low, 0, s, e, True):
+            found |= {d.family for d in (value if kind == "regimen" else (value,))}
+    return found
+
+
+def _families(study: Study) -> list[Evidence]:
+    title = normalise(study.brief_title).lower()
+    if _FOLLOW_UP_RE.search(title):
+        return []  # follow-up of people treated earlier: no therapy is tested
+    evidence = _scan(_primary_segments(study))
+    if evidence and study.study_type == "OBSERVATIONAL":
+        # "Impact of COVID-19 after autologous transplant": the exposure is context, not tested
+        context_only = _title_context_families(study) - {e.family for e in _scan([(study.brief_title, "title", "", "")])}
+        evidence = [e for e in evidence if e.family not in context_only]
+    if not evidence and _uninformative(study):
+        titles = [(t, "title", "unspecified", "") for t in dict.fromkeys((study.brief_title, study.official_title)) if t]
+        evidence = _scan(titles)
+    evidence += _design_evidence(study, {e.family for e in evidence})
+    return _settle(evidence, study)
+
+
+def classify(study: Study) -> Classification:
+    """Families (with evidence) and disease setting of one study. Pure; never raises."""
+    nct_id = getattr(study, "nct_id", "") or ""
+    try:
+        evidence = _families(study)
+        families = tuple(dict.fromkeys(e.family for e in evidence)) or ("unclassified",)
+        setting, setting_reason = classify_setting(study)
+        return Classification(nct_id, families, setting, tuple(evidence), setting_reason)
+    except Exception as exc:  # a malformed record must not stop a whole list from being shown
+        return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")
+
+
+def classify_record(raw: dict) -> dict:
+    """JSON-ready classification of one v2 study object (for the CLI)."""
+    c = classify(Study.from_api(raw))
+    return {
+        "nct_id": c.nct_id,
+        "categories": list(c.families),
+        "setting": c.setting,
+        "setting_reason": c.setting_reason,
+        "evidence": [
+            {"family": e.family, "drug": e.drug, "matched": e.matched, "source": e.source, "role": e.role,
+             "reason": e.reason, "text": e.text, "details": dict(e.details)}
+            for e in c.evidence
+        ],
+    }
+
+
+# Imported last: setting.py reuses Matcher, normalise and TAXONOMY from this module.
+from trials.setting import classify_setting  # noqa: E402
