@@ -90,6 +90,9 @@ def run_search(args, *, progress=None):
 
 
 def study_json(study, result) -> dict:
+    from .classify import classify
+
+    c = classify(study)
     return {
         "nct_id": study.nct_id,
         "title": study.title,
@@ -98,6 +101,8 @@ def study_json(study, result) -> dict:
         "conditions": list(study.conditions),
         "url": study.url,
         "last_update_posted": study.last_update_posted or None,
+        "categories": list(c.families),
+        "setting": c.setting,
         "source": result.source,
         "data_as_of": result.data_as_of,
     }
@@ -125,6 +130,45 @@ def cmd_search(args) -> int:
     print_table(rows, ("NCT id", "Status", "Phase", "Title"))
     print(f"\n{len(result.studies)} studies ({describe(result.query)}). Source: {result.banner}.")
     return EXIT_OK
+
+
+def _records_in(path: str) -> list[dict]:
+    """The study objects in a file: a v2 study, a v2 search page, or a JSON list of studies."""
+    from pathlib import Path
+
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(f"{path}: not a JSON file ({type(exc).__name__})") from None
+    if isinstance(body, dict) and isinstance(body.get("studies"), list):
+        return [s for s in body["studies"] if isinstance(s, dict)]
+    if isinstance(body, dict) and "protocolSection" in body:
+        return [body]
+    if isinstance(body, list):
+        return [s for s in body if isinstance(s, dict)]
+    raise BadInput(f"{path}: neither a ClinicalTrials.gov v2 study nor a search response")
+
+
+def cmd_classify(args) -> int:
+    from .classify import classify_record
+    from .eligibility import eligibility_flags, flags_as_json
+    from .model import Study
+
+    failed = 0
+    for path in args.files:
+        try:
+            records = _records_in(path)
+        except BadInput as exc:  # report it, keep going: one bad file loses nothing else
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for raw in records:
+            row = classify_record(raw)
+            row["eligibility"] = flags_as_json(eligibility_flags(Study.from_api(raw).eligibility.criteria))
+            print(json.dumps(row, ensure_ascii=False))
+    return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
 def cmd_snapshot(args) -> int:
@@ -169,8 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_flags(p)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
-                        "last_update_posted, source, data_as_of)")
+                        "last_update_posted, categories, setting, source, data_as_of)")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("classify", help="therapy families, setting and eligibility flags of study files",
+                       description="Each FILE is a ClinicalTrials.gov v2 study object or a v2 search response. "
+                                   "Prints one JSON object per study per line: nct_id, categories (therapy family "
+                                   "ids), setting, evidence (why each family), eligibility (prior-therapy flags "
+                                   "with the deciding sentence).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("snapshot", help="rebuild the bundled offline snapshot from the live API",
                        description="Fetch every myeloma study (all statuses) from the live API and write "

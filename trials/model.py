@@ -159,6 +159,22 @@ class ArmGroup:
         )
 
 
+_AGE_UNITS = {"year": 1.0, "month": 1 / 12, "week": 7 / 365.25, "day": 1 / 365.25, "hour": 1 / 8766, "minute": 1 / 525960}
+
+
+def age_in_years(text: str) -> float | None:
+    """'18 Years' -> 18.0, '6 Months' -> 0.5; None when absent or not in the API's format."""
+    parts = text.split()
+    if len(parts) != 2:
+        return None
+    try:
+        number = float(parts[0])
+    except ValueError:
+        return None
+    unit = _AGE_UNITS.get(parts[1].lower().rstrip("s"))
+    return round(number * unit, 2) if unit is not None else None
+
+
 @dataclass(frozen=True)
 class Eligibility:
     criteria: str = ""
@@ -167,6 +183,22 @@ class Eligibility:
     sex: str = ""  # ALL, FEMALE, MALE
     healthy_volunteers: bool | None = None
     std_ages: tuple[str, ...] = ()
+
+    @property
+    def min_age_years(self) -> float | None:
+        return age_in_years(self.minimum_age)
+
+    @property
+    def max_age_years(self) -> float | None:
+        return age_in_years(self.maximum_age)
+
+    def admits_age(self, years: float) -> bool:
+        low, high = self.min_age_years, self.max_age_years
+        return (low is None or years >= low) and (high is None or years <= high)
+
+    def admits_sex(self, sex: str) -> bool:
+        """sex: FEMALE or MALE; a study open to ALL (or silent) admits both."""
+        return self.sex in ("", "ALL") or self.sex == sex
 
     @classmethod
     def from_api(cls, raw: Any) -> "Eligibility":

@@ -1,0 +1,68 @@
+"""One study with everything the views and exports derive from it: its therapy families and
+reasons, its prior-therapy eligibility flags, and (for a searched place) its nearest recruiting site.
+Pure functions; computed once per study and shared by the app, the CLI and the exports.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from .classify import Classification, classify
+from .eligibility import Flag, eligibility_flags
+from .geo import NearestSite, Place, nearest_site
+from .model import Study
+
+STALE_AFTER_DAYS = 365  # PRODUCT: flag records whose status was not verified for over 12 months
+
+
+@dataclass(frozen=True)
+class Annotated:
+    study: Study
+    classification: Classification
+    flags: dict[str, Flag]
+    nearest: NearestSite | None  # nearest site that is itself recruiting; None if there is none
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return self.classification.families
+
+    @property
+    def setting(self) -> str:
+        return self.classification.setting
+
+
+def annotate(study: Study, place: Place | None = None) -> Annotated:
+    return Annotated(study, classify(study), eligibility_flags(study.eligibility.criteria),
+                     nearest_site(study, place))
+
+
+def annotate_all(studies: Iterable[Study], place: Place | None = None) -> list[Annotated]:
+    return [annotate(s, place) for s in studies]
+
+
+def _partial_date(text: str) -> dt.date | None:
+    """PartialDate 'yyyy', 'yyyy-MM' or 'yyyy-MM-dd' -> the last day it could mean (benefit of the doubt)."""
+    try:
+        parts = [int(p) for p in text.split("-")]
+    except ValueError:
+        return None
+    try:
+        if len(parts) == 3:
+            return dt.date(*parts)
+        if len(parts) == 2:
+            first_next = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+            return first_next - dt.timedelta(days=1)
+        if len(parts) == 1:
+            return dt.date(parts[0], 12, 31)
+    except ValueError:
+        return None
+    return None
+
+
+def is_stale(study: Study, today: dt.date | None = None) -> bool:
+    """True when the record's status was last verified more than 12 months ago (or never)."""
+    verified = _partial_date(study.status_verified) or _partial_date(study.last_update_posted)
+    if verified is None:
+        return True
+    return ((today or dt.date.today()) - verified).days > STALE_AFTER_DAYS
