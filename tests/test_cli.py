@@ -138,3 +138,29 @@ def test_a_refused_query_shows_the_apis_own_text_and_exits_2(monkeypatch, tmp_pa
     assert main(["search", "--term", "anything"]) == 2
     err = capsys.readouterr().err
     assert "refused the search: Error parsing query in Other terms" in err
+
+
+def test_failed_dns_lookup_answers_from_the_snapshot_within_15_seconds(tmp_path):
+    # .invalid never resolves (RFC 6761)
+    proc = run("search", env={"CTGOV_API_URL": "https://ctgov.invalid/api/v2", "XDG_CACHE_HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.seconds < 15
+    assert "Source: offline — bundled snapshot" in proc.stdout
+
+
+def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path):
+    api = FakeApi(replicate(real_studies(), 1200))
+    url = api.start()
+    out = tmp_path / "snap.json.gz"
+    try:
+        proc = run("snapshot", "--output", str(out), "--no-cache", env={"CTGOV_API_URL": url})
+    finally:
+        api.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert "1200 studies in 2 requests" in proc.stdout
+    from trials.snapshot import load_snapshot
+
+    snap = load_snapshot(out)
+    assert len(snap.studies) == 1200 and snap.data_as_of == "2026-11-20 09:00"
+    assert all(path.endswith(("/studies", "/version")) for path, _ in api.log)
+    assert "filter.overallStatus" not in api.log[1][1]  # every status goes into the snapshot
