@@ -195,6 +195,129 @@ def cmd_snapshot(args) -> int:
     return EXIT_OK
 
 
+# --- export and diff (coordinators: spreadsheets and what changed since last time) -------------
+
+def _progress_to_stderr():
+    """Page progress on stderr, only for a person at a terminal (never in a cron job's mail)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def progress(pages, count, total):
+        print(f"\rpage {pages}: {count} of {total if total is not None else '?'} studies", end="", file=sys.stderr)
+    return progress
+
+
+def _export_frames(args, per: str):
+    """Run the search of the filter flags; (trials frame, sites frame or None, result)."""
+    from .annotate import annotate_all
+    from .table import sites_frame, trials_frame
+
+    progress = _progress_to_stderr()
+    result, place = run_search(args, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    annotated = annotate_all(result.studies, place)
+    meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
+    trials = trials_frame(annotated, **meta)
+    sites = sites_frame(annotated, **meta) if per == "site" else None
+    return trials, sites, result
+
+
+def _output_format(path: str) -> str:
+    if path == "-":
+        return "csv"
+    suffix = path.lower().rsplit(".", 1)[-1] if "." in path else ""
+    if suffix not in ("csv", "xlsx"):
+        raise BadInput(f'"{path}": the output file name must end in .csv or .xlsx (or use "-o -" for CSV on stdout)')
+    return suffix
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """To stdout for "-", else atomically (a failed run never leaves half a file behind)."""
+    import os
+    from pathlib import Path
+
+    if path == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_export(args) -> int:
+    from .export import to_csv_bytes, to_xlsx_bytes
+
+    fmt = _output_format(args.output)
+    trials, sites, result = _export_frames(args, args.per)
+    if fmt == "xlsx":
+        data = to_xlsx_bytes(trials, sites)
+    else:
+        data = to_csv_bytes(sites if args.per == "site" else trials)
+    _write_bytes(args.output, data)
+    rows = f", {len(sites)} site rows" if sites is not None else ""
+    where = "stdout" if args.output == "-" else args.output
+    print(f"wrote {where}: {len(trials)} studies{rows}; source: {result.banner}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_file(path: str) -> bytes:
+    from pathlib import Path
+
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path}: a directory, not an export file") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+_FILTER_DEFAULTS = {"status": None, "phase": None, "near": None, "radius": "50mi", "term": [],
+                    "updated_since": None, "id": [], "condition": []}
+
+
+def cmd_diff(args) -> int:
+    from .diff import compare
+    from .export import read_export, to_csv_bytes, to_xlsx_bytes
+
+    old = read_export(_read_file(args.old), args.old)
+    changed_filters = [k for k, v in _FILTER_DEFAULTS.items() if getattr(args, k) != v]
+    if args.new:
+        if changed_filters or args.save:
+            flags = ", ".join("--" + k.replace("_", "-") for k in changed_filters) or "--save"
+            raise BadInput(f"give either NEW (a second export) or filters to search now, not both ({flags})")
+        new = read_export(_read_file(args.new), args.new)
+        new_name = args.new
+    else:
+        per = "site" if old.sites is not None else "trial"
+        trials, sites, result = _export_frames(args, per)
+        new = read_export(sites if per == "site" else trials, "search now")
+        if old.sites is not None and old.trials is not None:  # an .xlsx with both levels
+            new = type(new)(trials, sites, "search now")
+        new_name = "search now"
+        if args.save:
+            fmt = _output_format(args.save)
+            data = to_xlsx_bytes(trials, sites) if fmt == "xlsx" else to_csv_bytes(sites if per == "site" else trials)
+            _write_bytes(args.save, data)
+            print(f"saved the new export to {args.save}", file=sys.stderr)
+    changes = compare(old, new, old_name=args.old, new_name=new_name)
+    if args.output:
+        _write_bytes(args.output, changes.to_csv_bytes())
+        print(changes.summary(), file=sys.stderr if args.output == "-" else sys.stdout)
+    else:
+        print(changes.summary())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m trials",
@@ -230,6 +353,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="where to write (default: the bundled snapshot inside trials/)")
     p.add_argument("--no-cache", action="store_true", help="bypass the local HTTP cache")
     p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("export", help="write the matching studies to a CSV or .xlsx file",
+                       description="Export the studies matching the filters for a spreadsheet: one row per study "
+                                   "(--per trial) or per study and site (--per site), with contacts, nearest "
+                                   "recruiting site (with --near), status, eligibility flags and the date the data "
+                                   "is from. Columns are stable from week to week. Cells a spreadsheet could run "
+                                   "as a formula get a leading single quote.")
+    add_filter_flags(p)
+    p.add_argument("--per", choices=("trial", "site"), default="trial",
+                   help="one row per study (default) or one row per study and site")
+    p.add_argument("-o", "--output", default="-", metavar="FILE",
+                   help="FILE.csv or FILE.xlsx (sheets: all, one per therapy family, and sites with "
+                        "--per site); '-' (default) writes CSV to stdout")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("diff", help="what changed since an earlier export",
+                       description="Compare an earlier export (OLD, .csv or .xlsx) with a newer one (NEW) or, "
+                                   "without NEW, with the search of the filters run now. Reports new studies, "
+                                   "studies that left, status changes, updated records and (with per-site exports "
+                                   "on both sides) newly recruiting and closed sites. Run the search with the same "
+                                   "filters as the old export, or every unmatched study shows as new or gone.")
+    p.add_argument("old", metavar="OLD", help="an earlier export (.csv or .xlsx written by `export`)")
+    p.add_argument("new", metavar="NEW", nargs="?", default=None,
+                   help="a newer export; without it the filters below are searched now")
+    add_filter_flags(p)
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="also write the changes as CSV (columns change, nct_id, title, site, field, old, new); "
+                        "'-' writes the CSV to stdout and the summary to stderr")
+    p.add_argument("--save", default=None, metavar="FILE",
+                   help="without NEW: also save the fresh export (.csv or .xlsx, same kind as OLD), e.g. "
+                        "to compare against next time")
+    p.set_defaults(func=cmd_diff)
     return parser
 
 

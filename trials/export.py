@@ -1,0 +1,288 @@
+"""Export frames as bytes a spreadsheet opens safely, and read those exports back.
+
+Spreadsheet safety (OWASP "CSV injection"): a TEXT cell is *neutralised* by putting one single
+quote ``'`` in front of it when, after any single quotes it already starts with, it
+
+* begins with ``=``, ``+``, ``-``, ``@``, a tab (``\\t``) or a carriage return (``\\r``), or
+* begins with other whitespace (spaces, line feeds, no-break spaces ...) followed by ``=``, ``+``,
+  ``-`` or ``@`` (some spreadsheet programs trim leading blanks before deciding a cell is a formula).
+
+Nothing else is touched: only the start of a cell matters ("up to - 3 prior lines" is unchanged),
+and number/boolean columns are written as real numbers and TRUE/FALSE, never prefixed. The rule is
+the same in CSV and xlsx (openpyxl would otherwise store "=..." text as a live formula). A cell
+that already starts with quotes before a dangerous character gets one more quote, so reading back
+(``unneutralise``: drop one leading quote exactly where ``neutralise`` added one) gives back the
+original text for every string. International phone numbers ("+44 ...") therefore show as
+"'+44 ..." in a spreadsheet: the price of never letting a cell be read as a formula.
+
+CSV bytes are UTF-8 with a byte-order mark (Excel then keeps accents such as "Liège"), comma
+separated, CRLF line ends, every field that needs it quoted (RFC 4180).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .classify import FAMILIES
+from .errors import BadInput
+from .table import SITE_COLUMNS, TRIAL_COLUMNS, coerce
+
+CSV_ENCODING = "utf-8-sig"
+DANGEROUS_FIRST = frozenset("=+-@\t\r")
+_FORMULA_START = frozenset("=+-@")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_ALL, SHEET_SITES = "all", "sites"
+XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to store
+
+# What identifies each kind of export when it is read back (a subset, so that later versions
+# adding columns still read).
+_TRIAL_KEYS = {"nct_id", "title", "status", "last_update_posted", "family_ids"}
+_SITE_KEYS = {"nct_id", "title", "status", "facility", "city", "country", "site_status"}
+
+
+# --- neutralising ----------------------------------------------------------------------------
+
+def needs_neutralising(text: str) -> bool:
+    """True when a spreadsheet could read this text (after its leading quotes) as a formula."""
+    rest = text.lstrip("'")
+    if not rest:
+        return False
+    if rest[0] in DANGEROUS_FIRST:
+        return True
+    return rest[0].isspace() and rest.lstrip()[:1] in _FORMULA_START
+
+
+def neutralise(value):
+    """Prefix a dangerous text cell with one single quote; anything else is returned unchanged."""
+    if isinstance(value, str) and needs_neutralising(value):
+        return "'" + value
+    return value
+
+
+def unneutralise(value):
+    """Undo `neutralise`: drop the one quote it added (and only where it would have added it)."""
+    if isinstance(value, str) and value.startswith("'") and needs_neutralising(value[1:]):
+        return value[1:]
+    return value
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised; numeric and boolean columns untouched."""
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(neutralise, na_action="ignore")
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(unneutralise, na_action="ignore")
+    return out
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
+    NUL characters, which CSV readers refuse, are dropped."""
+    clean = frame.copy()
+    for col in clean.columns:  # before neutralising, so that a dropped NUL can't uncover a '='
+        if _is_text(clean[col]):
+            clean[col] = clean[col].map(lambda v: v.replace("\x00", "") if isinstance(v, str) else v, na_action="ignore")
+    safe = neutralise_frame(clean)
+    for col in safe.columns:
+        if pd.api.types.is_bool_dtype(safe[col].dtype):
+            safe[col] = safe[col].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
+    text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    return text.encode(CSV_ENCODING)
+
+
+def sheet_name(label: str, taken: set[str] = frozenset()) -> str:
+    """A valid, unique Excel sheet name (<= 31 chars, none of []:*?/\\, no edge quotes) for a label."""
+    name = _SHEET_BAD.sub("-", label).strip().strip("'")
+    if len(name) > 31 and " (" in name:  # 'Bispecific antibody (T-cell engager)' -> 'Bispecific antibody'
+        name = name[: name.index(" (")]
+    name = name[:31].strip().strip("'") or "sheet"
+    base, n = name, 2
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f" {n}"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    return name
+
+
+def family_sheets(trials: pd.DataFrame) -> list[tuple[str, str]]:
+    """(family id, sheet name) for each family that has at least one study, in taxonomy order."""
+    present: set[str] = set()
+    for ids in trials.get("family_ids", pd.Series(dtype=str)):
+        present.update(i for i in str(ids).split("; ") if i)
+    order = [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
+    taken = {SHEET_ALL, SHEET_SITES}
+    out = []
+    for fid in order:
+        name = sheet_name(FAMILIES[fid].label if fid in FAMILIES else fid, taken)
+        taken.add(name)
+        out.append((fid, name))
+    return out
+
+
+def _xlsx_cell(value):
+    """What an xlsx cell can hold: no control characters other than tab/LF/CR, at most 32,767 chars."""
+    if isinstance(value, str):
+        value = _XLSX_ILLEGAL.sub("", value)
+        if len(value) > XLSX_MAX_CHARS:
+            value = value[: XLSX_MAX_CHARS - 1] + "…"
+    return value
+
+
+def _xlsx_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cleaned in place; done BEFORE neutralising so that dropping a character can't uncover a '='."""
+    for col in frame.columns:
+        if _is_text(frame[col]):
+            frame[col] = frame[col].map(_xlsx_cell, na_action="ignore")
+    return frame
+
+
+def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> bytes:
+    """An .xlsx workbook: sheet "all" (every study), one sheet per therapy family present (a study
+    with several families is on each of their sheets), and "sites" when a sites frame is given.
+    Cells are neutralised as in CSV; numbers are numbers; the header row is frozen. Control
+    characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
+    Excel's 32,767-character cell limit is cut (CSV keeps both as they are)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        def write(frame: pd.DataFrame, name: str) -> None:
+            neutralise_frame(_xlsx_text(frame.copy())).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
+
+        write(trials, SHEET_ALL)
+        ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
+        for fid, name in family_sheets(trials):
+            write(trials[ids.map(lambda xs, f=fid: f in xs)] if ids is not None else trials.iloc[0:0], name)
+        if sites is not None:
+            write(sites, SHEET_SITES)
+    return buffer.getvalue()
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Export:
+    """An export read back: its per-trial rows and/or its per-site rows (None when absent)."""
+    trials: pd.DataFrame | None = None
+    sites: pd.DataFrame | None = None
+    name: str = ""
+
+    @property
+    def data_as_of(self) -> str:
+        for frame in (self.trials, self.sites):
+            if frame is not None and "data_as_of" in frame and len(frame):
+                return str(frame["data_as_of"].iloc[0])
+        return ""
+
+    @property
+    def source(self) -> str:
+        for frame in (self.trials, self.sites):
+            if frame is not None and "source" in frame and len(frame):
+                return str(frame["source"].iloc[0])
+        return ""
+
+
+def kind_of(frame: pd.DataFrame) -> str | None:
+    """'site', 'trial' or None from a frame's columns."""
+    cols = set(map(str, frame.columns))
+    if _SITE_KEYS <= cols:
+        return "site"
+    if _TRIAL_KEYS <= cols:
+        return "trial"
+    return None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # re-saved by Excel as "CSV (Comma delimited)"
+
+
+def _frame_from_text(text: str, name: str) -> pd.DataFrame:
+    first_line = text.split("\n", 1)[0]
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","  # Excel in comma-decimal locales
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise BadInput(f"{name}: not a readable CSV file ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _checked(frame: pd.DataFrame, name: str, want: str | None = None) -> tuple[str, pd.DataFrame]:
+    frame = frame.rename(columns=lambda c: unneutralise(str(c)).strip())
+    kind = kind_of(frame)
+    if kind is None or (want and kind != want):
+        expected = _SITE_KEYS if want == "site" else _TRIAL_KEYS
+        missing = sorted(expected - set(frame.columns))
+        raise BadInput(f"{name}: not a Myeloma Trial Finder export (no column{'s' if len(missing) > 1 else ''} "
+                       f"{', '.join(missing)}). Use a file written by `python -m trials export`.")
+    frame = unneutralise_frame(frame)
+    try:
+        frame = coerce(frame)
+    except ValueError as exc:
+        raise BadInput(f"{name}: {exc}") from None
+    frame["nct_id"] = frame["nct_id"].str.strip().str.upper()
+    blank = frame["nct_id"] == ""
+    if blank.any():
+        raise BadInput(f"{name}: row {int(blank.to_numpy().argmax()) + 2} has no nct_id")
+    return kind, frame.reset_index(drop=True)
+
+
+def read_export(data: bytes | str | pd.DataFrame, name: str = "export") -> Export:
+    """Read an export back (CSV bytes/text from `to_csv_bytes`, .xlsx bytes from `to_xlsx_bytes`, or
+    a frame): undoes the neutralising prefix and restores number/boolean columns, so values compare
+    equal to the frames they were written from. BadInput, naming `name`, for anything else."""
+    if isinstance(data, pd.DataFrame):
+        kind, frame = _checked(data.copy(), name)
+        return Export(frame if kind == "trial" else None, frame if kind == "site" else None, name)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray)):
+        raise BadInput(f"{name}: expected the bytes of a CSV or .xlsx export")
+    data = bytes(data)
+    if not data.strip():
+        raise BadInput(f"{name}: the file is empty")
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data, name)
+    if b"\x00" in data[:1024]:
+        raise BadInput(f"{name}: a binary file, not a CSV export")
+    kind, frame = _checked(_frame_from_text(_decode(data), name), name)
+    return Export(frame if kind == "trial" else None, frame if kind == "site" else None, name)
+
+
+def _read_xlsx(data: bytes, name: str) -> Export:
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False,
+                               na_filter=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds for damaged files
+        raise BadInput(f"{name}: not a readable .xlsx file ({type(exc).__name__})") from None
+    if SHEET_ALL not in sheets:
+        raise BadInput(f'{name}: no sheet named "{SHEET_ALL}"; not a Myeloma Trial Finder export')
+    _, trials = _checked(sheets[SHEET_ALL], f"{name} (sheet {SHEET_ALL})", "trial")
+    sites = None
+    if SHEET_SITES in sheets:
+        _, sites = _checked(sheets[SHEET_SITES], f"{name} (sheet {SHEET_SITES})", "site")
+    return Export(trials, sites, name)
+
+
+__all__ = ["TRIAL_COLUMNS", "SITE_COLUMNS", "Export", "neutralise", "unneutralise", "needs_neutralising",
+           "neutralise_frame", "unneutralise_frame", "to_csv_bytes", "to_xlsx_bytes", "read_export",
+           "sheet_name", "family_sheets", "kind_of"]
