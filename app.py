@@ -1,13 +1,382 @@
-"""Myeloma Trial Finder — Streamlit app (placeholder list until the patient UI lands)."""
+"""Myeloma Trial Finder — the patient app (Streamlit). Widgets and drawing only.
+
+Every decision (relapse timing, guidance, filters, grouping, words) lives in trials/patient.py.
+Record text is always shown escaped (patient.md_escape) or inside tables: never as HTML/Markdown.
+Nothing the person types is logged or stored; the shareable link holds the filters.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
 import streamlit as st
 
-from trials.query import TrialQuery
-from trials.source import search
+from trials import patient as P
+from trials.annotate import annotate, annotate_all
+from trials.classify import FAMILIES, SETTINGS
+from trials.eligibility import split_criteria
+from trials.errors import BadInput, TrialsError
+from trials.geo import locate
+from trials.query import PHASES, STATUSES, TrialQuery
+from trials.source import fetch_study, search
 
-st.set_page_config(page_title="Myeloma Trial Finder", page_icon="🔎")
-st.title("Myeloma Trial Finder")
-result = search(TrialQuery())
-st.caption(result.banner)
-for study in result.studies:
-    st.markdown(f"**{study.nct_id}**")
-    st.text(study.title)
+APOLOGY = "Sorry, something went wrong on our side. Please try again later."
+
+st.set_page_config(page_title="Myeloma Trial Finder", page_icon="🔎", layout="centered")
+
+
+# --- data at the I/O edge ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _outside_cached_replay():
+    """Progress updates made while a cached function runs must not be recorded for replay."""
+    try:
+        from streamlit.runtime.caching.cached_message_replay import in_cached_function
+    except ImportError:  # pragma: no cover - internal name moved: draw anyway
+        yield
+        return
+    token = in_cached_function.set(False)
+    try:
+        yield
+    finally:
+        in_cached_function.reset(token)
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
+def load_studies(statuses: tuple[str, ...], _progress=None) -> dict:
+    result = search(TrialQuery(statuses=statuses), progress=_progress)
+    return {"studies": tuple(result.studies), "source": result.source, "banner": result.banner,
+            "notice": result.notice, "total": result.total}
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
+def load_annotated(statuses: tuple[str, ...]) -> tuple:
+    return tuple(annotate_all(load_studies(statuses)["studies"]))
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
+def load_detail(nct_id: str, offline: bool) -> tuple:
+    return fetch_study(nct_id, offline=offline)
+
+
+# --- state <-> link ---------------------------------------------------------------------------
+
+def init_state() -> None:
+    if st.session_state.get("_init"):
+        return
+    f, notes = P.filters_from_params(st.query_params.to_dict())
+    how = "dates" if (f.months is None and f.remission_start) else "months"
+    st.session_state.update({
+        "how": how, "months": f.months, "remission": f.remission_start, "relapse": f.relapse,
+        "place": f.place, "radius": f.radius, "unit": f.unit, "statuses": list(f.statuses),
+        "phases": list(f.phases), "age": f.age, "sex": f.sex, "families": list(f.families),
+        "settings": list(f.settings), "show_excluded": f.show_excluded, "study": f.study,
+        **{f"prior_{k}": k in f.prior for k in P.PRIOR_TREATMENTS},
+        "_link_notes": notes, "_init": True,
+    })
+
+
+def current_filters() -> P.Filters:
+    s = st.session_state
+    how = s.get("how", "months")
+    return P.Filters(
+        months=s.get("months") if how == "months" else None,
+        remission_start=s.get("remission") if how == "dates" else None,
+        relapse=s.get("relapse") if how == "dates" else None,
+        place=(s.get("place") or "").strip(), radius=s.get("radius") or "anywhere", unit=s.get("unit") or "mi",
+        statuses=tuple(s.get("statuses") or ()) or P.DEFAULT_STATUSES, phases=tuple(s.get("phases") or ()),
+        age=s.get("age"), sex=s.get("sex") or "", families=tuple(s.get("families") or ()),
+        settings=tuple(s.get("settings") or ()),
+        prior=tuple(k for k in P.PRIOR_TREATMENTS if s.get(f"prior_{k}")),
+        show_excluded=bool(s.get("show_excluded")), study=s.get("study") or "",
+    )
+
+
+def show_all_settings() -> None:
+    st.session_state["settings"] = list(SETTINGS)
+
+
+def toggle_study(nct_id: str, family: str) -> None:
+    if st.session_state.get("study") == nct_id:
+        st.session_state["study"] = ""
+    else:
+        st.session_state["study"] = nct_id
+        st.session_state["study_family"] = family
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+def draw_banner(data: dict) -> None:
+    icon, box = {"live": ("🟢", st.success), "cache": ("💾", st.info)}.get(data["source"], ("📦", st.warning))
+    box(f"{icon} Data: {P.md_escape(data['banner'])}")
+    if data["notice"]:
+        st.caption(P.md_escape(data["notice"]))
+    if data["source"] != "live" and st.button("Try ClinicalTrials.gov again", key="retry"):
+        load_studies.clear()
+        load_annotated.clear()
+        st.rerun()
+
+
+def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
+    st.subheader("About the relapse")
+    st.radio("How long did the last remission last?", ["months", "dates", "unsure"], key="how", horizontal=True,
+             format_func={"months": "I know the months", "dates": "I know the dates", "unsure": "Not sure"}.get)
+    how = st.session_state.get("how")
+    if how == "months":
+        st.number_input("Months from the start of the last remission to the relapse", min_value=0.0,
+                        max_value=600.0, step=1.0, value=None, key="months", placeholder="e.g. 30")
+    elif how == "dates":
+        today = dt.date.today()
+        c1, c2 = st.columns(2)
+        c1.date_input("Remission started", value=None, min_value=dt.date(1980, 1, 1), max_value=today,
+                      key="remission", format="YYYY-MM-DD")
+        c2.date_input("Relapse found", value=None, min_value=dt.date(1980, 1, 1), max_value=today,
+                      key="relapse", format="YYYY-MM-DD")
+
+    st.subheader("Where")
+    st.text_input("US ZIP code or a city anywhere (optional)", key="place", max_chars=200,
+                  placeholder="e.g. 02115 or Lyon, France")
+    c1, c2 = st.columns([2, 1])
+    options = list(P.RADIUS_CHOICES)
+    if st.session_state.get("radius") not in options:
+        options.append(st.session_state.get("radius"))
+    c1.selectbox("Distance to the nearest open site", options, key="radius",
+                 format_func=lambda r: "Anywhere" if r == "anywhere" else f"{r} {P.UNITS[st.session_state.get('unit', 'mi')]}")
+    c2.radio("Unit", list(P.UNITS), key="unit", format_func=P.UNITS.get, horizontal=True)
+
+    with st.expander("My previous treatments"):
+        st.caption("Tick what you have already had. Studies whose criteria exclude it are hidden (with a "
+                   "count); studies made for people who had it are marked.")
+        for k, p in P.PRIOR_TREATMENTS.items():
+            st.checkbox(p.label[0].upper() + p.label[1:], key=f"prior_{k}")
+
+    with st.expander("More filters: status, phase, age, sex, therapy family, patient group"):
+        st.multiselect("Study status", list(STATUSES), key="statuses", format_func=STATUSES.get,
+                       help="Recruiting studies are open to new participants now.")
+        st.multiselect("Phase (leave empty for every phase)", list(PHASES), key="phases", format_func=PHASES.get)
+        c1, c2 = st.columns(2)
+        c1.number_input("Age (optional)", min_value=0, max_value=120, step=1, value=None, key="age")
+        c2.selectbox("Sex (optional)", list(P.SEXES), key="sex", format_func=P.SEXES.get)
+        st.multiselect("Therapy families (leave empty for all)", list(FAMILIES), key="families",
+                       format_func=lambda f: f"{FAMILIES[f].label} ({family_counts.get(f, 0)})")
+        st.multiselect("Patient groups the studies are for (leave empty for all)", list(SETTINGS), key="settings",
+                       format_func=lambda s: f"{SETTINGS[s]} ({base_view.setting_counts.get(s, 0)})")
+        st.button("Show every patient group", on_click=show_all_settings, key="all_settings")
+
+
+def draw_guidance(view: P.View, timing: str, problem: str) -> None:
+    g = P.guidance(timing)
+    with st.container(border=True):
+        if problem:
+            st.warning(problem)
+        st.markdown(f"#### {g.title}")
+        if timing != "unknown":
+            st.caption(P.TIMING_WORDS[timing])
+        st.write(g.intro)
+        if g.points:
+            st.markdown("\n".join(f"- {p}" for p in g.points))
+            counts = P.guidance_counts(view, timing)
+            st.markdown("**Matching studies in these families** (shown first below, marked ★):")
+            st.markdown("\n".join(f"- {label}: {n}" for _, label, n in counts))
+        st.caption(g.source)
+        st.info(g.disclaimer, icon="ℹ️")
+
+
+def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
+    s, item = row.study, row.item
+    with st.container(border=True):
+        st.markdown(f"**{P.md_escape(s.title)}**")
+        st.caption(f"{P.md_escape(s.nct_id)} · {P.phase_words(s.phases)}")
+        st.markdown(P.status_words(s.overall_status))
+        for badge in (P.made_for_badge(row.made_for), P.excludes_badge(row.excludes), P.stale_badge(s)):
+            if badge:
+                st.markdown(badge)
+        why, comparator = P.why_in_family(item, family)
+        if why:
+            st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + P.md_escape(why, limit=400))
+        st.markdown(P.md_escape(P.design_words(s), limit=400))
+        others = P.other_families_words(item, family)
+        if others:
+            st.caption(others)
+        st.markdown("📍 " + P.md_escape(P.nearest_words(row, place, unit)))
+        st.caption(P.md_escape(P.updated_words(s)))
+        c1, c2 = st.columns(2)
+        url = P.safe_url(s)
+        if url:
+            c1.link_button("ClinicalTrials.gov page", url)
+        open_now = st.session_state.get("study") == s.nct_id and st.session_state.get("study_family", family) == family
+        c2.button("Hide details" if open_now else "Show details", key=f"detail_{family}_{s.nct_id}",
+                  on_click=toggle_study, args=(s.nct_id, family))
+        if open_now:
+            draw_detail(s.nct_id, item, place, unit, offline)
+
+
+def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
+    import altair as alt  # imported on first use: ~0.5 s off the first page load
+    import pandas as pd
+
+    try:
+        try:
+            study, source = load_detail(nct_id, offline)
+        except TrialsError as e:
+            if item is None:
+                st.warning(P.md_escape(str(e)))
+                return
+            st.caption("The full record could not be loaded; showing the record from the list.")
+            study, source = item.study, "list"
+        full = annotate(study, place)
+        flags = full.flags
+        st.markdown(f"##### Details of {P.md_escape(study.nct_id)}")
+        st.caption(f"Record from: {P.md_escape({'live': 'ClinicalTrials.gov (live)', 'cache': 'saved copy', 'snapshot': 'bundled snapshot', 'list': 'search list'}.get(source, source))}")
+        tabs = st.tabs(["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"])
+        with tabs[0]:
+            st.markdown(P.md_escape(study.brief_summary) or "No summary in the record.")
+            st.caption(f"Sponsor: {P.md_escape(study.lead_sponsor) or 'not given'}")
+        with tabs[1]:
+            st.markdown(P.md_escape(P.design_words(study)))
+            if study.arm_groups:
+                st.dataframe(pd.DataFrame(P.arm_rows(study)), hide_index=True)
+            if study.interventions:
+                st.dataframe(pd.DataFrame(P.intervention_rows(study)), hide_index=True)
+        with tabs[2]:
+            e = study.eligibility
+            st.markdown(P.md_escape(f"Ages: {e.minimum_age or 'no minimum'} to {e.maximum_age or 'no maximum'}. "
+                                    f"Sex: {P.SEXES.get(e.sex, 'all') if e.sex != 'ALL' else 'all'}."))
+            st.markdown("**Previous treatments, as read from the criteria** (check with the study team):")
+            st.dataframe(pd.DataFrame(P.flag_rows(flags)), hide_index=True)
+            crit = split_criteria(e.criteria)
+            for title, items in (("Inclusion criteria (who can join)", crit.inclusion),
+                                 ("Exclusion criteria (who cannot join)", crit.exclusion),
+                                 ("Other criteria text", crit.other)):
+                if items:
+                    st.markdown(f"**{title}**")
+                    st.markdown("\n".join(f"- {P.md_escape(i)}" for i in items))
+            if not (crit.inclusion or crit.exclusion or crit.other):
+                st.caption("No eligibility criteria in the record.")
+        with tabs[3]:
+            rows = P.site_rows(study, place, unit)
+            if rows:
+                st.dataframe(pd.DataFrame(rows), hide_index=True)
+            else:
+                st.caption("No sites listed in the record.")
+            points = pd.DataFrame(P.map_points(study))
+            if not points.empty:
+                if place is not None:
+                    points = pd.concat([points, pd.DataFrame([{"lat": place.lat, "lon": place.lon, "site": "You",
+                                                               "status": "your place", "open": "Your place"}])])
+                chart = (alt.Chart(points).mark_point(filled=True, size=90)
+                         .encode(longitude="lon:Q", latitude="lat:Q",
+                                 shape=alt.Shape("open:N", title="Site"), color=alt.Color("open:N", title="Site"),
+                                 tooltip=["site:N", "status:N"])
+                         .project(type="equirectangular").properties(height=320))
+                st.altair_chart(chart, width="stretch")
+                st.caption("Map of site positions only (no background map, nothing loaded from other sites). "
+                           "Sites without coordinates are in the table, not on the map.")
+        with tabs[4]:
+            contacts = [P.contact_words(c) for c in study.central_contacts]
+            st.markdown("**Central contacts**")
+            st.markdown("\n".join(f"- {P.md_escape(c)}" for c in contacts) if contacts else "None listed.")
+            st.markdown("**Key dates**")
+            st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
+    except Exception:  # never a traceback in the page
+        st.error(APOLOGY)
+
+
+def draw_footer() -> None:
+    with st.expander("What the words mean"):
+        st.markdown("\n".join(f"- {w}" for w in P.PHASE_EXPLAINED.values()))
+        st.markdown("- Randomized: chance decides which group each participant joins, for example the new "
+                    "treatment or the usual one (the comparator).")
+        st.markdown("\n".join(f"- {P.status_words(s)}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
+                                                               "ACTIVE_NOT_RECRUITING", "COMPLETED")))
+        st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
+    st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
+               "Only ClinicalTrials.gov is contacted. " + P.DISCLAIMER)
+
+
+def main() -> None:
+    st.title("Myeloma Trial Finder")
+    st.caption("Clinical trials for relapsed multiple myeloma, grouped by kind of treatment and explained "
+               "in plain words.")
+    init_state()
+    for note in st.session_state.get("_link_notes", []):
+        st.info(P.md_escape(note))
+    pre = current_filters()
+
+    progress_box = st.empty()
+
+    def progress(pages: int, studies: int, total: int | None) -> None:
+        with _outside_cached_replay():
+            text = f"Loading studies from ClinicalTrials.gov: {studies}" + (f" of {total}" if total else "") + \
+                   f" (page {pages})"
+            progress_box.progress(min(1.0, studies / total) if total else 0.0, text=text)
+
+    try:
+        with st.spinner("Loading studies…"):
+            data = load_studies(pre.statuses, _progress=progress)
+            items = load_annotated(pre.statuses)
+    except TrialsError as e:
+        progress_box.empty()
+        st.error(P.md_escape(str(e)))
+        return
+    progress_box.empty()
+    draw_banner(data)
+
+    place, miles = None, None
+    if pre.place:
+        try:
+            place = locate(pre.place)
+        except BadInput as e:
+            st.warning(P.md_escape(str(e)))
+    try:
+        miles = pre.radius_miles()
+    except BadInput as e:
+        st.warning(P.md_escape(str(e)))
+    base_view = P.build_view(items, pre.with_(families=()), place, miles)
+    draw_inputs(base_view, base_view.family_counts())
+
+    f = current_filters()
+    st.query_params.from_dict(P.filters_to_params(f))
+    if place is not None:
+        st.caption(f"Distances from {P.md_escape(place.label)}.")
+    elif miles is not None:
+        st.caption("Enter a ZIP code or city to use the distance.")
+    timing, problem = P.timing_of(f)
+    view = P.build_view(items, f, place, miles if place is not None else None)
+
+    st.subheader("What the patient article says")
+    draw_guidance(view, timing, problem)
+
+    st.subheader(f"Matching studies: {len(view.rows)}")
+    notes = P.hidden_notes(view, f)
+    for note in notes:
+        st.info(note, icon="🙈")
+    if f.prior:
+        st.toggle("Show the studies hidden because of my previous treatments (marked)", key="show_excluded")
+    if not view.rows:
+        st.write("No study matches all the choices. Try a larger distance, another status or patient group.")
+    offline = data["source"] == "snapshot"
+    shown = {r.study.nct_id for r in view.rows}
+    if f.study and f.study not in shown:
+        with st.container(border=True):
+            st.markdown(f"**{P.md_escape(f.study)}** is not among the matching studies; its details:")
+            if st.button("Close details", key="close_detail"):
+                st.session_state["study"] = ""
+                st.rerun()
+            draw_detail(f.study, None, place, f.unit, offline)
+    secs = P.sections(view, timing)
+    if f.study in shown and st.session_state.get("study_family") not in {s.family for s in secs if any(r.study.nct_id == f.study for r in s.rows)}:
+        st.session_state["study_family"] = next(s.family for s in secs if any(r.study.nct_id == f.study for r in s.rows))
+    for sec in secs:
+        open_here = f.study in {r.study.nct_id for r in sec.rows} and st.session_state.get("study_family") == sec.family
+        with st.expander(sec.heading, expanded=open_here):
+            st.caption(sec.plain)
+            for row in sec.rows:
+                draw_card(row, sec.family, place, f.unit, offline)
+    draw_footer()
+
+
+try:
+    main()
+except Exception:  # the page never shows a traceback
+    st.error(APOLOGY)

@@ -1,0 +1,106 @@
+"""How fast the patient app shows results, in a real headless Chromium, on the bundled snapshot.
+
+Run from the repo root:  python bench/app.py [--runs 3]
+The API address points at a closed local port, so the app takes its real offline path: the
+connection is refused, it falls back to the bundled snapshot (data as of 2026-09-18).
+Prints, per run: seconds from `streamlit run` to the server answering, to the first results
+visible in the browser, and from a filter change (months typed: the guidance and the family
+order change) to the re-rendered page. Goals: first results <= 3 s, filter change <= 0.3 s.
+Needs /usr/bin/chromium (apt-get install -y chromium).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_run(browser) -> dict[str, float]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "CTGOV_API_URL": f"http://127.0.0.1:{free_port()}/api/v2", "XDG_CACHE_HOME": cache}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                                 "--server.port", str(port), "--server.headless", "true",
+                                 "--server.address", "127.0.0.1"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                        break
+                except OSError:
+                    if time.perf_counter() - t0 > 60:
+                        raise RuntimeError("server did not start")
+                    time.sleep(0.02)
+            t_server = time.perf_counter() - t0
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(url)
+            page.get_by_text("offline — bundled snapshot", exact=False).wait_for(timeout=60_000)
+            page.get_by_text("CAR T-cell therapy — 1 study", exact=True).wait_for(timeout=60_000)
+            t_first = time.perf_counter() - t0
+
+            box = page.get_by_label("Months from the start of the last remission to the relapse")
+            box.fill("10")
+            t1 = time.perf_counter()
+            box.press("Enter")
+            page.get_by_text("★ CAR T-cell therapy — 1 study", exact=True).wait_for(timeout=30_000)
+            t_filter = time.perf_counter() - t1
+
+            box.fill("30")
+            t2 = time.perf_counter()
+            box.press("Enter")
+            page.get_by_text("★ Immunomodulatory drug (IMiD or CELMoD) — 1 study", exact=True).wait_for(timeout=30_000)
+            t_filter2 = time.perf_counter() - t2
+            page.close()
+            return {"server": t_server, "first_results": t_first, "filter_change": t_filter,
+                    "filter_change_2": t_filter2}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        sys.exit("needs /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for i in range(args.runs):
+            r = one_run(browser)
+            results.append(r)
+            print(f"run {i + 1}: server up {r['server']:.2f} s | first results visible {r['first_results']:.2f} s "
+                  f"(goal 3 s) | filter change re-rendered {r['filter_change']:.2f} s, "
+                  f"{r['filter_change_2']:.2f} s (goal 0.3 s)", flush=True)
+        browser.close()
+    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    print(f"median of {len(results)}: server up {med['server']:.2f} s, first results {med['first_results']:.2f} s, "
+          f"filter change {min(med['filter_change'], med['filter_change_2']):.2f}-"
+          f"{max(med['filter_change'], med['filter_change_2']):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The real app in a real headless Chromium: `streamlit run app.py` against the local FakeApi.
+
+Needs /usr/bin/chromium (Debian package; never `playwright install`). Skipped without it unless
+REQUIRE_BROWSER=1, then it fails. Screenshots go to artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import HOSTILE_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need_chromium() -> None:
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1 (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); set REQUIRE_BROWSER=1 to fail instead")
+
+
+def start_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "CTGOV_API_URL": api_url, "XDG_CACHE_HOME": str(cache_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("streamlit did not start within 30 s")
+
+
+@pytest.fixture
+def app_url(fake_api, tmp_path):
+    proc, url = start_app(fake_api.url, tmp_path / "cache")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def page():
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+        pg = context.new_page()
+        pg.requested_hosts = set()
+        pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
+        yield pg
+        browser.close()
+
+
+def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.goto(app_url)
+    page.get_by_text("live from ClinicalTrials.gov", exact=False).wait_for(timeout=30_000)
+    page.get_by_text("Anti-CD38 antibody — 3 studies").wait_for()
+    assert page.get_by_text("Targeted drug — 4 studies").is_visible()
+    assert page.get_by_text("Early or late relapse?").is_visible()
+    assert page.get_by_text("Traceback").count() == 0
+
+    page.get_by_text("Anti-CD38 antibody — 3 studies").click()
+    section = page.locator("[data-testid='stExpander']", has_text="Anti-CD38 antibody — 3 studies")
+    section.get_by_role("button", name="Show details").first.click()
+    page.get_by_role("tab", name="Who can join").click()
+    page.get_by_text("Inclusion criteria (who can join)").first.wait_for(timeout=15_000)
+    assert page.get_by_text("Exclusion criteria (who cannot join)").first.is_visible()
+    page.get_by_role("tab", name="Sites and map").click()
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=15_000)
+    page.screenshot(path=str(artifacts / "app-detail.png"), full_page=True)
+    assert "study=NCT" in page.url  # the detail is in the shareable link
+
+    # a record whose text tries to load a remote image: shown as text, nothing fetched
+    page.goto(f"{app_url}/?study={HOSTILE_ID}")
+    page.get_by_text("Hostile ![x](http://third-party.example/title.png)", exact=False).first.wait_for(timeout=30_000)
+    assert page.locator("img[src*='third-party']").count() == 0
+    page.screenshot(path=str(artifacts / "app-hostile-record.png"), full_page=True)
+
+    assert page.requested_hosts <= LOCAL_HOSTS, f"third-party requests: {page.requested_hosts - LOCAL_HOSTS}"
+    assert any(path.startswith("/api/v2/studies") for path, _ in fake_api.log)
