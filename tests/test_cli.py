@@ -164,3 +164,8 @@ def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path)
     assert len(snap.studies) == 1200 and snap.data_as_of == "2026-11-20 09:00"
     assert all(path.endswith(("/studies", "/version")) for path, _ in api.log)
     assert "filter.overallStatus" not in api.log[1][1]  # every status goes into the snapshot
+
+
+def test_no_snapshot_failure_message_does_not_claim_a_fallback(offline_env):
+    proc = run("search", "--no-snapshot", env=offline_env)
+    assert proc.returncode == 3 and "bundled snapshot" not in proc.stderr

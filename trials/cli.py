@@ -83,7 +83,7 @@ def run_search(args, *, progress=None):
     query, place = query_from_args(args)
     result = search(query, offline=args.offline, progress=progress)
     if result.source == "snapshot" and args.no_snapshot:
-        raise ApiUnreachable(result.notice or "ClinicalTrials.gov was not asked (--offline).")
+        raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
     return result, place

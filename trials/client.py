@@ -34,6 +34,7 @@ TIMEOUT = (4.0, 45.0)
 MIN_INTERVAL = 1.0  # seconds between network requests (robots.txt Crawl-delay: 1)
 MAX_ATTEMPTS = 6  # per request, first try included
 CONNECT_ATTEMPTS = 2  # a refused connection or failed DNS lookup rarely heals within seconds
+CONNECT_RETRY_DELAY = 0.25
 RETRY_BUDGET = 90.0  # seconds of waiting allowed per request, Retry-After included
 CACHE_EXPIRY = timedelta(hours=4)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -146,6 +147,7 @@ class Client:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             retry_after = None
             bad_body = False
+            connect_failed = False
             try:
                 response = self._send(path, params, cache_only)
             except requests.exceptions.ConnectionError as exc:
@@ -156,6 +158,7 @@ class Client:
                     error.cannot_connect = True
                     raise error from exc
                 last_problem = f"the connection failed ({_short(exc)})"
+                connect_failed = _is_connect_failure(exc)
             except requests.exceptions.Timeout as exc:
                 last_problem = f"no answer within {TIMEOUT[1]:.0f} seconds"
             else:
@@ -186,7 +189,12 @@ class Client:
                         "It may be blocking automated access for a while.")
             if attempt == MAX_ATTEMPTS:
                 break
-            delay = retry_after if retry_after is not None else min(2.0 ** (attempt - 1), 30.0)
+            if retry_after is not None:
+                delay = retry_after
+            elif connect_failed:
+                delay = CONNECT_RETRY_DELAY  # one quick second try, then fall back: the user is waiting
+            else:
+                delay = min(2.0 ** (attempt - 1), 30.0)
             if waited + delay > self.retry_budget:
                 break
             self.sleep(delay)

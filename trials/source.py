@@ -27,14 +27,26 @@ class SearchResult:
     data_as_of: str
     query: TrialQuery
     total: int | None = None
-    notice: str = ""  # why a fallback answered, in words a person can act on
+    failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
     raw: list[dict] = field(default_factory=list, repr=False)
+
+    @property
+    def notice(self) -> str:
+        """The failure and what answered instead; "" when the live API answered."""
+        return f"{self.failure} {FALLBACK_SENTENCES[self.source]}" if self.failure else ""
 
     @property
     def banner(self) -> str:
         """e.g. 'offline — bundled snapshot, data as of 2026-09-18'."""
         when = f", data as of {self.data_as_of}" if self.data_as_of else ""
         return f"{SOURCE_LABELS[self.source]}{when}"
+
+
+FALLBACK_SENTENCES = {
+    "live": "",
+    "cache": "Showing the last saved answer for this search.",
+    "snapshot": "Showing the bundled snapshot instead.",
+}
 
 
 def default_client() -> Client:
@@ -67,17 +79,17 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
             cached = client.search(query, cache_only=True)
             return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
                                 _as_of(cached.data_as_of), query, cached.total,
-                                notice=f"{problem} Showing the last saved answer for this search.",
+                                failure=problem,
                                 raw=cached.studies)
         except (ApiUnreachable, BadResponse):
             pass
-    return _from_snapshot(query, f"{problem} Showing the bundled snapshot instead.")
+    return _from_snapshot(query, problem)
 
 
-def _from_snapshot(query: TrialQuery, notice: str) -> SearchResult:
+def _from_snapshot(query: TrialQuery, failure: str) -> SearchResult:
     snapshot = load_snapshot()
     studies = search_snapshot(query, snapshot)
-    return SearchResult(studies, "snapshot", snapshot.data_as_of, query, len(studies), notice=notice)
+    return SearchResult(studies, "snapshot", snapshot.data_as_of, query, len(studies), failure=failure)
 
 
 def fetch_study(nct_id: str, *, offline: bool = False, client: Client | None = None) -> tuple[Study, str]:
