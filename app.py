@@ -46,7 +46,7 @@ def _outside_cached_replay():
 def load_studies(statuses: tuple[str, ...], _progress=None) -> dict:
     result = search(TrialQuery(statuses=statuses), progress=_progress)
     return {"studies": tuple(result.studies), "source": result.source, "banner": result.banner,
-            "notice": result.notice, "total": result.total}
+            "notice": result.notice, "total": result.total, "data_as_of": result.data_as_of}
 
 
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
@@ -282,6 +282,47 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
         st.error(APOLOGY)
 
 
+def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
+    """Downloads of exactly the studies shown, and 'what changed' against an earlier export."""
+    from dataclasses import replace
+
+    from trials.diff import compare
+    from trials.export import Export, to_csv_bytes, to_xlsx_bytes
+    from trials.table import sites_frame, trials_frame
+
+    # each row's nearest site was measured from the searched place: exports carry that distance
+    items = [replace(r.item, nearest=r.nearest) for r in rows]
+    stamp = {"data_as_of": data.get("data_as_of", ""), "source": data["source"], "place": place}
+    with st.expander("For care coordinators: download this list, or see what changed"):
+        st.caption(f"{len(items)} studies as shown above, with contacts, nearest recruiting site, "
+                   "eligibility flags and the date the data is from. Cells a spreadsheet could run as a "
+                   "formula start with a ' (see README).")
+        cols = st.columns(3)
+        cols[0].download_button("CSV, one row per study", lambda: to_csv_bytes(trials_frame(items, **stamp)),
+                                file_name="myeloma-trials.csv", mime="text/csv", key="dl_trials")
+        cols[1].download_button("CSV, one row per site", lambda: to_csv_bytes(sites_frame(items, **stamp)),
+                                file_name="myeloma-trial-sites.csv", mime="text/csv", key="dl_sites")
+        cols[2].download_button(
+            "Excel (.xlsx)", lambda: to_xlsx_bytes(trials_frame(items, **stamp), sites_frame(items, **stamp)),
+            file_name="myeloma-trials.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+        old = st.file_uploader("Compare with an earlier export (.csv or .xlsx written by this tool)",
+                               type=["csv", "xlsx"], key="old_export")
+        if old is None:
+            return
+        try:
+            now = Export(trials=trials_frame(items, **stamp), sites=sites_frame(items, **stamp), name="this list")
+            changes = compare(old.getvalue(), now, old_name=old.name, new_name="this list")
+        except TrialsError as e:
+            st.warning(P.md_escape(str(e)))
+            return
+        st.text(changes.summary())
+        if len(changes):
+            st.dataframe(changes.frame, hide_index=True)
+            st.download_button("Download the changes (CSV)", changes.to_csv_bytes(),
+                               file_name="myeloma-trial-changes.csv", mime="text/csv", key="dl_changes")
+
+
 def draw_footer() -> None:
     with st.expander("What the words mean"):
         st.markdown("\n".join(f"- {w}" for w in P.PHASE_EXPLAINED.values()))
@@ -373,6 +414,7 @@ def main() -> None:
             st.caption(sec.plain)
             for row in sec.rows:
                 draw_card(row, sec.family, place, f.unit, offline)
+    draw_coordinator_tools(view.rows, data, place)
     draw_footer()
 
 

@@ -282,3 +282,12 @@ def test_an_unexpected_error_shows_an_apology_not_a_traceback(monkeypatch):
     at = run()
     assert [e.value for e in at.error] == [APOLOGY]
     assert "internal detail" not in page_text(at)
+
+
+def test_coordinators_can_download_the_list_shown_and_compare_it():
+    at = run()
+    (tools,) = [e for e in at.expander if e.label.startswith("For care coordinators")]
+    shown = int(re.search(r"Matching studies: (\d+)", "\n".join(h.value for h in at.subheader)).group(1))
+    assert any(f"{shown} studies as shown above" in c.value for c in tools.caption)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["CSV, one row per study", "CSV, one row per site", "Excel (.xlsx)"]

@@ -117,3 +117,28 @@ def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
 
     assert page.requested_hosts <= LOCAL_HOSTS, f"third-party requests: {page.requested_hosts - LOCAL_HOSTS}"
     assert any(path.startswith("/api/v2/studies") for path, _ in fake_api.log)
+
+
+def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, tmp_path):
+    import io
+
+    import pandas as pd
+
+    page.goto(app_url)
+    page.get_by_text("live from ClinicalTrials.gov", exact=False).wait_for(timeout=30_000)
+    page.get_by_text("For care coordinators", exact=False).click()
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="CSV, one row per study").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel keeps the accents
+    frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert len(frame) > 0 and (frame["source"] == "live").all()
+
+    # last week's list, as the test makes it: the first study was not in it yet
+    last_week = tmp_path / "last-week.csv"
+    last_week.write_bytes(b"\xef\xbb\xbf" + frame.iloc[1:].to_csv(index=False).encode())
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(last_week))
+    page.get_by_text("1 new stud", exact=False).first.wait_for(timeout=30_000)
+    assert page.get_by_text(frame.iloc[0]["nct_id"], exact=False).count() > 0
