@@ -20,6 +20,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -93,6 +94,24 @@ def _trie_regex(words: Iterable[str]) -> str:
     return build(trie)
 
 
+def _literal_cover(words: Iterable[str], max_literals: int = 8) -> list[str] | None:
+    """A short list of substrings such that every word contains at least one of them, or None."""
+    uncovered = set(words)
+    cover: list[str] = []
+    while uncovered:
+        counts: dict[str, int] = {}
+        for w in uncovered:
+            for n in (2, 3, 4):
+                for sub in {w[i:i + n] for i in range(len(w) - n + 1)}:
+                    counts[sub] = counts.get(sub, 0) + 1
+        if not counts or len(cover) >= max_literals:
+            return None  # a word shorter than two characters, or no short cover
+        best = max(sorted(counts), key=lambda sub: (counts[sub], len(sub)))
+        cover.append(best)
+        uncovered = {w for w in uncovered if best not in w}
+    return cover
+
+
 class Matcher:
     """Finds every phrase of a vocabulary in a text: word boundaries, longest match, no overlaps.
 
@@ -116,25 +135,45 @@ class Matcher:
         # letters and only tries the trie at word starts. Texts are searched with a space prepended.
         self._lower_re = re.compile(r"[^a-z0-9](" + _trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
         self._exact_re = re.compile(r"[^A-Za-z0-9](" + _trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
+        # Precomputed: the regexes only ever match one of the words, so each word maps to its value
+        # once here instead of stripping punctuation from every match.
+        self._lower_values = {w: self.lower.get(_NON_ALNUM.sub("", w)) for w in lower_words}
+        self._exact_values = {w: self.exact.get(_NON_ALNUM.sub("", w)) for w in exact_words}
+        # A few literals of which every case-sensitive word contains one: a text with none of them
+        # cannot match, and the second regex pass is skipped (None: no small such set).
+        cover = _literal_cover(exact_words)
+        self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
 
     def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
         """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
+        return [(s, e, text[s:e], value) for s, e, value in self.spans(text, low)]
+
+    def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
+        """Like ``find``, without the matched text: (start, end, value)."""
         found = []
         if self._lower_re is not None:
+            values = self._lower_values
             for m in self._lower_re.finditer(" " + low):
-                s, e = m.start(1) - 1, m.end(1) - 1
-                value = self.lower.get(_NON_ALNUM.sub("", m.group(1)))
+                g = m.group(1)
+                value = values.get(g, _UNSEEN)
+                if value is _UNSEEN:
+                    value = self.lower.get(_NON_ALNUM.sub("", g))
                 if value is not None:
-                    found.append((s, e, text[s:e], value))
-        if self._exact_re is not None:
+                    e = m.end() - 1  # the lookahead is empty: end of the group == end of the match
+                    found.append((e - len(g), e, value))
+        if self._exact_re is not None and (self._exact_guard is None or self._exact_guard.search(text)):
             exact = list(self._exact_re.finditer(" " + text))
             if exact:
+                values = self._exact_values
                 for m in exact:
-                    s, e = m.start(1) - 1, m.end(1) - 1
-                    value = self.exact.get(_NON_ALNUM.sub("", m.group(1)))
+                    g = m.group(1)
+                    value = values.get(g, _UNSEEN)
+                    if value is _UNSEEN:
+                        value = self.exact.get(_NON_ALNUM.sub("", g))
                     if value is not None:
-                        found.append((s, e, text[s:e], value))
-                found.sort(key=lambda f: (f[0], f[0] - f[1]))
+                        e = m.end() - 1
+                        found.append((e - len(g), e, value))
+                found.sort(key=_overlap_order)
                 kept, last_end = [], -1
                 for f in found:  # longest match wins where the two passes overlap
                     if f[0] >= last_end:
@@ -142,6 +181,13 @@ class Matcher:
                         last_end = f[1]
                 found = kept
         return found
+
+
+_UNSEEN = object()
+
+
+def _overlap_order(f: tuple) -> tuple[int, int]:
+    return f[0], f[0] - f[1]
 
 
 # --- the vocabulary --------------------------------------------------------------------------
@@ -189,6 +235,10 @@ def _cue_regex(cues: list[str], before: bool) -> re.Pattern:
 
 _CUES = TAXONOMY["context_cues"]
 _BEFORE_RE = _cue_regex(_CUES["before"], before=True)
+# The same test for windows that do not start at index 0, where '^' cannot match: without it the
+# pattern starts with a character class (fast skipping), and the cues form a trie (fewer branches).
+# Only whether it matches is used, and both match the same strings.
+_BEFORE_INNER_RE = re.compile(r"[^a-z0-9](?:" + _trie_regex(_CUES["before"]) + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
 _AFTER_RE = _cue_regex(_CUES["after"], before=False)
 _BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
 _FOLLOW_UP_RE = re.compile("|".join(re.escape(c) for c in _CUES["follow_up_titles"]))
@@ -274,7 +324,13 @@ def _arm_roles(study: Study) -> dict[str, tuple[str, str]]:
 
 
 def _intervention_role(labels: tuple[str, ...], roles: dict[str, tuple[str, str]]) -> tuple[str, str]:
-    linked = [roles[l.strip().lower()] for l in labels if l.strip().lower() in roles]
+    if not labels or not roles:
+        return "unspecified", ""
+    linked = []
+    for label in labels:
+        found = roles.get(label.strip().lower())
+        if found is not None:
+            linked.append(found)
     if not linked:
         return "unspecified", ""
     for wanted in ("experimental", "unspecified"):
@@ -291,7 +347,8 @@ def _primary_segments(study: Study) -> list[tuple[str, str, str, str]]:
     for iv in study.interventions:
         role, arm = _intervention_role(iv.arm_group_labels, roles)
         segs.append((iv.name, "intervention", role, arm))
-        segs.extend((o, "other name", role, arm) for o in iv.other_names)
+        for o in iv.other_names:
+            segs.append((o, "other name", role, arm))
         if iv.description:
             segs.append((iv.description, "intervention description", role, arm))
     for a in study.arm_groups:
@@ -315,85 +372,137 @@ def _is_context(low: str, seg_start: int, s: int, e: int, whole_segment: bool) -
     if _AFTER_RE.match(low[e:e + 24]):
         return True
     start = max(seg_start - 1, 0)  # include the separator before the segment: '^' only matches at index 0
-    if _BEFORE_RE.search(low, max(start, s - 60), s):
+    pos = max(start, s - 60)
+    if (_BEFORE_INNER_RE if pos else _BEFORE_RE).search(low, pos, s):
         return True
     return whole_segment and _BEFORE_ANYWHERE_RE.search(low, start, s) is not None
 
 
-def _scan(segs: list[tuple[str, str, str, str]]) -> list[Evidence]:
+# Evidence is first collected as plain tuples (cheap); only what survives _settle becomes an
+# Evidence object, and its snippet of text is cut only then.
+# (family, drug, matched, source, role, details, text or None, segment, start, end, source order)
+_Hit = tuple
+_F, _DRUG, _MATCHED, _SRC, _ROLE, _DETAILS, _TEXT, _SEG, _S, _E, _ORDER = range(11)
+_TARGETED_FAMILIES = frozenset(("car_t", "bispecific", "antibody_drug_conjugate", "cell_therapy_other"))
+
+
+def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     if not segs:
         return []
-    texts = [normalise(t) for t, *_ in segs]
+    texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
+    found = _MATCHER.spans(text, low)
+    if not found:
+        return []
     starts, pos = [], 0
     for t in texts:
         starts.append(pos)
         pos += len(t) + 1
     out = []
-    for s, e, matched, (kind, value) in _MATCHER.find(text, low):
+    # (family, drug, role) -> best source order already kept. A later hit with the same family,
+    # drug and role, from a source that is no stronger, is always dropped by _settle (same fate
+    # under every filter, sorted after the earlier one): it is skipped before any work is done.
+    kept: dict[tuple[str, str, str], int] = {}
+    for s, e, (kind, value) in found:
         i = bisect.bisect_right(starts, s) - 1
-        seg_start = starts[i]
-        if _is_context(low, seg_start, s, e, segs[bisect.bisect_right(starts, s) - 1][1] == "title"):
-            continue  # "prior CAR T", "transplant-ineligible", "treated with ... CAR T": context only
         _, source, role, arm = segs[i]
-        seg = texts[i]
-        drugs = value if kind == "regimen" else (value,)
-        for d in drugs:
-            if d.family == _IGNORE:
+        order = _SOURCE_ORDER.get(source, 9)
+        matched = text[s:e]
+        if kind == "regimen":
+            drugs = [d for d in value if d.family != _IGNORE]
+            if not drugs:
+                continue  # ignored words produce nothing, context or not
+            keys = [(d.family, d.name or matched, role) for d in drugs]
+            if all(kept.get(k, 10) <= order for k in keys):
                 continue
+        else:
+            if value.family == _IGNORE:
+                continue
+            key = (value.family, value.name or matched, role)
+            if kept.get(key, 10) <= order:
+                continue
+            drugs, keys = (value,), (key,)
+        seg_start = starts[i]
+        if _is_context(low, seg_start, s, e, source == "title"):
+            continue  # "prior CAR T", "transplant-ineligible", "treated with ... CAR T": context only
+        seg = texts[i]
+        for d, key in zip(drugs, keys):
+            family = d.family
+            if kept.get(key, 10) > order:
+                kept[key] = order
             details = dict(d.details)
             if d.generic:
                 seg_low = low[seg_start:seg_start + len(seg)]
-                if "target" not in details and d.family in ("car_t", "bispecific", "antibody_drug_conjugate", "cell_therapy_other"):
+                if "target" not in details and family in _TARGETED_FAMILIES:
                     targets = sorted({_TARGET_NAMES[t] for t in _TARGET_RE.findall(seg_low)})
                     if targets:
                         details["target"] = "/".join(targets)
-                if d.family == "car_t" and "car_t_source" not in details:
+                if family == "car_t" and "car_t_source" not in details:
                     if _OFF_THE_SHELF_RE.search(seg_low):
                         details["car_t_source"] = "off-the-shelf"
                     elif _AUTOLOGOUS_RE.search(seg_low):
                         details["car_t_source"] = "autologous"
             if arm and role != "unspecified":
                 details["arm"] = arm
-            name = d.name or matched
             if kind == "regimen":
                 details["regimen"] = matched
-            out.append(Evidence(d.family, name, matched, source, _snippet(seg, s - seg_start, e - seg_start), role, details))
+            out.append((family, key[1], matched, source, role, details, None, seg, s - seg_start, e - seg_start, order))
     return out
 
 
-def _design_evidence(study: Study, families: set[str]) -> list[Evidence]:
+def _design_evidence(study: Study, families: set[str]) -> list[_Hit]:
     purpose = study.primary_purpose
     if purpose in _SUPPORTIVE_PURPOSES and "supportive_care" not in families:
-        return [Evidence("supportive_care", "supportive care", purpose, "study design", f"Primary purpose: {purpose}")]
+        return [("supportive_care", "supportive care", purpose, "study design", "unspecified", {}, f"Primary purpose: {purpose}",
+                 "", 0, 0, _SOURCE_ORDER["study design"])]
     if purpose in _DIAGNOSTIC_PURPOSES and "diagnostic" not in families and not (families - {"supportive_care"}):
-        return [Evidence("diagnostic", "tests", purpose, "study design", f"Primary purpose: {purpose}")]
+        return [("diagnostic", "tests", purpose, "study design", "unspecified", {}, f"Primary purpose: {purpose}", "", 0, 0,
+                 _SOURCE_ORDER["study design"])]
     return []
 
 
-def _settle(evidence: list[Evidence], study: Study) -> list[Evidence]:
+_LYMPHO_PARENTS = frozenset(_LYMPHODEPLETION["parent_families"])
+_LYMPHO_DRUGS = frozenset(_LYMPHODEPLETION["drugs"])
+_NOT_TREATMENT = frozenset(("diagnostic", "supportive_care"))
+
+
+def _family_order(h: _Hit) -> int:
+    return _FAMILY_ORDER.get(h[_F], 99)
+
+
+def _settle(evidence: list[_Hit], study: Study) -> list[_Hit]:
     """Drop redundant or parent-owned evidence; order by family, then by strength of source."""
-    families = {e.family for e in evidence}
-    if families & set(_LYMPHODEPLETION["parent_families"]):
-        evidence = [e for e in evidence if not (e.family == "chemotherapy" and e.drug in _LYMPHODEPLETION["drugs"])]
-        families = {e.family for e in evidence}
-    treatment = families - {"diagnostic", "supportive_care"}
-    untested_drugs = study.primary_purpose == "TREATMENT" and any(i.type in _DRUG_TYPES for i in study.interventions)
-    if (treatment or untested_drugs) and study.primary_purpose not in _DIAGNOSTIC_PURPOSES:
-        evidence = [e for e in evidence if e.family != "diagnostic"]
-    evidence = sorted(evidence, key=lambda e: _SOURCE_ORDER.get(e.source, 9))
-    tested = {(e.family, e.drug.lower()) for e in evidence if e.role != "comparator"}
+    if len(evidence) < 2 and not (evidence and evidence[0][_F] in ("diagnostic", "chemotherapy")):
+        return list(evidence)  # nothing to drop, merge or order
+    families = {h[_F] for h in evidence}
+    if not families.isdisjoint(_LYMPHO_PARENTS):
+        evidence = [h for h in evidence if not (h[_F] == "chemotherapy" and h[_DRUG] in _LYMPHO_DRUGS)]
+        families = {h[_F] for h in evidence}
+    if "diagnostic" in families:
+        treatment = families - _NOT_TREATMENT
+        untested_drugs = study.primary_purpose == "TREATMENT" and any(i.type in _DRUG_TYPES for i in study.interventions)
+        if (treatment or untested_drugs) and study.primary_purpose not in _DIAGNOSTIC_PURPOSES:
+            evidence = [h for h in evidence if h[_F] != "diagnostic"]
+    evidence = sorted(evidence, key=itemgetter(_ORDER))
+    keyed = [(h, h[_F], h[_DRUG].lower()) for h in evidence]
+    tested = {(f, drug) for h, f, drug in keyed if h[_ROLE] != "comparator"}
     seen, kept = set(), []
-    for e in evidence:
-        if e.role == "comparator" and (e.family, e.drug.lower()) in tested:
+    for h, f, drug in keyed:
+        role = h[_ROLE]
+        if role == "comparator" and (f, drug) in tested:
             continue  # also given in an experimental arm: the comparator mention adds nothing
-        k = (e.family, e.drug.lower(), e.role)
+        k = (f, drug, role)
         if k not in seen:
             seen.add(k)
-            kept.append(e)
-    kept.sort(key=lambda e: _FAMILY_ORDER.get(e.family, 99))
+            kept.append(h)
+    kept.sort(key=_family_order)
     return kept
+
+
+def _evidence(h: _Hit) -> Evidence:
+    text = h[_TEXT] if h[_TEXT] is not None else _snippet(h[_SEG], h[_S], h[_E])
+    return Evidence(h[_F], h[_DRUG], h[_MATCHED], h[_SRC], text, h[_ROLE], h[_DETAILS])
 
 
 def _uninformative(study: Study) -> bool:
@@ -406,25 +515,25 @@ def _title_context_families(study: Study) -> set[str]:
     text = normalise(study.brief_title)
     low = text.lower()
     found = set()
-    for s, e, _, (kind, value) in _MATCHER.find(text, low):
+    for s, e, (kind, value) in _MATCHER.spans(text, low):
         if _is_context(low, 0, s, e, True):
             found |= {d.family for d in (value if kind == "regimen" else (value,))}
     return found
 
 
-def _families(study: Study) -> list[Evidence]:
+def _families(study: Study) -> list[_Hit]:
     title = normalise(study.brief_title).lower()
     if _FOLLOW_UP_RE.search(title):
         return []  # follow-up of people treated earlier: no therapy is tested
     evidence = _scan(_primary_segments(study))
     if evidence and study.study_type == "OBSERVATIONAL":
         # "Impact of COVID-19 after autologous transplant": the exposure is context, not tested
-        context_only = _title_context_families(study) - {e.family for e in _scan([(study.brief_title, "title", "", "")])}
-        evidence = [e for e in evidence if e.family not in context_only]
+        context_only = _title_context_families(study) - {h[_F] for h in _scan([(study.brief_title, "title", "", "")])}
+        evidence = [h for h in evidence if h[_F] not in context_only]
     if not evidence and _uninformative(study):
         titles = [(t, "title", "unspecified", "") for t in dict.fromkeys((study.brief_title, study.official_title)) if t]
         evidence = _scan(titles)
-    evidence += _design_evidence(study, {e.family for e in evidence})
+    evidence += _design_evidence(study, {h[_F] for h in evidence})
     return _settle(evidence, study)
 
 
@@ -432,10 +541,10 @@ def classify(study: Study) -> Classification:
     """Families (with evidence) and disease setting of one study. Pure; never raises."""
     nct_id = getattr(study, "nct_id", "") or ""
     try:
-        evidence = _families(study)
-        families = tuple(dict.fromkeys(e.family for e in evidence)) or ("unclassified",)
+        hits = _families(study)
+        families = tuple(dict.fromkeys(h[_F] for h in hits)) or ("unclassified",)
         setting, setting_reason = classify_setting(study)
-        return Classification(nct_id, families, setting, tuple(evidence), setting_reason)
+        return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown
         return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")
 

@@ -131,18 +131,67 @@ _CASE_SENSITIVE: dict[str, tuple[str, ...]] = {
 
 
 def _compile(key: str) -> re.Pattern:
-    parts = [rf"(?i:\b(?:{p})\b)" for p in _LEXICON.get(key, ())]
-    parts += [rf"\b(?:{p})\b" for p in _CASE_SENSITIVE.get(key, ())]
+    # \b(?:p1|p2|...)\b matches exactly where one of \b(?:p1)\b, \b(?:p2)\b ... does; with the
+    # boundary factored out, the regex engine tries the alternatives only at word boundaries.
+    parts = []
+    if _LEXICON.get(key):
+        parts.append(r"(?i:\b(?:" + "|".join(f"(?:{p})" for p in _LEXICON[key]) + r")\b)")
+    if _CASE_SENSITIVE.get(key):
+        parts.append(r"\b(?:" + "|".join(f"(?:{p})" for p in _CASE_SENSITIVE[key]) + r")\b")
     return re.compile("|".join(parts))
 
 
 _RX = {k: _compile(k) for k in set(_LEXICON) | set(_CASE_SENSITIVE)}
+# Literals every match contains: (in the lower-cased sentence for _LEXICON, as written for
+# _CASE_SENSITIVE). A sentence with none of them is not searched. Keep in step with the tables above.
+_RX_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "car_t": (("car", "chimeric", "cabtagene", "leucel", "-cel", "abecma"), ()),
+    "bcma_car_t": (("-cel", "cabtagene", "abecma", "carvykti"), ()),
+    "bcma": (("bcma", "maturation", "tamab", "blenrep", "gsk", "tecvayli", "elrexfio", "lynozyfic", "etentamig", "abbv"), ()),
+    "bispecific": (("specific", "engag", "redirect", "tamab", "tecvayli", "elrexfio", "talvey", "lynozyfic", "etentamig",
+                    "abbv", "blinatumomab", "mosunetuzumab"), ("TCE", "BsAb", "BiTE", "bsAb")),
+    "anti_cd38": (("cd", "daratumumab", "darzalex", "isatuximab", "sarclisa", "tamab", "tak"), ()),
+    "pi": (("proteasome", "zomib", "velcade", "kyprolis", "ninlaro"), ("PI",)),
+    "imid": (("immunomodulat", "domide", "revlimid", "pomalyst"), ("IMiD", "IMID")),
+    "triple": (("triple", "penta", "quad"), ("TCR",)),
+}
+
+
+def _names(key: str, sent: str, low: str | None) -> bool:
+    """Whether the sentence names therapy ``key``. ``low``: _fold(sent) or None."""
+    if low is not None:
+        ci, cs = _RX_NEEDS[key]
+        if not any(k in low for k in ci) and not any(k in sent for k in cs):
+            return False
+    return _RX[key].search(sent) is not None
 # cheap pre-filter: an item matching none of these literals cannot name any flagged therapy
 _MENTION_LITERALS = (
     "car t", "car-t", "cart", "chimeric", "bcma", "maturation", "-cel", "leucel", "cabtagene", "abecma", "carvykti",
     "tamab", "tuximab", "cd38", "cd-38", "cd 38", "daratum", "darzalex", "sarclisa", "specific", "engag", "redirect",
     "tce", "bsab", "bite", "triple", "penta", "quad", "blenrep", "belantamab", "gsk", "abbv", "tecvayli", "elrexfio",
     "talvey", "lynozyfic", "blinatumomab", "mosunetuzumab", "tak-079", "tak079", "etentamig", "car-nk", "carnk", "tcr")
+
+
+def _trie(words: Iterable[str]) -> str:
+    """Regex matching exactly the given literals, shaped as a trie (one branch per next character)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return build(trie)
+
+
+_MENTION_LITERALS_RX = re.compile(_trie(_MENTION_LITERALS))  # one pass: is any of them in the text?
 
 # "prior exposure" context: without one of these a mention is not about history.
 _PRIOR_RX = re.compile(
@@ -206,7 +255,10 @@ _MD_RX = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _EMPH_RX = re.compile(r"(\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w))")
 _WS_RX = re.compile(r"\s+")
 _MD_LEAD_RX = re.compile(r"^(?:#{1,6}\s+|>\s+)+")
-_SENT_RX = re.compile(r"(?<=[.;])\s+(?=[A-Z(\[\"'0-9•*-])|(?<=;)\s+")
+# Split points: whitespace after '.' or ';' before a capital, digit, bracket, quote or bullet, or any
+# whitespace after ';'. Written as (?<=[.;])\s+(?=[A-Z(\[\"'0-9•*-])|(?<=;)\s+ it matches the same runs;
+# starting with \s lets the regex engine skip straight to whitespace.
+_SENT_RX = re.compile(r"\s(?:(?<=[.;]\s)\s*(?=[A-Z(\[\"'0-9•*-])|(?<=;\s)\s*)")
 
 
 @dataclass(frozen=True)
@@ -216,17 +268,52 @@ class Criteria:
     other: tuple[str, ...] = ()
 
 
+def _fold(s: str) -> str | None:
+    """``s`` lower-cased when a case-insensitive match of the (ASCII, lower-case) patterns on ``s`` is
+    exactly a case-sensitive match on the result: same length, and none of the characters that
+    IGNORECASE equates with an ASCII letter without lower-casing to it (İ is caught by the length).
+    Otherwise None (the caller then uses the case-insensitive regexes)."""
+    if s.isascii():
+        return s.lower()
+    low = s.lower()
+    if len(low) != len(s) or "ı" in s or "ſ" in s:
+        return None
+    return low
+
+
+_JUNK_RX = re.compile(r"[\W_]*")
+_CRITERI_RX = re.compile(r"criteri", re.I)
+_DASH_OR_PAREN_RX = re.compile(r"^\s*[-–(]")
+_AND_EXCLUSION_RX = re.compile(r"\s+(?:and|&)\s+exclusion", re.I)
+
+
 def _clean(s: str) -> str:
-    s = _MD_RX.sub(r"\1", s)
-    s = _EMPH_RX.sub("", s)
-    s = _MD_LEAD_RX.sub("", s.strip())
-    return _WS_RX.sub(" ", s).strip()
+    # Each substitution only runs when its trigger character is present (it cannot match otherwise).
+    if "\\" in s:
+        s = _MD_RX.sub(r"\1", s)
+    if "*" in s or "__" in s:
+        s = _EMPH_RX.sub("", s)
+    s = s.strip()
+    if s[:1] in ("#", ">"):  # the pattern is anchored at the start
+        s = _MD_LEAD_RX.sub("", s)
+    return " ".join(s.split())  # == _WS_RX.sub(" ", s).strip(): str.split and \s agree on whitespace
 
 
 def _heading(line: str) -> tuple[str, str] | None:
     """(section, remainder-after-colon) if the line is a heading, else None."""
-    if ":" not in line and not _HEAD_PRE_RX.search(line):
-        return None
+    low = _fold(line)
+    if ":" not in line:
+        if low is None:
+            if not _HEAD_PRE_RX.search(line):
+                return None
+        elif "clusion" not in low and "criteri" not in low and "eligib" not in low:
+            return None
+    elif low is not None and line.isascii() and line != line.upper():
+        # A heading names inclusion/exclusion/eligibility (cleaning only removes \ * _ between letters),
+        # or is in capitals (cleaning never removes a lower-case letter).
+        flat = low.replace("*", "").replace("_", "").replace("\\", "")
+        if "clusion" not in flat and "eligib" not in flat:
+            return None
     s = _clean(line)
     s2 = s.strip("*_:# ").strip()
     if not s2 or len(s2) > 160:
@@ -235,13 +322,13 @@ def _heading(line: str) -> tuple[str, str] | None:
     if m:
         kind = m.group("kind").lower()
         rest = m.group("rest") or ""
-        has_word_criteria = bool(re.search(r"criteri", s2[: m.end("kind") + 12], re.I))
+        has_word_criteria = bool(_CRITERI_RX.search(s2[: m.end("kind") + 12]))
         # "Inclusion Criteria: age ≥ 18" → heading + inline item; "Exclusion of …" is no heading.
         if ":" in rest:
             before, _, after = rest.partition(":")
             if len(before) > 100:
                 return None
-            if not has_word_criteria and before.strip() and not re.match(r"^\s*[-–(]", before):
+            if not has_word_criteria and before.strip() and not _DASH_OR_PAREN_RX.match(before):
                 return None
         else:
             after = ""
@@ -251,7 +338,7 @@ def _heading(line: str) -> tuple[str, str] | None:
                 return None
         sec = {"inclusion": "inclusion", "inclusions": "inclusion", "exclusion": "exclusion",
                "exclusions": "exclusion", "ineligibility": "exclusion"}.get(kind, "other")
-        if kind in ("inclusion",) and re.match(r"\s+(?:and|&)\s+exclusion", s2[m.end("kind"):], re.I):
+        if kind in ("inclusion",) and _AND_EXCLUSION_RX.match(s2[m.end("kind"):]):
             sec = "other"
         return sec, after.strip()
     if _CAPS_HEADING_RX.match(s2) and s.rstrip().endswith(":") and len(s2.split()) <= 8:
@@ -270,20 +357,24 @@ def _items(text: str) -> list[tuple[str, str]]:
         nonlocal cur
         if cur:
             t = _clean(" ".join(cur))
-            if t and not re.fullmatch(r"[\W_]*", t):
+            if t and not _JUNK_RX.fullmatch(t):
                 out.append((cur_sec, t))
         cur = []
 
     prev_blank = True
     for raw in text.splitlines():
         line = raw.replace("\u00a0", " ").rstrip()
-        if not line.strip():
+        if not line:  # blank (rstrip removed all of its whitespace)
             flush()
             prev_blank = True
             continue
         m = _BULLET_RX.match(line)
         body = line[m.end():] if m else line
-        h = _heading(body)
+        if ":" not in body and body.isascii():  # the common case of _heading, inlined
+            low = body.lower()
+            h = _heading(body) if ("clusion" in low or "criteri" in low or "eligib" in low) else None
+        else:
+            h = _heading(body)
         if h is not None:
             flush()
             section = h[0]
@@ -330,24 +421,31 @@ class Flag:
 _RANK = {"required": 3, "excluded": 2, "allowed": 1}
 
 
+_SENT_PRE_RX = re.compile(r"[.;]\s")  # every split point of _SENT_RX starts so
+
+
 def _sentences(item: str) -> list[str]:
+    if not _SENT_PRE_RX.search(item):
+        item = item.strip()
+        return [item] if item else []
     return [s.strip() for s in _SENT_RX.split(item) if s and s.strip()]
 
 
-def _mentions(sent: str) -> set[str]:
+def _mentions(sent: str, low: str | None = None) -> set[str]:
     found: set[str] = set()
-    if _RX["car_t"].search(sent):
+    if _names("car_t", sent, low):
         found.add("prior_car_t")
-    if _RX["bcma"].search(sent) or _RX["bcma_car_t"].search(sent):
+    bcma_car_t = _names("bcma_car_t", sent, low)
+    if bcma_car_t or _names("bcma", sent, low):
         found.add("prior_bcma")
-    if _RX["bcma_car_t"].search(sent):
+    if bcma_car_t:
         found.add("prior_car_t")
-    if _RX["bispecific"].search(sent):
+    if _names("bispecific", sent, low):
         found.add("prior_bispecific")
-    cd38 = bool(_RX["anti_cd38"].search(sent))
+    cd38 = _names("anti_cd38", sent, low)
     if cd38:
         found.add("prior_anti_cd38")
-    if _RX["triple"].search(sent) or (cd38 and _RX["pi"].search(sent) and _RX["imid"].search(sent)):
+    if _names("triple", sent, low) or (cd38 and _names("pi", sent, low) and _names("imid", sent, low)):
         found.add("triple_class")
     return found
 
@@ -445,12 +543,56 @@ _LINE_LITERALS = {
 }
 _LINES_PRE_RX = re.compile(r"lines?\b|regimens?\b|therap(?:y|ies)\b|treatments?\b|courses?\b", re.I)
 _NUM_PRE_RX = re.compile(rf"\d|\b{_NUM}\b", re.I)
+# On _fold(text), a case-sensitive match is the same as a case-insensitive match on the text;
+# without IGNORECASE the regex engine can skip quickly to the first letters of the patterns.
 
 
-def _lines_in(sent: str) -> tuple[int | None, int | None]:
-    """(min, max) stated by one sentence (each may be None)."""
-    if not _LINES_PRE_RX.search(sent) or not _NUM_PRE_RX.search(sent) or _IGNORE_LINES_RX.search(sent):
-        return None, None
+def _lower_twin(rx: re.Pattern) -> re.Pattern:
+    """The same pattern without IGNORECASE: on ``_fold(sentence)`` it finds the same spans (with
+    lower-cased groups) as ``rx`` on the sentence; the patterns' letters are all lower-case."""
+    return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+
+
+_LINES_PRE_LOW_RX = _lower_twin(_LINES_PRE_RX)
+# Every line-count regex has a number followed by whitespace, then at most six words, then a
+# line noun as a whole word: without such a stretch none of them can match.
+_NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:\S+\s+){0,6}?"
+                              r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
+_NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
+_LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
+                                            _ZERO_INCL_RX, _PERMIT_RX)}
+# Sentences are cleaned (single spaces only), so every match of a regex contains one of these
+# literals (lower-case); on a folded sentence a regex is skipped when none is present.
+_IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
+_EXACT_LITERALS = (" prior ", " previous ", " treatment ", " therapy ")
+_LINE_LITERALS_FOLDED = {
+    "min": ("at least", "minimum of", "≥", ">=", "≧", "greater than or equal to", "equal to or more than", "or more"),
+    "gt": _LINE_LITERALS["gt"],
+    "max": ("no more than", "not more than", "at most", "up to", "maximum of", "≤", "<=", "≦", "less than or equal to",
+            "or fewer", "or less"),
+    "lt": _LINE_LITERALS["lt"],
+}
+_LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
+
+
+def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None]:
+    """(min, max) stated by one sentence (each may be None). ``low``: ``_fold(sent)`` when not None;
+    the regexes then run case-sensitively on it (same matches)."""
+    if low is not None:
+        # _LINES_PRE_RX is implied by _NUM_NOUN_LOW_RX; each test is necessary for any match below
+        if "line" not in low and "regimen" not in low and "therap" not in low and "treatment" not in low \
+                and "course" not in low:
+            return None, None
+        if not _NUM_PRE_LOW_RX.search(low) or not _NUM_NOUN_LOW_RX.search(low):
+            return None, None
+        if any(k in low for k in _IGNORE_LINES_LITERALS) and _LOW_TWIN[_IGNORE_LINES_RX].search(low):
+            return None, None
+        text, twin, literals = low, _LOW_TWIN, _LINE_LITERALS_FOLDED
+    else:
+        if not _LINES_PRE_RX.search(sent) or not _NUM_PRE_RX.search(sent) or _IGNORE_LINES_RX.search(sent):
+            return None, None
+        text, twin, literals = sent, None, _LINE_LITERALS
+        low = sent.lower()
     lo: int | None = None
     hi: int | None = None
     taken: list[tuple[int, int]] = []
@@ -458,17 +600,16 @@ def _lines_in(sent: str) -> tuple[int | None, int | None]:
     def free(m: re.Match) -> bool:
         return all(m.end() <= a or m.start() >= b for a, b in taken)
 
-    for m in _RANGE_RX.finditer(sent):
+    for m in (twin[_RANGE_RX] if twin else _RANGE_RX).finditer(text):
         a, b = _num(m.group("a")), _num(m.group("b"))
         if a is not None and b is not None and a <= b <= 20:
             lo, hi = a, b
             taken.append(m.span())
             break
-    low = sent.lower()
     for rx, kind in ((_MAX_RX, "max"), (_LT_RX, "lt"), (_MIN_RX, "min"), (_GT_RX, "gt")):
-        if not any(k in low for k in _LINE_LITERALS[kind]):
+        if not any(k in low for k in literals[kind]):
             continue
-        for m in rx.finditer(sent):
+        for m in (twin[rx] if twin else rx).finditer(text):
             if not free(m):
                 continue
             n = _num(next(g for g in (m.groupdict().get(k) for k in ("n", "n2", "n3")) if g))
@@ -485,12 +626,31 @@ def _lines_in(sent: str) -> tuple[int | None, int | None]:
                 lo = n + 1
             break
     if lo is None and hi is None:
-        m = _EXACT_RX.search(sent)
+        if twin is not None and not any(k in low for k in _EXACT_LITERALS):
+            return lo, hi
+        m = (twin[_EXACT_RX] if twin else _EXACT_RX).search(text)
         if m and free(m):
             n = _num(m.group("n"))
-            if n is not None and not re.search(r"\b(?:at\s+least|minimum|or\s+more)\b", sent[max(0, m.start() - 14):m.start()], re.I):
+            if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
                 lo = hi = n
     return lo, hi
+
+
+def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
+    """'previously untreated myeloma' (inclusion), 'prior anti-myeloma therapy' (exclusion).
+    ``low``: ``_fold(sent)``; when given, a sentence without the words every alternative needs is
+    rejected before the regexes run."""
+    if section == "inclusion":
+        if low is None:
+            return bool(_ZERO_INCL_RX.search(sent)) and not _PERMIT_RX.search(sent)
+        if "prior" not in low and "previous" not in low and "naive" not in low and "naïve" not in low:
+            return False
+        return bool(_LOW_TWIN[_ZERO_INCL_RX].search(low)) and not _LOW_TWIN[_PERMIT_RX].search(low)
+    if section == "exclusion":
+        if low is not None and "prior" not in low and "previous" not in low:
+            return False
+        return bool(_ZERO_EXCL_RX.search(sent))
+    return False
 
 
 def _empty() -> dict[str, Flag]:
@@ -508,21 +668,20 @@ def _flags(text: str) -> dict[str, Flag]:
     for section, item in _items(text[:MAX_TEXT]):
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
         low = item.lower()
-        maybe = any(k in low for k in _MENTION_LITERALS)
+        maybe = _MENTION_LITERALS_RX.search(low) is not None
         for sent in _sentences(item):
-            for flag in (_mentions(sent) if maybe else ()):
+            low_sent = _fold(sent)
+            for flag in (_mentions(sent, low_sent) if maybe else ()):
                 got = _classify(sent, section)
                 if got:
                     item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
-            a, b = _lines_in(sent)
+            a, b = _lines_in(sent, low_sent)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
-            if (section == "inclusion" and _ZERO_INCL_RX.search(sent) and not _PERMIT_RX.search(sent)) or \
-                    (section == "exclusion" and _ZERO_EXCL_RX.search(sent)):
-                if hi is None:
-                    hi = (0, sent)
+            if hi is None and _states_no_prior_therapy(sent, section, low_sent):
+                hi = (0, sent)
         for flag, votes in item_votes.items():
             values = [v for v, _, _ in votes]
             if "allowed" in values and "excluded" in values:

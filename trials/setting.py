@@ -46,78 +46,108 @@ def inclusion_text(criteria: str) -> str:
     return (criteria[:m.start()] if m else criteria)[:_INCLUSION_LIMIT]
 
 
-def _cues(segments: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
-    """Setting class -> [(matched text, source)], plus 'acronym' -> [(setting, name)]."""
-    found: dict[str, list[tuple[str, str]]] = {}
-    segments = [(normalise(t), src) for t, src in segments if t]
-    if not segments:
-        return found
-    text = "\n".join(t for t, _ in segments)
+_RR = "relapsed_refractory"
+_DECISIVE = ("relapsed_refractory", "newly_diagnosed", "smoldering", "maintenance")
+_GATE_CLASSES = ("myeloma", "smoldering")
+
+
+def _cues(segments: list[tuple[str, str]], gate: bool = True) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """The first cue of each setting class as (matched text, source), 'acronym' -> (setting, name);
+    and (when ``gate``) the first cue of each class found in a condition.
+
+    Only first cues are ever reported, so later ones are not collected. Without ``gate`` (the weak
+    pass) only the four classes that decide the setting are looked for, and the scan stops once
+    relapsed/refractory and newly diagnosed are both found (the setting is then 'mixed').
+    """
+    first: dict[str, tuple[str, str]] = {}
+    first_condition: dict[str, tuple[str, str]] = {}
+    texts, sources = [], []
+    for t, src in segments:
+        if t:
+            texts.append(t if t.isascii() else normalise(t))
+            sources.append(src)
+    if not texts:
+        return first, first_condition
+    text = "\n".join(texts)
     low = text.lower()
     starts, pos = [], 0
-    for t, _ in segments:
+    for t in texts:
         starts.append(pos)
         pos += len(t) + 1
-    for s, e, matched, value in _MATCHER.find(text, low):
-        source = segments[bisect.bisect_right(starts, s) - 1][1]
+    for s, e, value in _MATCHER.spans(text, low):
         if value[0] == "acronym":
-            found.setdefault("acronym", []).append((value[1], value[2]))
+            if gate and "acronym" not in first:
+                first["acronym"] = (value[1], value[2])
             continue
         cls = value[1]
-        if cls == "relapsed_refractory" and (_TRAP_BEFORE.search(low, max(0, s - 30), s) or _TRAP_AFTER.match(low[e:e + 16])):
+        if cls in first:
+            if not gate or cls in first_condition or cls not in _GATE_CLASSES:
+                continue  # only the gate classes are asked for their first cue in a condition
+            source = sources[bisect.bisect_right(starts, s) - 1]
+            if source == "condition":
+                first_condition[cls] = (text[s:e], source)
+            continue
+        if not gate and cls not in _DECISIVE:
+            continue
+        if cls == _RR and (_TRAP_BEFORE.search(low, max(0, s - 30), s) or _TRAP_AFTER.match(low[e:e + 16])):
             continue  # "relapse-free survival", "to prevent relapse"
-        found.setdefault(cls, []).append((matched, source))
-    return found
+        source = sources[bisect.bisect_right(starts, s) - 1]
+        first[cls] = cue = (text[s:e], source)
+        if gate:
+            if source == "condition":
+                first_condition[cls] = cue
+        elif _RR in first and "newly_diagnosed" in first:
+            break  # the setting is 'mixed' whatever follows
+    return first, first_condition
 
 
 def _say(cue: tuple[str, str]) -> str:
     return f"the {cue[1]} says '{cue[0]}'"
 
 
-def _decide(cues: dict[str, list[tuple[str, str]]]) -> tuple[str, str] | None:
+def _decide(cues: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     rr, nd = cues.get("relapsed_refractory"), cues.get("newly_diagnosed")
     smm, maint = cues.get("smoldering"), cues.get("maintenance")
     if smm and not rr:
-        return "smoldering", f"Smoldering/precursor disease: {_say(smm[0])}."
+        return "smoldering", f"Smoldering/precursor disease: {_say(smm)}."
     if rr and nd:
-        return "mixed", f"Cohorts in more than one setting: {_say(rr[0])} and {_say(nd[0])}."
+        return "mixed", f"Cohorts in more than one setting: {_say(rr)} and {_say(nd)}."
     if rr:
-        return "relapsed_refractory", f"Relapsed or refractory myeloma: {_say(rr[0])}."
+        return "relapsed_refractory", f"Relapsed or refractory myeloma: {_say(rr)}."
     if nd and maint:
-        return "maintenance", f"Maintenance in newly diagnosed myeloma: {_say(maint[0])} and {_say(nd[0])}."
+        return "maintenance", f"Maintenance in newly diagnosed myeloma: {_say(maint)} and {_say(nd)}."
     if nd:
-        return "newly_diagnosed", f"Newly diagnosed myeloma: {_say(nd[0])}."
+        return "newly_diagnosed", f"Newly diagnosed myeloma: {_say(nd)}."
     if maint:
-        return "maintenance", f"Maintenance treatment: {_say(maint[0])}."
+        return "maintenance", f"Maintenance treatment: {_say(maint)}."
     return None
 
 
 def classify_setting(study: Study) -> tuple[str, str]:
     """(setting id, one plain sentence saying why)."""
-    strong = [(c, "condition") for c in study.conditions] + [(k, "keyword") for k in study.keywords]
+    conditions = study.conditions
+    strong = [(c, "condition") for c in conditions] + [(k, "keyword") for k in study.keywords]
     strong += [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
-    cues = _cues(strong)
+    cues, condition_cues = _cues(strong)
     acronym = _EXACT_ACRONYMS.get(study.acronym.strip().lower())
-    if acronym or cues.get("acronym"):
-        setting, name = acronym or cues["acronym"][0]
+    if acronym or "acronym" in cues:
+        setting, name = acronym or cues["acronym"]
         return setting, f"The trial {name} is known to be in this setting: {setting.replace('_', ' ')}."
 
-    if study.conditions:  # the conditions alone decide whether the study is about myeloma
-        gate = {cls: [c for c in found if c[1] == "condition"] for cls, found in cues.items()}
-    else:
-        gate = cues
-    if not gate.get("myeloma"):
-        if gate.get("smoldering"):
-            return "smoldering", f"Smoldering/precursor disease: {_say(gate['smoldering'][0])}."
-        if study.conditions or cues.get("other_condition"):
-            what = study.conditions[0] if study.conditions else cues["other_condition"][0][0]
+    gate = condition_cues if conditions else cues  # the conditions alone decide whether the study is about myeloma
+    if "myeloma" not in gate:
+        if "smoldering" in gate:
+            return "smoldering", f"Smoldering/precursor disease: {_say(gate['smoldering'])}."
+        if conditions or "other_condition" in cues:
+            what = conditions[0] if conditions else cues["other_condition"][0]
             return "other_condition", f"The conditions studied are not myeloma (e.g. '{what}')."
         return "unknown", "The record does not say which disease is studied."
 
     decided = _decide(cues)
     if decided:
         return decided
-    weak = _cues([(study.brief_summary, "summary"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")])
+    weak, _ = _cues([(study.brief_summary, "summary"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")],
+                    gate=False)
     decided = _decide(weak)
     if decided:
         return decided
