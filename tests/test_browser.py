@@ -94,8 +94,9 @@ def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
     page.goto(app_url)
     page.get_by_text("live from ClinicalTrials.gov", exact=False).wait_for(timeout=30_000)
     page.get_by_text("Anti-CD38 antibody — 3 studies").wait_for()
-    assert page.get_by_text("Targeted drug — 4 studies").is_visible()
-    assert page.get_by_text("Early or late relapse?").is_visible()
+    # Streamlit draws the page in pieces: wait for each element, don't sample it once
+    page.get_by_text("Targeted drug — 4 studies").wait_for(timeout=15_000)
+    page.get_by_text("Early or late relapse?").wait_for(timeout=15_000)
     assert page.get_by_text("Traceback").count() == 0
 
     page.get_by_text("Anti-CD38 antibody — 3 studies").click()
@@ -103,7 +104,7 @@ def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
     section.get_by_role("button", name="Show details").first.click()
     page.get_by_role("tab", name="Who can join").click()
     page.get_by_text("Inclusion criteria (who can join)").first.wait_for(timeout=15_000)
-    assert page.get_by_text("Exclusion criteria (who cannot join)").first.is_visible()
+    page.get_by_text("Exclusion criteria (who cannot join)").first.wait_for(timeout=15_000)
     page.get_by_role("tab", name="Sites and map").click()
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=15_000)
     page.screenshot(path=str(artifacts / "app-detail.png"), full_page=True)
