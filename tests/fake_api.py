@@ -5,7 +5,9 @@ GET /studies (cursor paging with nextPageToken, pageSize capped at 1000, countTo
 page, a final empty page when the total is a multiple of the page size, 400 text for unknown
 parameters, `fields` projection on top-level paths) and GET /studies/{nctId} (404 text).
 It can be told to misbehave: `faults` maps a request's sequence number (1 = the first request
-it receives) to "429", "503", "reset", "html" or "truncated"; `always` fails every request. Run alone: `python tests/fake_api.py PORT [N]`.
+it receives) to "429", "503", "reset", "html", "truncated" (a short body with a matching length)
+or "cutoff" (the full length announced, half the body sent, then the connection closed);
+`always` fails every request. Run alone: `python tests/fake_api.py PORT [N]`.
 """
 from __future__ import annotations
 
@@ -163,6 +165,16 @@ class FakeApi:
         data = json.dumps(body).encode()
         if fault == "truncated":
             data = data[: len(data) // 2]
+        if fault == "cutoff":
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data[: len(data) // 2])
+            h.wfile.flush()
+            h.connection.close()
+            h.close_connection = True
+            return
         self.send(h, 200, data, "application/json")
 
     def send(self, h, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:

@@ -102,8 +102,8 @@ def big_api():
 
 def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_api, tmp_path):
     # request numbers: 1 /version, 2 page 1 (429), 3 page 1, 4 page 2 (reset), 5 page 2 (HTML),
-    # 6 page 2, 7 page 3 (truncated), 8 page 3 (503), 9 page 3
-    big_api.faults = {2: "429", 4: "reset", 5: "html", 7: "truncated", 8: "503"}
+    # 6 page 2, 7 page 3 (truncated), 8 page 3 (503), 9 page 3 (connection closed mid-body), 10 page 3
+    big_api.faults = {2: "429", 4: "reset", 5: "html", 7: "truncated", 8: "503", 9: "cutoff"}
     proc = run("search", "--json", "--status", "all",
                env={"CTGOV_API_URL": big_api.url, "XDG_CACHE_HOME": str(tmp_path)}, timeout=180)
     assert proc.returncode == 0, proc.stderr
@@ -111,7 +111,7 @@ def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_ap
     assert len(ids) == 2500 == len(set(ids))
     lists = [params for path, params in big_api.log if path.endswith("/studies")]
     versions = [p for p, _ in big_api.log if p.endswith("/version")]
-    assert len(lists) - 5 == math.ceil(2500 / 1000)  # five failed tries, three successful pages
+    assert len(lists) - 6 == math.ceil(2500 / 1000)  # six failed tries, three successful pages
     assert len(versions) <= 1
     assert "source: live from ClinicalTrials.gov" in proc.stderr
 

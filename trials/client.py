@@ -35,7 +35,9 @@ MIN_INTERVAL = 1.0  # seconds between network requests (robots.txt Crawl-delay: 
 MAX_ATTEMPTS = 6  # per request, first try included
 CONNECT_ATTEMPTS = 2  # a refused connection or failed DNS lookup rarely heals within seconds
 CONNECT_RETRY_DELAY = 0.25
-RETRY_BUDGET = 90.0  # seconds of waiting allowed per request, Retry-After included
+TIMEOUT_ATTEMPTS = 2  # a server that let two requests time out is treated as down
+VERSION_TIMEOUT = (4.0, 10.0)  # /version is tiny: a slow answer there means a slow API
+RETRY_BUDGET = 90.0  # wall-clock seconds per request: waits, Retry-After and timeouts included
 CACHE_EXPIRY = timedelta(hours=4)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -116,51 +118,64 @@ class Client:
         if wait > 0:
             self.sleep(wait)
 
-    def _send(self, path: str, params: dict | None, cache_only: bool) -> requests.Response:
+    def _send(self, path: str, params: dict | None, cache_only: bool, timeout: tuple[float, float]) -> requests.Response:
         url = f"{self.base_url}{path}"
-        kwargs: dict[str, Any] = {"params": params, "timeout": TIMEOUT}
+        kwargs: dict[str, Any] = {"params": params, "timeout": timeout}
         if cache_only:
             if not hasattr(self.session, "cache"):
                 raise ApiUnreachable("No HTTP cache is configured, so there is nothing saved to show.")
-            kwargs["only_if_cached"] = True
-        else:
-            self._throttle()
-        if cache_only:
             settings = self.session.settings
             settings.stale_if_error = True  # only here may an expired copy answer
             try:
-                response = self.session.get(url, **kwargs)
+                return self.session.get(url, only_if_cached=True, **kwargs)
             finally:
                 settings.stale_if_error = False
-            return response
+        self._throttle()
         response = self.session.get(url, **kwargs)
         if not getattr(response, "from_cache", False):
             self._last_network_call = self.clock()
         return response
 
+    def _unresponsive(self, message: str) -> ApiUnreachable:
+        error = ApiUnreachable(message)
+        error.unresponsive = True
+        return error
+
     def get_json(self, path: str, params: dict | None = None, *, cache_only: bool = False,
-                 expect: Callable[[Any], bool] = lambda body: isinstance(body, dict)) -> tuple[Any, requests.Response]:
-        """GET and decode JSON, retrying what can heal (network, 429, 5xx, malformed body)."""
+                 expect: Callable[[Any], bool] = lambda body: isinstance(body, dict),
+                 timeout: tuple[float, float] = TIMEOUT) -> tuple[Any, requests.Response]:
+        """GET and decode JSON, retrying what can heal (network, 429, 5xx, malformed body).
+
+        The retry budget is wall-clock time, waits on timeouts included."""
         url = f"{self.base_url}{path}"
-        waited = 0.0
-        last_problem = ""
+        started = self.clock()
+        problem = ""
+        timeouts = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            retry_after = None
+            delay = None  # before the next try; None = exponential backoff
             bad_body = False
-            connect_failed = False
             try:
-                response = self._send(path, params, cache_only)
+                response = self._send(path, params, cache_only, timeout)
             except requests.exceptions.ConnectionError as exc:
-                if _is_connect_failure(exc) and attempt >= CONNECT_ATTEMPTS:
-                    error = ApiUnreachable(
-                        f"Could not connect to ClinicalTrials.gov at {self.base_url} ({_short(exc)}). "
-                        "Check the internet connection.")
-                    error.cannot_connect = True
-                    raise error from exc
-                last_problem = f"the connection failed ({_short(exc)})"
-                connect_failed = _is_connect_failure(exc)
+                problem = f"the connection failed ({_short(exc)})"
+                if _is_connect_failure(exc):
+                    if attempt >= CONNECT_ATTEMPTS:
+                        raise self._unresponsive(
+                            f"Could not connect to ClinicalTrials.gov at {self.base_url} ({_short(exc)}). "
+                            "Check the internet connection.") from exc
+                    delay = CONNECT_RETRY_DELAY  # one quick second try, then fall back: the user is waiting
             except requests.exceptions.Timeout as exc:
-                last_problem = f"no answer within {TIMEOUT[1]:.0f} seconds"
+                timeouts += 1
+                problem = f"no answer within {timeout[1]:.0f} seconds"
+                if timeouts >= TIMEOUT_ATTEMPTS:
+                    raise self._unresponsive(
+                        f"ClinicalTrials.gov did not answer: {problem}, {timeouts} times ({url}). "
+                        "Try again later.") from exc
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                problem, bad_body = f"the answer was cut off ({_short(exc)})", True
+            except requests.exceptions.RequestException as exc:  # bad address, redirect loop: retrying won't help
+                raise ApiUnreachable(f"Could not ask ClinicalTrials.gov at {url} ({_short(exc)}). "
+                                     "Check CTGOV_API_URL.") from exc
             else:
                 status = response.status_code
                 if cache_only and status == 504:
@@ -173,7 +188,7 @@ class Client:
                         return body, response
                     except BadResponse as exc:
                         self._forget(response)
-                        last_problem, bad_body = str(exc), True
+                        problem, bad_body = str(exc), True
                         if cache_only:
                             raise
                 elif status == 400:
@@ -181,30 +196,26 @@ class Client:
                 elif status == 404:
                     raise _not_found(path, url)
                 elif status in RETRY_STATUSES:
-                    last_problem = f"it answered HTTP {status}" + (" (too many requests)" if status == 429 else "")
-                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                    problem = f"it answered HTTP {status}" + (" (too many requests)" if status == 429 else "")
+                    delay = _retry_after_seconds(response.headers.get("Retry-After"))
                 else:  # 403 and other refusals don't heal by retrying
                     raise ApiUnreachable(
                         f"ClinicalTrials.gov refused the request with HTTP {status} ({url}). "
                         "It may be blocking automated access for a while.")
             if attempt == MAX_ATTEMPTS:
                 break
-            if retry_after is not None:
-                delay = retry_after
-            elif connect_failed:
-                delay = CONNECT_RETRY_DELAY  # one quick second try, then fall back: the user is waiting
-            else:
+            if delay is None:
                 delay = min(2.0 ** (attempt - 1), 30.0)
-            if waited + delay > self.retry_budget:
+            if self.clock() - started + delay > self.retry_budget:
                 break
             self.sleep(delay)
-            waited += delay
+        spent = self.clock() - started
         if bad_body:
-            raise BadResponse(f"ClinicalTrials.gov answered, but not with data: {last_problem} "
+            raise BadResponse(f"ClinicalTrials.gov answered, but not with data: {problem} "
                               f"(after {attempt} tries, {url}). Try again later.")
         raise ApiUnreachable(
-            f"ClinicalTrials.gov kept failing: {last_problem} after {attempt} tries "
-            f"over {waited:.0f} s ({url}). Try again later.")
+            f"ClinicalTrials.gov kept failing: {problem} after {attempt} tries "
+            f"over {spent:.0f} s ({url}). Try again later.")
 
     def _forget(self, response: requests.Response) -> None:
         cache = getattr(self.session, "cache", None)
@@ -215,7 +226,7 @@ class Client:
 
     def data_timestamp(self, *, cache_only: bool = False) -> str:
         """`/version`'s dataTimestamp (UTC, yyyy-MM-ddTHH:mm:ss), or "" when not given."""
-        body, _ = self.get_json("/version", cache_only=cache_only)
+        body, _ = self.get_json("/version", cache_only=cache_only, timeout=VERSION_TIMEOUT)
         stamp = body.get("dataTimestamp")
         return stamp if isinstance(stamp, str) else ""
 
@@ -244,7 +255,7 @@ class Client:
         try:
             as_of = self.data_timestamp(cache_only=cache_only)
         except (ApiUnreachable, BadResponse) as exc:
-            if getattr(exc, "cannot_connect", False):
+            if getattr(exc, "unresponsive", False):
                 raise  # no point trying the list: fall back now, not after more timeouts
             as_of = ""  # a mirror without /version still serves studies
         studies: dict[str, dict] = {}

@@ -16,7 +16,7 @@ class BadInput(TrialsError, ValueError):
 class ApiUnreachable(TrialsError):
     """ClinicalTrials.gov could not be reached or kept failing (network, 403, 429/5xx after retries)."""
 
-    cannot_connect = False  # True when no connection could be opened at all (offline, DNS)
+    unresponsive = False  # no connection could be opened, or the API stopped answering: fall back at once
 
 
 class QueryRefused(TrialsError):
