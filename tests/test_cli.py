@@ -86,8 +86,8 @@ def test_no_network_answers_from_the_snapshot_within_15_seconds(offline_env):
     assert "Source: offline — bundled snapshot" in proc.stdout
 
 
-def test_no_network_with_no_snapshot_allowed_exits_3(offline_env):
-    proc = run("search", "--no-snapshot", env=offline_env)
+def test_no_network_with_no_fallback_allowed_exits_3(offline_env):
+    proc = run("search", "--no-fallback", env=offline_env)
     assert proc.returncode == 3
     assert "Could not connect" in proc.stderr
 
@@ -166,6 +166,43 @@ def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path)
     assert "filter.overallStatus" not in api.log[1][1]  # every status goes into the snapshot
 
 
-def test_no_snapshot_failure_message_does_not_claim_a_fallback(offline_env):
-    proc = run("search", "--no-snapshot", env=offline_env)
+def test_no_fallback_failure_message_does_not_claim_a_fallback(offline_env):
+    proc = run("search", "--no-fallback", env=offline_env)
     assert proc.returncode == 3 and "bundled snapshot" not in proc.stderr
+
+
+def test_near_lists_only_studies_with_an_open_site_in_the_circle(capsys):
+    # NCT07764978 has a site in Gilbert, AZ that is not yet recruiting; its only recruiting
+    # site is in Australia, so it is not "within 25 miles" of Gilbert for a patient
+    assert main(["search", "--offline", "--json", "--near", "Gilbert, AZ", "--radius", "25mi"]) == 0
+    out, err = capsys.readouterr()
+    assert "NCT07764978" not in out
+    assert "1 studies left out: their sites within 25 miles are not open" in err
+    # NCT07648264's Bethesda site is recruiting
+    assert main(["search", "--offline", "--json", "--near", "Bethesda, MD", "--radius", "25mi"]) == 0
+    assert [json.loads(line)["nct_id"] for line in capsys.readouterr().out.splitlines()] == ["NCT07648264"]
+
+
+def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, capsys):
+    import datetime as dt
+
+    from trials import client as client_module
+
+    api = FakeApi(real_studies())
+    url = api.start()
+    monkeypatch.setenv("CTGOV_API_URL", url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(client_module, "CACHE_EXPIRY", dt.timedelta(seconds=1))
+    monkeypatch.setattr(client_module, "MAX_ATTEMPTS", 1)
+    try:
+        assert main(["search", "--json"]) == 0  # saves an answer
+        time.sleep(1.2)
+        api.always = "503"
+        capsys.readouterr()
+        assert main(["search", "--json"]) == 0  # a person gets the saved answer, with a warning
+        assert "last saved answer" in capsys.readouterr().err
+        assert main(["search", "--json", "--no-fallback"]) == 3  # a cron job learns the API is down
+        captured = capsys.readouterr()
+        assert captured.out == "" and "HTTP 503" in captured.err
+    finally:
+        api.stop()

@@ -52,7 +52,7 @@ def test_help_names_the_filters_and_the_export_options():
     assert proc.returncode == 0
     out = proc.stdout.decode()
     for flag in ("--status", "--phase", "--near", "--radius", "--term", "--updated-since", "--id", "--offline",
-                 "--no-snapshot", "--per", "--output"):
+                 "--no-fallback", "--per", "--output"):
         assert flag in out
     out = run("diff", "--help").stdout.decode()
     for flag in ("OLD", "NEW", "--status", "--offline", "--output", "--save"):
@@ -97,9 +97,9 @@ def test_stdout_carries_only_csv_and_warnings_go_to_stderr(dead_api):
     assert b"warning" not in proc.stdout
 
 
-def test_no_network_and_no_snapshot_exits_3_and_writes_nothing(dead_api, tmp_path):
+def test_no_network_and_no_fallback_exits_3_and_writes_nothing(dead_api, tmp_path):
     out = tmp_path / "x.csv"
-    proc = run("export", "--no-snapshot", "-o", str(out), env=dead_api)
+    proc = run("export", "--no-fallback", "-o", str(out), env=dead_api)
     assert proc.returncode == 3 and "Could not connect" in proc.stderr.decode()
     assert not out.exists() and proc.stdout == b""
 

@@ -48,8 +48,9 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
                    help=f"condition terms (default: {' OR '.join(MYELOMA_CONDITIONS)})")
     g.add_argument("--offline", action="store_true",
                    help="answer from the bundled snapshot only; no network")
-    g.add_argument("--no-snapshot", action="store_true",
-                   help="fail with exit code 3 rather than fall back to the bundled snapshot")
+    g.add_argument("--no-fallback", action="store_true",
+                   help="exit 3 when ClinicalTrials.gov fails, instead of answering from a saved copy "
+                        "or the bundled snapshot (for scheduled jobs)")
 
 
 def query_from_args(args: argparse.Namespace):
@@ -82,11 +83,26 @@ def run_search(args, *, progress=None):
 
     query, place = query_from_args(args)
     result = search(query, offline=args.offline, progress=progress)
-    if result.source == "snapshot" and args.no_snapshot:
+    if args.no_fallback and (result.failure or result.source == "snapshot"):
         raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
+    if query.near is not None:
+        result.studies = _near_open_sites(result.studies, place, query.near.miles)
     return result, place
+
+
+def _near_open_sites(studies, place, miles):
+    """The API (and the snapshot filter) match a study when ANY of its sites is inside the circle,
+    whatever that site's status. Keep only studies with an open site inside it, and say how many
+    were dropped, so a study whose only nearby site is closed is not listed as nearby."""
+    from .geo import open_sites_only, within_radius
+
+    kept = [s for s in studies if within_radius(s, place, miles, recruiting_only=open_sites_only(s))]
+    if len(kept) < len(studies):
+        print(f"note: {len(studies) - len(kept)} studies left out: their sites within {miles:g} miles "
+              "are not open (recruiting)", file=sys.stderr)
+    return kept
 
 
 def study_json(study, result) -> dict:

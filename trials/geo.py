@@ -438,6 +438,14 @@ def nearest_site(study: Study, origin: Place | None, *,
     return best or NearestSite(eligible[0], None)
 
 
+def open_sites_only(study: Study) -> bool:
+    """Which sites count as "open" for distance filters: for a recruiting study only the sites
+    that are themselves recruiting (a closed site must not look open); a study not recruiting yet
+    (or closed) has no recruiting site, so its listed sites count (they will open, or show where
+    it ran)."""
+    return study.overall_status == "RECRUITING"
+
+
 def within_radius(study: Study, origin: Place, miles: float | None, *,
                   recruiting_only: bool = True) -> bool:
     """True when some (recruiting) site with coordinates lies within `miles` of origin.
