@@ -71,6 +71,9 @@ def test_json_lines_carry_the_documented_keys(capsys):
     (["--near", "00000"], "00000"),
     (["--near", "Springfeld Qwxz"], "Springfeld Qwxz"),
     (["--near", "02115", "--radius=-5mi"], "-5mi"),
+    (["--near", "02115", "--radius", "0.5km"], "less than 1 mile"),
+    (["--term", "\\"], "empty once odd characters are removed"),
+    (["--condition", ""], "empty once odd characters are removed"),
 ])
 def test_bad_input_exits_2_with_a_message_naming_it(args, words, capsys):
     assert main(["search", "--offline", *args]) == 2
@@ -206,3 +209,11 @@ def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, cap
         assert captured.out == "" and "HTTP 503" in captured.err
     finally:
         api.stop()
+
+
+def test_record_text_cannot_send_escape_sequences_to_the_terminal(capsys):
+    from trials.cli import print_table
+
+    print_table([("NCT00000001", "Recruiting", "-", "Title\x1b[2J\x1b]0;pwned\x07 end")], ("NCT id", "Status", "Phase", "Title"))
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "Title[2J]0;pwned end" in out

@@ -71,6 +71,8 @@ def test_statuses_phases_and_ids_accept_friendly_spellings():
     (parse_nct_ids, "NCT123", '"NCT123" is not an NCT number'),
     (parse_nct_ids, "NCT00000000", "is not an NCT number"),
     (parse_nct_ids, "<script>", '"<script>" is not an NCT number'),
+    (parse_statuses, ",,", 'No status in ",,"'),
+    (parse_phases, " | ", 'No phase in "|"'),
 ])
 def test_bad_values_name_what_was_wrong(parser, text, words):
     with pytest.raises(BadInput, match=words.replace("(", r"\(")):

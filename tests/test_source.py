@@ -80,3 +80,18 @@ def test_snapshot_filters_like_the_api():
 def test_one_study_comes_from_the_snapshot_when_offline():
     study, source = fetch_study("NCT07772024", offline=True)
     assert source == "snapshot" and study.title.startswith("Inobrodib")
+
+
+def test_searches_by_place_or_free_text_are_not_written_to_the_cache(api, tmp_path):
+    import sqlite3
+
+    from trials.query import GeoFilter
+
+    client = quick_client(api.url, tmp_path / "cache")
+    search(TrialQuery(near=GeoFilter(42.36, -71.06, 50), terms=("my own words",)), client=client)
+    search(TrialQuery(), client=client)
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        keys = [row[0] for row in db.execute("select key from responses")]
+        blobs = b"".join(row[0] for row in db.execute("select value from responses"))
+    assert len(keys) == 2  # /version and the plain search
+    assert b"42.36" not in blobs and b"my+own+words" not in blobs and b"my own words" not in blobs

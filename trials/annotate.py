@@ -5,6 +5,7 @@ Pure functions; computed once per study and shared by the app, the CLI and the e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -41,23 +42,28 @@ def annotate_all(studies: Iterable[Study], place: Place | None = None) -> list[A
     return [annotate(s, place) for s in studies]
 
 
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
 def _partial_date(text: str) -> dt.date | None:
-    """PartialDate 'yyyy', 'yyyy-MM' or 'yyyy-MM-dd' -> the last day it could mean (benefit of the doubt)."""
-    try:
-        parts = [int(p) for p in text.split("-")]
-    except ValueError:
+    """PartialDate 'yyyy', 'yyyy-MM' or 'yyyy-MM-dd' -> the last day it could mean (benefit of the
+    doubt); None for anything else, e.g. '2026-13'."""
+    m = _PARTIAL_DATE.fullmatch(text.strip())
+    if not m:
         return None
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
     try:
-        if len(parts) == 3:
-            return dt.date(*parts)
-        if len(parts) == 2:
-            first_next = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        if day:
+            return dt.date(year, int(month), int(day))
+        if month:
+            month = int(month)
+            if not 1 <= month <= 12:
+                return None
+            first_next = dt.date(year + month // 12, month % 12 + 1, 1)
             return first_next - dt.timedelta(days=1)
-        if len(parts) == 1:
-            return dt.date(parts[0], 12, 31)
+        return dt.date(year, 12, 31)
     except ValueError:
         return None
-    return None
 
 
 def is_stale(study: Study, today: dt.date | None = None) -> bool:

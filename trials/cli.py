@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 from typing import Sequence
 
 from .errors import ApiUnreachable, BadInput, BadResponse, QueryRefused, StudyNotFound, TrialsError
-from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, parse_date,
-                    parse_nct_ids, parse_phases, parse_statuses)
+from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
+                    parse_date, parse_nct_ids, parse_phases, parse_statuses)
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -66,12 +67,14 @@ def query_from_args(args: argparse.Namespace):
         miles = parse_radius(args.radius)
         if miles is not None:
             near = GeoFilter(place.lat, place.lon, miles)
+    for text in (*args.condition, *args.term):
+        essie_phrase(text)  # the same check live and offline: text that is empty once cleaned is refused
     query = TrialQuery(
         conditions=tuple(args.condition) or MYELOMA_CONDITIONS,
         statuses=statuses,
         phases=parse_phases(args.phase),
         near=near,
-        terms=tuple(t for t in args.term if t.strip()),
+        terms=tuple(args.term),
         updated_since=parse_date(args.updated_since),
         nct_ids=nct_ids,
     )
@@ -124,7 +127,16 @@ def study_json(study, result) -> dict:
     }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Record text for a terminal: control characters (escape sequences) removed."""
+    return _CONTROL.sub("", text)
+
+
 def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
+    rows = [tuple(printable(c).replace("\n", " ").replace("\t", " ") for c in r) for r in rows]
     width = shutil.get_terminal_size((120, 20)).columns
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers[:-1])]
     title_room = max(20, width - sum(widths) - 2 * len(widths) - 1)
@@ -328,9 +340,9 @@ def cmd_diff(args) -> int:
     changes = compare(old, new, old_name=args.old, new_name=new_name)
     if args.output:
         _write_bytes(args.output, changes.to_csv_bytes())
-        print(changes.summary(), file=sys.stderr if args.output == "-" else sys.stdout)
+        print(printable(changes.summary()), file=sys.stderr if args.output == "-" else sys.stdout)
     else:
-        print(changes.summary())
+        print(printable(changes.summary()))
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
@@ -40,6 +41,9 @@ VERSION_TIMEOUT = (4.0, 10.0)  # /version is tiny: a slow answer there means a s
 RETRY_BUDGET = 90.0  # wall-clock seconds per request: waits, Retry-After and timeouts included
 CACHE_EXPIRY = timedelta(hours=4)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Searches carrying what a person typed (a place's coordinates, free text) are never written to
+# the on-disk HTTP cache: nothing a patient enters is stored.
+PRIVATE_PARAMS = frozenset({"filter.geo", "query.term"})
 
 Progress = Callable[[int, int, int | None], None]  # pages done, studies so far, total (if known)
 
@@ -58,7 +62,11 @@ def _keep_in_cache(response: requests.Response) -> bool:
     """Cheap check before a 200 is cached: never store an HTML page or a cut-off body.
 
     Other statuses pass: `allowable_codes` already keeps them out, and requests-cache deletes
-    the saved copy of any response this rejects, which must not happen on a passing 503."""
+    the saved copy of any response this rejects, which must not happen on a passing 503.
+    Searches carrying what a person typed (PRIVATE_PARAMS) are never kept."""
+    query = urlsplit(response.url or "").query
+    if any(key in PRIVATE_PARAMS for key, _ in parse_qsl(query)):
+        return False
     if response.status_code != 200:
         return True
     body = (response.content or b"").strip()
@@ -159,7 +167,8 @@ class Client:
             except requests.exceptions.ConnectionError as exc:
                 problem = f"the connection failed ({_short(exc)})"
                 if _is_connect_failure(exc):
-                    if attempt >= CONNECT_ATTEMPTS:
+                    # a failed DNS lookup can take seconds and won't heal in a quarter of one
+                    if attempt >= CONNECT_ATTEMPTS or _is_dns_failure(exc):
                         raise self._unresponsive(
                             f"Could not connect to ClinicalTrials.gov at {self.base_url} ({_short(exc)}). "
                             "Check the internet connection.") from exc
@@ -343,6 +352,11 @@ def _is_connect_failure(exc: Exception) -> bool:
         seen = nxt
     text = str(exc)
     return "Failed to establish a new connection" in text or "Name or service not known" in text
+
+
+def _is_dns_failure(exc: Exception) -> bool:
+    text = str(exc)
+    return "NameResolutionError" in text or "Name or service not known" in text or "name resolution" in text
 
 
 def _short(exc: Exception) -> str:

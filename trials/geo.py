@@ -38,6 +38,7 @@ __all__ = [
     "nearest_site", "sites_by_distance", "within_radius", "MAX_RADIUS_MILES", "MAX_INPUT_CHARS",
 ]
 
+MIN_RADIUS_MILES = 1.0     # ClinicalTrials.gov's DISTANCE takes at least 1 mi / 1 km
 MAX_RADIUS_MILES = 500.0   # ClinicalTrials.gov's own cap on filter.geo distance
 MAX_INPUT_CHARS = 200
 EARTH_RADIUS_MILES = 3958.7613
@@ -389,6 +390,9 @@ def parse_radius(text: str | float | int | None) -> float | None:
         raise BadInput(f'"{shown}" is not a distance we understand. Use e.g. "50 mi" or "anywhere".')
     if miles <= 0:
         raise BadInput(f'The distance "{shown}" must be more than zero.')
+    if miles < MIN_RADIUS_MILES - 1e-9:
+        raise BadInput(f'The distance "{shown}" is less than 1 mile, the least ClinicalTrials.gov '
+                       f'searches. Choose 1 mi (1.6 km) or more.')
     if miles > MAX_RADIUS_MILES + 1e-9:
         raise BadInput(f'The distance "{shown}" is more than {MAX_RADIUS_MILES:.0f} miles, the most '
                        f'ClinicalTrials.gov searches. Choose {MAX_RADIUS_MILES:.0f} mi or less, or '

@@ -6,6 +6,7 @@ therefore never raises: a missing or malformed value becomes None, "" or an empt
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,17 +163,15 @@ class ArmGroup:
 _AGE_UNITS = {"year": 1.0, "month": 1 / 12, "week": 7 / 365.25, "day": 1 / 365.25, "hour": 1 / 8766, "minute": 1 / 525960}
 
 
+_AGE = re.compile(r"(\d{1,3}(?:\.\d+)?) (year|month|week|day|hour|minute)s?", re.IGNORECASE)
+
+
 def age_in_years(text: str) -> float | None:
     """'18 Years' -> 18.0, '6 Months' -> 0.5; None when absent or not in the API's format."""
-    parts = text.split()
-    if len(parts) != 2:
+    m = _AGE.fullmatch(text.strip())
+    if not m:
         return None
-    try:
-        number = float(parts[0])
-    except ValueError:
-        return None
-    unit = _AGE_UNITS.get(parts[1].lower().rstrip("s"))
-    return round(number * unit, 2) if unit is not None else None
+    return round(float(m.group(1)) * _AGE_UNITS[m.group(2).lower()], 2)
 
 
 @dataclass(frozen=True)

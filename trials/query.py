@@ -111,6 +111,8 @@ def parse_statuses(text: str | None) -> tuple[str, ...]:
         if key not in STATUSES:
             raise BadInput(f'Unknown status "{part.strip()}". Use one of: {", ".join(STATUSES)} (or "all").')
         out.append(key)
+    if not out:
+        raise BadInput(f'No status in "{text.strip()[:40]}". Use e.g. RECRUITING,NOT_YET_RECRUITING or "all".')
     return tuple(dict.fromkeys(out))
 
 
@@ -128,6 +130,8 @@ def parse_phases(text: str | None) -> tuple[str, ...]:
         if key not in PHASES:
             raise BadInput(f'Unknown phase "{part.strip()}". Use 1, 2, 3, 4, early1 or NA (e.g. --phase 2,3).')
         out.append(key)
+    if not out:
+        raise BadInput(f'No phase in "{text.strip()[:40]}". Use e.g. 2,3 or "all".')
     return tuple(dict.fromkeys(out))
 
 
