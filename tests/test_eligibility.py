@@ -93,6 +93,86 @@ def test_hand_made_flag_phrasings(text, flag, value, sentence, condition):
     assert got.condition == condition
 
 
+# ---------------------------------------------------------------------------------------
+# HAND-MADE sentences (not from real records): phrasings whose flag used to come out reversed
+# (absence, optional exposure, double negatives in exclusion lists, clause-scoped permissions).
+# Each: (criteria text, flag, expected value, expected deciding sentence, expected condition)
+# ---------------------------------------------------------------------------------------
+def _one(section: str, sentence: str) -> str:
+    return f"{section} Criteria:\n- {sentence}"
+
+
+HAND_MADE_REVERSED = [
+    # absence of exposure in an inclusion list: the patient must be unexposed → excluded
+    (_one("Inclusion", "Never exposed to BCMA-directed therapy"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "Lack of prior BCMA therapy"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "Free of prior BCMA therapy"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "BCMA-naive multiple myeloma"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "BCMA-naïve"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "No previous exposure to BCMA-targeted therapy"), "prior_bcma", "excluded"),
+    (_one("Inclusion", "Patients who have never received CAR-T therapy"), "prior_car_t", "excluded"),
+    (_one("Inclusion", "Have not been previously exposed to an anti-CD38 antibody"), "prior_anti_cd38", "excluded"),
+    (_one("Inclusion", "Patients who did not receive prior daratumumab"), "prior_anti_cd38", "excluded"),
+    (_one("Inclusion", "Must not have received prior CAR-T"), "prior_car_t", "excluded"),
+    (_one("Inclusion", "No prior CAR-T allowed"), "prior_car_t", "excluded"),
+    # optional exposure → allowed
+    (_one("Inclusion", "Prior treatment with daratumumab is not mandatory"), "prior_anti_cd38", "allowed"),
+    (_one("Inclusion", "Prior daratumumab is not required"), "prior_anti_cd38", "allowed"),
+    (_one("Inclusion", "Prior exposure to a BCMA-directed agent is optional"), "prior_bcma", "allowed"),
+    (_one("Inclusion", "Prior anti-CD38 therapy is not necessary"), "prior_anti_cd38", "allowed"),
+    (_one("Inclusion", "Prior CAR-T is not an inclusion requirement"), "prior_car_t", "allowed"),
+    (_one("Inclusion", "Patients do not need to have received prior daratumumab"), "prior_anti_cd38", "allowed"),
+    (_one("Inclusion", "Patients may or may not have received prior CAR-T"), "prior_car_t", "allowed"),
+    (_one("Inclusion", "Patients with or without prior BCMA therapy"), "prior_bcma", "allowed"),
+    (_one("Inclusion", "Regardless of prior BCMA therapy"), "prior_bcma", "allowed"),
+    (_one("Inclusion", "Prior BCMA therapy is permitted but not required"), "prior_bcma", "allowed"),
+    (_one("Exclusion", "Patients may or may not have received prior CAR-T"), "prior_car_t", "allowed"),
+    # double negative in an exclusion list: excluding the unexposed means exposure is required
+    (_one("Exclusion", "Participants who have not received a prior anti-CD38 antibody"), "prior_anti_cd38", "required"),
+    (_one("Exclusion", "No prior exposure to daratumumab"), "prior_anti_cd38", "required"),
+    (_one("Exclusion", "Patients who have never received an anti-CD38 antibody"), "prior_anti_cd38", "required"),
+    (_one("Exclusion", "Anti-CD38 naive patients"), "prior_anti_cd38", "required"),
+    (_one("Exclusion", "Patients without prior exposure to daratumumab"), "prior_anti_cd38", "required"),
+    (_one("Exclusion", "Not previously treated with daratumumab"), "prior_anti_cd38", "required"),
+    (_one("Inclusion", "Patients who have never received prior CAR-T are ineligible"), "prior_car_t", "required"),
+    # a permission belongs to the therapy named in its own clause / parenthesis
+    (_one("Exclusion", "Prior CAR-T therapy (prior bispecific antibodies are permitted)"), "prior_car_t", "excluded"),
+    (_one("Exclusion", "Prior CAR-T therapy (prior bispecific antibodies are permitted)"), "prior_bispecific", "allowed"),
+    (_one("Exclusion", "Prior bispecific antibodies (prior CAR-T is allowed)"), "prior_bispecific", "excluded"),
+    (_one("Exclusion", "Prior bispecific antibodies (prior CAR-T is allowed)"), "prior_car_t", "allowed"),
+    (_one("Exclusion", "Prior CAR-T therapy, but prior bispecific antibodies are permitted"), "prior_car_t", "excluded"),
+    (_one("Exclusion", "Prior CAR-T therapy, but prior bispecific antibodies are permitted"), "prior_bispecific",
+     "allowed"),
+    (_one("Exclusion", "Prior CAR-T therapy is not allowed, however prior bispecific antibodies are permitted"),
+     "prior_car_t", "excluded"),
+    (_one("Exclusion", "Prior CAR-T therapy (prior BCMA bispecific antibodies are permitted)"), "prior_bcma", "allowed"),
+    # an unmarked parenthesis still belongs to its clause
+    (_one("Inclusion", "Prior anti-BCMA therapy (e.g., teclistamab) is allowed"), "prior_bispecific", "allowed"),
+    # "but not X"
+    (_one("Inclusion", "Prior BCMA-directed therapy, but not BCMA CAR-T"), "prior_car_t", "excluded"),
+]
+
+
+@pytest.mark.parametrize("text,flag,value", HAND_MADE_REVERSED)
+def test_hand_made_reversed_phrasings(text, flag, value):
+    got = eligibility_flags(text)[flag]
+    assert got.value == value
+    assert got.sentence == text.split("\n- ", 1)[1]  # the deciding sentence is the item itself
+    assert got.condition == ""
+
+
+def test_hand_made_conditions_of_scoped_and_not_refractory_phrasings():
+    f = eligibility_flags(_one("Exclusion", "Prior CAR-T therapy (bispecifics allowed if more than 3 months ago)"))
+    assert (f["prior_car_t"].value, f["prior_car_t"].condition) == ("excluded", "")
+    assert (f["prior_bispecific"].value, f["prior_bispecific"].condition) == ("allowed", "if more than 3 months ago")
+    # "not refractory": exposure is allowed, refractoriness is the condition
+    f = eligibility_flags(_one("Inclusion", "Not refractory to daratumumab"))
+    assert f["prior_anti_cd38"] == Flag("allowed", "Not refractory to daratumumab", "Not refractory to daratumumab")
+    # a wash-out window in an exclusion list stays a ban, with the window quoted
+    f = eligibility_flags(_one("Exclusion", "No prior daratumumab within 6 months"))
+    assert (f["prior_anti_cd38"].value, f["prior_anti_cd38"].condition) == ("excluded", "within 6 months")
+
+
 HAND_MADE_LINES = [
     ("Inclusion Criteria:\n- ≥ 3 prior lines of therapy", 3, None, "≥ 3 prior lines of therapy"),
     ("Inclusion Criteria:\n- Received at least three prior regimens", 3, None, "Received at least three prior regimens"),

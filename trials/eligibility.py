@@ -21,13 +21,28 @@ Flags (``eligibility_flags``)
     therapy only if it names it (data table ``_LEXICON``) AND speaks about past
     exposure (prior / previous / received / refractory / exposed / history of…),
     so "adequate organ function for CAR-T cell treatment" or "4 months after the
-    last dose of daratumumab" do not count. Per sentence:
+    last dose of daratumumab" do not count. Clause scope: a parenthesis with its
+    own verdict ("Prior CAR-T (prior bispecific antibodies are permitted)") or a
+    "but / however / whereas" clause speaks only for the therapies it names; a
+    therapy is judged on the sentence minus the clauses naming only other
+    therapies. Per sentence (scoped):
       * double negative ("not excluded", "not ineligible") → allowed
       * conditional wording (unless / except / provided / as long as /
         "allowed if …" / "if more than 6 months …" / "≥ 3 months since …")
         → allowed, condition quoted
-      * prohibition ("not allowed", "must not have", "no prior", "naive",
-        "excluded", "ineligible") → excluded
+      * optional exposure ("not required / mandatory / necessary", "optional",
+        "do not need to", "may or may not", "with or without", "regardless of")
+        → allowed
+      * "…, but not X": X excluded (inclusion) / allowed (exclusion)
+      * "not refractory to X" → allowed, condition quoted (exclusion: required)
+      * absence of exposure ("no prior", "never received/exposed", "have not
+        received", "not previously", "lack of / free of prior", "naive",
+        "without prior"): inclusion/other → excluded; exclusion → required
+        (excluding the unexposed), except with a wash-out window ("no X within
+        3 months") → excluded. Absence then a ban ("patients who never received
+        X are ineligible") → required; "must not have received" → excluded;
+        "No prior X allowed" → excluded.
+      * prohibition ("not allowed", "must not", "excluded", "ineligible") → excluded
       * permission ("allowed", "permitted", "eligible", "may have received")
         → allowed
       * otherwise by section: exclusion → excluded; inclusion → required;
@@ -197,7 +212,7 @@ _MENTION_LITERALS_RX = re.compile(_trie(_MENTION_LITERALS))  # one pass: is any 
 _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
-    r"|history\s+of|naive|naïve|failed|failure|resistant|since"
+    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?))\b", re.I)
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug
 _DISEASE_STATE_RX = re.compile(
@@ -213,12 +228,33 @@ _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
     r"\bdoes\s+not\s+(?:exclude|disqualify|preclude)|\bdo\s+not\s+(?:exclude|disqualify|preclude)|"
     r"\bno\s+(?:restriction|limit)s?\s+on\b", re.I)
+# A ban on the therapy itself ("not allowed", "excluded", "ineligible") → excluded in any section.
 _PROHIBIT_RX = re.compile(
     r"\b(?:(?:is|are|be|was|were)\s+)?(?:not|n't)\s+(?:be\s+)?(?:allowed|permitted|eligible|acceptable|included|enrolled)\b"
-    r"|\bmust\s+not\b|\bshould\s+not\b|\bmay\s+not\b|\bcannot\b|\bcan\s*not\b|\bmustn't\b"
-    r"|\bno\s+(?:prior|previous|history|exposure|treatment|therapy)\b|\bwithout\s+(?:any\s+)?(?:prior|previous)\b"
-    r"|\bnot\s+(?:have\s+)?(?:received|been\s+(?:treated|exposed))\b|\bnever\s+(?:received|been)\b"
-    r"|\bnaive\b|\bnaïve\b|\bineligible\b|\bexcluded\b|\bprohibited\b|\bdisallowed\b|\bnot\s+previously\b", re.I)
+    r"|\bineligible\b|\bexcluded\b|\bprohibited\b|\bdisallowed\b", re.I)
+# A negated modal ("must not have received") forbids the exposure → excluded in any section.
+_MODAL_NEG_RX = re.compile(
+    r"\bmust\s+not\b|\bshould\s+not\b|\bmay\s+not\b|\bshall\s+not\b|\bcannot\b|\bcan\s*not\b|\bmustn't\b"
+    r"|\bshouldn't\b", re.I)
+# Absence of the exposure ("never exposed", "no prior", "lack of prior", "BCMA-naive"). It describes the
+# patient, so the section decides: inclusion (wanted) → excluded; exclusion (unwanted) → required.
+_ABSENCE_RX = re.compile(
+    r"\bno\s+(?:prior|previous|history|exposure|treatment|therapy|pre-?treatment|earlier)\b"
+    r"|\bwithout\s+(?:any\s+)?(?:prior|previous|earlier|history|exposure|having|treatment|therapy|pre-?treatment)\b"
+    r"|\bnot\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+|yet\s+|ever\s+|already\s+)?"
+    r"(?:receive[ds]?|treated|exposed|pre-?treated|had|taken|given|undergone)\b"
+    r"|\b(?:has|have|had)\s+not\s+(?:previously\s+|yet\s+|ever\s+)?(?:been|received|had|undergone)\b"
+    r"|\b(?:hasn't|haven't|hadn't|didn't\s+receive)\b"
+    r"|\bnever\s+(?:been\s+)?(?:previously\s+)?(?:received|exposed|treated|pre-?treated|had|taken|given|undergone)\b"
+    r"|\b(?:lack|lacking|absence|free)\s+of\s+(?:any\s+)?(?:prior|previous|earlier|exposure|treatment|therapy|history"
+    r"|pre-?treatment)\b"
+    r"|\bnaive\b|\bnaïve\b|\bunexposed\b|\bnon-?exposed\b|\bnot\s+previously\b", re.I)
+# Optional exposure ("not required", "optional", "may or may not", "with or without") → allowed.
+_OPTIONAL_RX = re.compile(
+    r"\bnot\s+(?:[\w-]+\s+){0,2}?(?:required|mandatory|necessary|needed|obligatory|compulsory|requirement|prerequisite)\b"
+    r"|\bno\s+(?:requirement|need)\b|\bneed\s+not\b|\bneedn't\b|\bnot\s+need\b|\b(?:do|does)n't\s+need\b"
+    r"|\boptional(?:ly)?\b|\bmay\s+or\s+may\s+not\b|\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b"
+    r"|\bor\s+not\b|\bregardless\s+of\b|\birrespective\s+of\b|\bindependent(?:ly)?\s+of\b", re.I)
 _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|can\s+(?:be\s+)?(?:included|enrolled|participate)|"
     r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
@@ -458,28 +494,101 @@ def _condition(sent: str) -> str:
     return c.strip(" ,:-")
 
 
-def _classify(sent: str, section: str) -> tuple[str, str] | None:
-    """(value, condition) for a sentence already known to mention a flag, or None."""
+# "not refractory to daratumumab": exposure is fine, refractoriness is the condition
+_NOT_REFRACTORY_RX = re.compile(r"\bnot\s+(?:be\s+|been\s+|being\s+)?(?:refractory|resistant)\b[^.;]*", re.I)
+# Clause scope: a marked parenthesis ("(prior bispecific antibodies are permitted)") or a "but"/"however"
+# clause speaks for the therapies it names, not for the ones named elsewhere in the sentence.
+_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b", re.I)
+_PAREN_RX = re.compile(r"\(([^()]*)\)")
+_CLAUSE_SPLIT_RX = re.compile(r"\s*,?\s*\b(?:but|however|whereas|although|though)\b\s*,?\s*", re.I)
+_MARKED_RXS = (_DOUBLE_NEG_RX, _OPTIONAL_RX, _MODAL_NEG_RX, _ABSENCE_RX, _PROHIBIT_RX, _PERMIT_RX, _COND_RX)
+
+
+def _scoped(sent: str, flag: str) -> str:
+    """The part of ``sent`` whose wording decides ``flag``: the whole sentence, minus the clauses and
+    marked parentheses that name only other therapies."""
+    if not _SCOPE_PRE_RX.search(sent):
+        return sent
+    marked: list[str] = []
+
+    def cut(m: re.Match) -> str:
+        inner = m.group(1)
+        if any(rx.search(inner) for rx in _MARKED_RXS):
+            marked.append(inner)
+            return " "
+        return m.group(0)
+
+    main = _PAREN_RX.sub(cut, sent) if "(" in sent else sent
+    segments = [c for c in _CLAUSE_SPLIT_RX.split(main) if c.strip()] + marked
+    if len(segments) < 2:
+        return sent
+    keep: list[str] = []
+    names_flag = False
+    for seg in segments:
+        found = _mentions(seg, _fold(seg))
+        if flag in found:
+            names_flag = True
+        elif found:
+            continue  # speaks for another therapy
+        keep.append(seg)
+    return " ".join(" ".join(keep).split()) if names_flag else sent
+
+
+def _window(sent: str) -> str:
+    w = _WINDOW_RX.search(sent)
+    return w.group(0).strip(" ,") if w else ""
+
+
+def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
+    """(value, condition) for a sentence already known to mention ``flag``, or None."""
     ctx = _DISEASE_STATE_RX.sub(" ", sent)
     has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and _WINDOW_RX.search(sent))
     if not has_ctx or _FUTURE_RX.search(sent) or _COHORT_RX.search(sent):
         return None
-    if _DOUBLE_NEG_RX.search(sent):
+    text = _scoped(sent, flag) if flag else sent
+    if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
-    cond = _condition(sent)
+    cond = _condition(text)
     if cond:
         return "allowed", cond
-    if _PROHIBIT_RX.search(sent):
-        w = _WINDOW_RX.search(sent)
-        return "excluded", (w.group(0).strip(" ,") if w else "")
-    if _PERMIT_RX.search(sent):
+    if _OPTIONAL_RX.search(text):  # "not required", "may or may not have received", "with or without"
+        return "allowed", ""
+    if text is not sent and text[:4].lower() == "not ":  # "Prior BCMA therapy, but not CAR T"
+        return ("allowed", "") if section == "exclusion" else ("excluded", "")
+    nr = _NOT_REFRACTORY_RX.search(text)
+    if nr:
+        return ("required", "") if section == "exclusion" else ("allowed", nr.group(0).strip(" ,)"))
+    absent = _ABSENCE_RX.search(text)
+    modal = _MODAL_NEG_RX.search(text)
+    ban = _PROHIBIT_RX.search(text)
+    if absent:
+        # "patients who never received X are ineligible / may not enrol": excluding the unexposed
+        for neg in (modal, ban):
+            if neg and neg.start() >= absent.end():
+                return "required", ""
+        if modal:  # "must not have received X"
+            return "excluded", _window(text)
+        if ban:
+            return "excluded", _window(text)
+        if _PERMIT_RX.search(text):
+            # "No prior CAR T allowed" bans it; "patients without prior X are eligible" only permits
+            if absent.start() == 0 and absent.group(0)[:2].lower() == "no":
+                return "excluded", _window(text)
+            return "allowed", ""
+        if section == "exclusion":
+            w = _window(text)
+            # "No daratumumab within 3 months" is a wash-out ban; otherwise excluding the unexposed
+            return ("excluded", w) if w else ("required", "")
+        return "excluded", _window(text)
+    if modal or ban:
+        return "excluded", _window(text)
+    if _PERMIT_RX.search(text):
         return "allowed", ""
     if section == "exclusion":
-        w = _WINDOW_RX.search(sent)
-        return "excluded", (w.group(0).strip(" ,") if w else "")
+        return "excluded", _window(text)
     if section == "inclusion":
         return "required", ""
-    if _DEMAND_RX.search(sent):
+    if _DEMAND_RX.search(text):
         return "required", ""
     return None
 
@@ -672,7 +781,7 @@ def _flags(text: str) -> dict[str, Flag]:
         for sent in _sentences(item):
             low_sent = _fold(sent)
             for flag in (_mentions(sent, low_sent) if maybe else ()):
-                got = _classify(sent, section)
+                got = _classify(sent, section, flag)
                 if got:
                     item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
             a, b = _lines_in(sent, low_sent)
