@@ -6,7 +6,6 @@ Nothing the person types is logged or stored; the shareable link holds the filte
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import streamlit as st
@@ -27,36 +26,28 @@ st.set_page_config(page_title="Myeloma Trial Finder", page_icon="🔎", layout="
 
 # --- data at the I/O edge ---------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _outside_cached_replay():
-    """Progress updates made while a cached function runs must not be recorded for replay."""
-    try:
-        from streamlit.runtime.caching.cached_message_replay import in_cached_function
-    except ImportError:  # pragma: no cover - internal name moved: draw anyway
-        yield
-        return
-    token = in_cached_function.set(False)
-    try:
-        yield
-    finally:
-        in_cached_function.reset(token)
+@st.cache_resource(show_spinner=False)
+def answers() -> P.AnswerStore:
+    """Shared by every session: live answers kept an hour, fallback answers (saved copy, snapshot)
+    two minutes, so ClinicalTrials.gov is tried again soon while the first page stays fast."""
+    return P.AnswerStore()
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
-def load_studies(statuses: tuple[str, ...], _progress=None) -> dict:
-    result = search(TrialQuery(statuses=statuses), progress=_progress)
-    return {"studies": tuple(result.studies), "source": result.source, "banner": result.banner,
-            "notice": result.notice, "total": result.total, "data_as_of": result.data_as_of}
+def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
+    """The search answer with its annotated studies ("items")."""
+    def fetch() -> dict:
+        result = search(TrialQuery(statuses=statuses), progress=progress)
+        studies = tuple(result.studies)
+        return {"studies": studies, "items": tuple(annotate_all(studies)), "source": result.source,
+                "banner": result.banner, "notice": result.notice, "total": result.total,
+                "data_as_of": result.data_as_of}
+
+    return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live")
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
-def load_annotated(statuses: tuple[str, ...]) -> tuple:
-    return tuple(annotate_all(load_studies(statuses)["studies"]))
-
-
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
 def load_detail(nct_id: str, offline: bool) -> tuple:
-    return fetch_study(nct_id, offline=offline)
+    return answers().get(("detail", nct_id, offline), lambda: fetch_study(nct_id, offline=offline),
+                         lambda r: r[1] == "live")
 
 
 # --- state <-> link ---------------------------------------------------------------------------
@@ -112,8 +103,7 @@ def draw_banner(data: dict) -> None:
     if data["notice"]:
         st.caption(P.md_escape(data["notice"]))
     if data["source"] != "live" and st.button("Try ClinicalTrials.gov again", key="retry"):
-        load_studies.clear()
-        load_annotated.clear()
+        answers().clear()  # every kept answer, lists and details: the next run asks again
         st.rerun()
 
 
@@ -128,9 +118,9 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
     elif how == "dates":
         today = dt.date.today()
         c1, c2 = st.columns(2)
-        c1.date_input("Remission started", value=None, min_value=dt.date(1980, 1, 1), max_value=today,
+        c1.date_input("Remission started", value=None, min_value=P.EARLIEST_DATE, max_value=today,
                       key="remission", format="YYYY-MM-DD")
-        c2.date_input("Relapse found", value=None, min_value=dt.date(1980, 1, 1), max_value=today,
+        c2.date_input("Relapse found", value=None, min_value=P.EARLIEST_DATE, max_value=today,
                       key="relapse", format="YYYY-MM-DD")
 
     st.subheader("Where")
@@ -168,7 +158,7 @@ def draw_guidance(view: P.View, timing: str, problem: str) -> None:
     g = P.guidance(timing)
     with st.container(border=True):
         if problem:
-            st.warning(problem)
+            st.warning(P.md_escape(problem))
         st.markdown(f"#### {g.title}")
         if timing != "unknown":
             st.caption(P.TIMING_WORDS[timing])
@@ -186,18 +176,18 @@ def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
     s, item = row.study, row.item
     with st.container(border=True):
         st.markdown(f"**{P.md_escape(s.title)}**")
-        st.caption(f"{P.md_escape(s.nct_id)} · {P.phase_words(s.phases)}")
-        st.markdown(P.status_words(s.overall_status))
+        st.caption(f"{P.md_escape(s.nct_id)} · {P.md_escape(P.phase_words(s.phases))}")
+        st.markdown(P.md_escape(P.status_words(s.overall_status)))
         for badge in (P.made_for_badge(row.made_for), P.excludes_badge(row.excludes), P.stale_badge(s)):
             if badge:
-                st.markdown(badge)
+                st.markdown(P.md_escape(badge))
         why, comparator = P.why_in_family(item, family)
         if why:
             st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + P.md_escape(why, limit=400))
         st.markdown(P.md_escape(P.design_words(s), limit=400))
         others = P.other_families_words(item, family)
         if others:
-            st.caption(others)
+            st.caption(P.md_escape(others))
         st.markdown("📍 " + P.md_escape(P.nearest_words(row, place, unit)))
         st.caption(P.md_escape(P.updated_words(s)))
         c1, c2 = st.columns(2)
@@ -273,9 +263,11 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
                 st.caption("Map of site positions only (no background map, nothing loaded from other sites). "
                            "Sites without coordinates are in the table, not on the map.")
         with tabs[4]:
-            contacts = [P.contact_words(c) for c in study.central_contacts]
             st.markdown("**Central contacts**")
-            st.markdown("\n".join(f"- {P.md_escape(c)}" for c in contacts) if contacts else "None listed.")
+            if study.central_contacts:  # a table: e-mail addresses stay exactly as written, to copy
+                st.dataframe(pd.DataFrame(P.contact_rows(study.central_contacts)), hide_index=True)
+            else:
+                st.markdown("None listed.")
             st.markdown("**Key dates**")
             st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
     except Exception:  # never a traceback in the page
@@ -284,14 +276,13 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
 
 def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
     """Downloads of exactly the studies shown, and 'what changed' against an earlier export."""
-    from dataclasses import replace
-
     from trials.diff import compare
     from trials.export import Export, to_csv_bytes, to_xlsx_bytes
     from trials.table import sites_frame, trials_frame
 
-    # each row's nearest site was measured from the searched place: exports carry that distance
-    items = [replace(r.item, nearest=r.nearest) for r in rows]
+    # nearest RECRUITING site from the searched place (the column's documented meaning), even for
+    # a study not yet recruiting, whose card shows its nearest listed site
+    items = P.export_items(rows, place)
     stamp = {"data_as_of": data.get("data_as_of", ""), "source": data["source"], "place": place}
     with st.expander("For care coordinators: download this list, or see what changed"):
         st.caption(f"{len(items)} studies as shown above, with contacts, nearest recruiting site, "
@@ -328,7 +319,7 @@ def draw_footer() -> None:
         st.markdown("\n".join(f"- {w}" for w in P.PHASE_EXPLAINED.values()))
         st.markdown("- Randomized: chance decides which group each participant joins, for example the new "
                     "treatment or the usual one (the comparator).")
-        st.markdown("\n".join(f"- {P.status_words(s)}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
+        st.markdown("\n".join(f"- {P.md_escape(P.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
                                                                "ACTIVE_NOT_RECRUITING", "COMPLETED")))
         st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
     st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
@@ -347,15 +338,14 @@ def main() -> None:
     progress_box = st.empty()
 
     def progress(pages: int, studies: int, total: int | None) -> None:
-        with _outside_cached_replay():
-            text = f"Loading studies from ClinicalTrials.gov: {studies}" + (f" of {total}" if total else "") + \
-                   f" (page {pages})"
-            progress_box.progress(min(1.0, studies / total) if total else 0.0, text=text)
+        text = f"Loading studies from ClinicalTrials.gov: {studies}" + (f" of {total}" if total else "") + \
+               f" (page {pages})"
+        progress_box.progress(min(1.0, studies / total) if total else 0.0, text=text)
 
     try:
         with st.spinner("Loading studies…"):
-            data = load_studies(pre.statuses, _progress=progress)
-            items = load_annotated(pre.statuses)
+            data = load_studies(pre.statuses, progress=progress)
+            items = data["items"]
     except TrialsError as e:
         progress_box.empty()
         st.error(P.md_escape(str(e)))
@@ -391,7 +381,7 @@ def main() -> None:
     st.subheader(f"Matching studies: {len(view.rows)}")
     notes = P.hidden_notes(view, f)
     for note in notes:
-        st.info(note, icon="🙈")
+        st.info(P.md_escape(note), icon="🙈")
     if f.prior:
         st.toggle("Show the studies hidden because of my previous treatments (marked)", key="show_excluded")
     if not view.rows:

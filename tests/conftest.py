@@ -38,7 +38,9 @@ def excludes_car_t_record() -> dict:
 
 
 def hostile_record() -> dict:
-    """HAND-MADE variant of NCT07772024 whose text tries to render a remote image, a link and HTML."""
+    """HAND-MADE variant of NCT07772024 whose text (title, summary, phases, sponsor, sites, site status,
+    contacts, comparator arm) tries to render a remote image, a link, an autolink or HTML. Still
+    recruiting, with the one recruiting site in Miami, so it is listed like the original."""
     raw = _real("NCT07772024")
     p = raw["protocolSection"]
     p["identificationModule"]["nctId"] = HOSTILE_ID
@@ -46,6 +48,24 @@ def hostile_record() -> dict:
                                                "[click](http://third-party.example/) <img src=x>")
     p["descriptionModule"]["briefSummary"] = ("Summary ![pixel](http://third-party.example/pixel.png) "
                                               "<script>alert(1)</script> www.third-party.example")
+    # every other field the app shows as text, each trying something different
+    p["designModule"]["phases"] = ["PHASE3", "![x](http://third-party.example/p.png)"]
+    p["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = "Sponsor [sp](http://third-party.example/sponsor)"
+    cl = p["contactsLocationsModule"]
+    cl["centralContacts"][0]["name"] = "Contact ![c](http://third-party.example/contact.png)"
+    cl["centralContacts"][0]["email"] = "<mailto:x@third-party.example>"
+    miami = cl["locations"][0]  # stays the one recruiting site (distances in the tests depend on it)
+    miami["facility"] = "Site ![s](http://third-party.example/site.png) https://third-party.example/site"
+    miami["contacts"] = [{"name": "Site contact [sc](http://third-party.example/sc)", "phone": "+1 305 555 0100",
+                          "email": "sc@third-party.example", "role": "CONTACT"}]
+    cl["locations"].append({"facility": "Closed ![f](http://third-party.example/f.png)", "city": "Tampa",
+                            "country": "United States", "status": "![st](http://third-party.example/st.png)"})
+    arms = p["armsInterventionsModule"]
+    comparator = next(a for a in arms["armGroups"] if a["type"] == "ACTIVE_COMPARATOR")
+    hostile_label = comparator["label"] + " <img src=http://third-party.example/arm.png>"
+    for i in arms["interventions"]:
+        i["armGroupLabels"] = [hostile_label if x == comparator["label"] else x for x in i.get("armGroupLabels", [])]
+    comparator["label"] = hostile_label
     return raw
 
 

@@ -19,17 +19,21 @@ APOLOGY = "Sorry, something went wrong on our side. Please try again later."
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """No cached data between tests, an empty HTTP cache, and no network unless a test says so."""
+    """No cached data or kept answers between tests, an empty HTTP cache, and no network unless a
+    test says so."""
     st.cache_data.clear()
+    st.cache_resource.clear()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("CTGOV_API_URL", closed_port_url())
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def unescape(text: str) -> str:
-    """What a Markdown renderer shows for backslash-escaped text."""
-    return re.sub(r"\\(.)", r"\1", text)
+    """What a Markdown renderer shows for backslash-escaped text (less the invisible word joiners
+    md_escape puts before URLs and "@")."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def run(params: dict | None = None) -> AppTest:
@@ -99,7 +103,7 @@ def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monke
 
 def test_other_patient_groups_are_counted_and_one_click_away():
     at = run()
-    note = next(i.value for i in at.info if "for other groups of patients" in i.value)
+    note = next(unescape(i.value) for i in at.info if "for other groups of patients" in i.value)
     assert note.startswith("9 studies for other groups of patients not shown")
     assert "Newly diagnosed myeloma (3)" in note
     at.button(key="all_settings").click().run()
@@ -143,6 +147,60 @@ def test_two_dates_give_the_timing_and_impossible_dates_say_why():
     assert "Early or late relapse?" in page_text(at)
 
 
+def test_exactly_two_years_of_remission_is_a_late_relapse():
+    at = run({"remission": "2022-01-01", "relapse": "2024-01-01"})  # 730 days: 23.98 "months" of 30.44 days
+    assert "Late relapse (the last remission lasted two years or more)" in page_text(at)
+    at.date_input(key="relapse").set_value(dt.date(2023, 12, 31)).run()
+    assert "Early relapse (the last remission lasted under two years)" in page_text(at)
+
+
+def test_dates_from_long_ago_in_a_link_are_kept_or_said_to_be_ignored():
+    at = run({"remission": "1970-01-01", "relapse": "1975-06-01"})  # a long history: both kept
+    assert at.radio(key="how").value == "dates"
+    assert at.date_input(key="remission").value == dt.date(1970, 1, 1)
+    assert at.date_input(key="relapse").value == dt.date(1975, 6, 1)
+    assert "Late relapse" in page_text(at)
+    assert not [i for i in at.info if i.value.startswith("Ignored")]
+
+    at = run({"remission": "1940-01-01", "relapse": "1975-06-01"})  # before the inputs' first date
+    notes = [unescape(i.value) for i in at.info if i.value.startswith("Ignored")]
+    assert notes == ['Ignored "remission=1940-01-01" in the link: before 1950-01-01, the earliest date this app takes.']
+
+
+# --- data freshness ----------------------------------------------------------------------------
+
+def test_a_fallback_answer_is_kept_briefly_then_clinicaltrials_gov_is_asked_again(fake_api, monkeypatch):
+    import trials.patient
+
+    at = run()  # ClinicalTrials.gov unreachable: the snapshot
+    assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
+    monkeypatch.setenv("CTGOV_API_URL", fake_api.url)  # it is back
+    at = run()  # within two minutes: the kept fallback answer, no new attempt (pages stay fast)
+    assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
+    assert not fake_api.log
+
+    later = trials.patient._clock() + trials.patient.FALLBACK_KEEP_SECONDS + 1
+    monkeypatch.setattr(trials.patient, "_clock", lambda: later)
+    at = run()  # a fallback answer is not kept for an hour: asked again
+    assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
+    asked = len(fake_api.log)
+    assert asked
+
+    at = run()  # a live answer is kept: no new request
+    assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
+    assert len(fake_api.log) == asked
+
+
+def test_try_again_asks_clinicaltrials_gov_again_at_once(fake_api, monkeypatch):
+    at = run()
+    assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
+    monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
+    at.button(key="retry").click().run()
+    assert not at.exception
+    assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
+    assert "retry" not in [b.key for b in at.button]
+
+
 # --- distance ----------------------------------------------------------------------------------
 
 def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatch):
@@ -159,7 +217,7 @@ def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatc
     at.selectbox(key="radius").set_value("500").run()
     assert not at.exception
     assert sections(at) == ["Supportive care — 1 study"]  # Bethesda, ~391 miles
-    note = next(i.value for i in at.info if "no open site within 500 miles" in i.value)
+    note = next(unescape(i.value) for i in at.info if "no open site within 500 miles" in i.value)
     assert "have no recruiting site with map coordinates" in note
     assert at.query_params["radius"] == "500"
 
@@ -183,7 +241,8 @@ def test_previous_treatments_hide_excluding_studies_with_a_count_and_can_show_th
 
     at.checkbox(key="prior_car_t").check().run()
     assert not at.exception
-    assert any(i.value == "1 study hidden because it excludes people who had CAR T-cell therapy." for i in at.info)
+    assert any(unescape(i.value) == "1 study hidden because it excludes people who had CAR T-cell therapy."
+               for i in at.info)
     assert EXCLUDES_CAR_T_ID not in ids_in(section(at, "Anti-CD38"))
     assert section(at, "Anti-CD38").label == "Anti-CD38 antibody — 2 studies"
     assert at.query_params["prior"] == "car_t"
@@ -215,13 +274,16 @@ def test_query_params_restore_the_filters():
 
 
 def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
+    today = dt.date.today()  # "future" must stay future whenever the tests run
+    remission, relapse = today + dt.timedelta(days=400), today + dt.timedelta(days=800)
     at = run({"months": "soon", "radius": "9999", "status": "OPEN", "family": "magic", "age": "-4",
-              "study": "javascript:alert(1)", "remission": "2030-01-01", "relapse": "2031-01-01"})
+              "study": "javascript:alert(1)", "remission": remission.isoformat(), "relapse": relapse.isoformat()})
     notes = [unescape(i.value) for i in at.info if i.value.startswith("Ignored")]
-    assert len(notes) == 7
+    assert len(notes) == 8  # one per value, each of the two dates included
     assert any('"months=soon"' in n for n in notes)
     assert any("more than 500 miles" in n for n in notes)
-    assert any("future" in n for n in notes)
+    assert any(f'"remission={remission.isoformat()}"' in n and "future" in n for n in notes)
+    assert any(f'"relapse={relapse.isoformat()}"' in n and "future" in n for n in notes)
     assert len(sections(at)) == 8  # defaults kept
     assert "study" not in at.query_params
 
@@ -260,16 +322,71 @@ def _walk(node):
         yield from _walk(child)
 
 
+HOSTILE_SHOWN = [  # every hostile field of the hand-made record that reaches Markdown, as the reader sees it
+    "Hostile ![x](http://third-party.example/title.png)",  # title
+    "Summary ![pixel](http://third-party.example/pixel.png)",  # summary
+    "Phase 3 and ![x](http://third-party.example/p.png)",  # phases (an unknown one is shown title-cased)
+    "Sponsor [sp](http://third-party.example/sponsor)",  # sponsor
+    "Site ![s](http://third-party.example/site.png) https://third-party.example/site",  # nearest site name
+    "Therapy <img src=http://third-party.example/arm.png>",  # comparator arm, in the design and the reasons
+]
+# the app's own Markdown around record text (static, not from the record)
+STATIC_WRAPPERS = ("**Comparator.** ", "**Why here:** ", "Sponsor: ", "📍 ", "- ")
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    """Every string the page renders as Markdown (element bodies, as sent: still escaped)."""
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    return out
+
+
+def assert_inert(texts_: list[str]) -> None:
+    """No unescaped Markdown/HTML mark and no bare URL in text that carries record content."""
+    for t in texts_:
+        for line in t.split("\n"):
+            body = line
+            for w in STATIC_WRAPPERS:
+                body = body.removeprefix(w)
+            body = body.removeprefix("**").removesuffix("**")
+            assert not re.search(r"(?<!\\)[\[\]()<>!:.]", body), body  # every mark escaped: renders as text
+            # GFM autolinks bare URLs, www. and e-mail addresses unless a letter/digit or other
+            # non-space, non-punctuation character (here the invisible word joiner) comes right before
+            shown = re.sub(r"\\(.)", r"\1", body)  # unescaped, word joiners kept
+            assert not re.search(r"(?<!\u2060)(https?://|www\.)", shown, re.I), body
+            assert not re.search(r"[-.\w+]@", shown), body
+
+
 def test_record_text_is_shown_escaped_never_as_links_images_or_html(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run({"study": HOSTILE_ID})
-    raw = [str(e.value) for e in at.markdown] + [str(e.value) for e in at.caption]
-    hostile = [t for t in raw if "third" in t]
-    assert hostile, "the hostile title and summary should be on the page"
-    for t in hostile:
-        body = t.removeprefix("**").removesuffix("**")
-        assert not re.search(r"(?<!\\)[\[\]()<>!:.]", body), body  # every mark escaped: renders as text
-    assert any("Hostile ![x](http://third-party.example/title.png)" in unescape(t) for t in hostile)
+    hostile = [t for t in markdown_texts(at) if "third" in t.lower()]
+    assert hostile, "the hostile record's text should be on the page"
+    assert_inert(hostile)
+    shown = "\n".join(unescape(t) for t in hostile).lower()
+    for text in HOSTILE_SHOWN:
+        assert text.lower() in shown, text
+    # the site table (not Markdown) has the hostile site name and site status as plain cells
+    sites = next(d.value for d in at.dataframe if "Site" in d.value.columns)
+    assert "![st](http://third-party.example/st.png)" in " ".join(sites["Status"])
+    contacts = next(d.value for d in at.dataframe if "E-mail" in d.value.columns)  # central contacts
+    assert contacts.iloc[0].to_dict() == {"Name": "Contact ![c](http://third-party.example/contact.png)",
+                                          "Phone": "+44 1799 531130", "E-mail": "<mailto:x@third-party.example>"}
+
+
+def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypatch):
+    """A study's overall status only reaches a card when it is a status the app knows (the status
+    filter takes no other), so this makes status_words itself return hostile text."""
+    import trials.patient
+
+    monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
+    monkeypatch.setattr(trials.patient, "status_words",
+                        lambda status: f"{status} ![s](http://third-party.example/{status}.png)")
+    at = run()
+    hostile = [t for t in markdown_texts(at) if "third" in t.lower()]
+    assert any(unescape(t) == "RECRUITING ![s](http://third-party.example/RECRUITING.png)" for t in hostile)
+    assert_inert(hostile)
 
 
 def test_an_unexpected_error_shows_an_apology_not_a_traceback(monkeypatch):
@@ -291,3 +408,11 @@ def test_coordinators_can_download_the_list_shown_and_compare_it():
     assert any(f"{shown} studies as shown above" in c.value for c in tools.caption)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV, one row per study", "CSV, one row per site", "Excel (.xlsx)"]
+
+
+def test_an_earlier_export_of_a_realistic_size_can_be_uploaded():
+    """A per-site export of the full list is 1-5 MB: Streamlit refuses uploads over maxUploadSize (MB)."""
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] >= 10

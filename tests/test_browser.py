@@ -6,6 +6,7 @@ REQUIRE_BROWSER=1, then it fails. Screenshots go to artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 pytestmark = pytest.mark.browser
+
+
+def shown(text: str) -> re.Pattern:
+    """The text as the page shows it: word joiners (U+2060) may sit before URLs and "@"."""
+    return re.compile("\u2060?".join(re.escape(c) for c in text), re.IGNORECASE)
 
 
 def free_port() -> int:
@@ -112,8 +118,16 @@ def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
 
     # a record whose text tries to load a remote image: shown as text, nothing fetched
     page.goto(f"{app_url}/?study={HOSTILE_ID}")
-    page.get_by_text("Hostile ![x](http://third-party.example/title.png)", exact=False).first.wait_for(timeout=30_000)
+    # shown as written (an invisible word joiner goes before each URL: GFM would autolink it)
+    page.get_by_text(shown("Hostile ![x](http://third-party.example/title.png)")).first.wait_for(timeout=30_000)
+    # phases, site name, sponsor and contacts too (the hand-made record's other hostile fields)
+    page.get_by_text(shown("Phase 3 and ![X](Http://Third-Party.Example/P.Png)")).first.wait_for(timeout=15_000)
+    page.get_by_text(shown("Site ![s](http://third-party.example/site.png)")).first.wait_for(timeout=15_000)
+    page.get_by_text(shown("Sponsor [sp](http://third-party.example/sponsor)")).first.wait_for(timeout=15_000)
+    page.get_by_role("tab", name="Contacts and dates").click()
+    page.get_by_text("Contacts and dates").first.wait_for(timeout=15_000)
     assert page.locator("img[src*='third-party']").count() == 0
+    assert page.locator("a[href*='third-party']").count() == 0
     page.screenshot(path=str(artifacts / "app-hostile-record.png"), full_page=True)
 
     assert page.requested_hosts <= LOCAL_HOSTS, f"third-party requests: {page.requested_hosts - LOCAL_HOSTS}"
@@ -137,9 +151,13 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
     frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert len(frame) > 0 and (frame["source"] == "live").all()
 
-    # last week's list, as the test makes it: the first study was not in it yet
+    # last week's list, as the test makes it: the first study was not in it yet. Padded past 1 MB
+    # with an extra column (ignored by the comparison): real per-site exports are 1-5 MB
     last_week = tmp_path / "last-week.csv"
-    last_week.write_bytes(b"\xef\xbb\xbf" + frame.iloc[1:].to_csv(index=False).encode())
+    older = frame.iloc[1:].copy()
+    older["padding"] = "x" * (1_500_000 // len(older) + 1)
+    last_week.write_bytes(b"\xef\xbb\xbf" + older.to_csv(index=False).encode())
+    assert last_week.stat().st_size > 1_400_000
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(last_week))
     page.get_by_text("1 new stud", exact=False).first.wait_for(timeout=30_000)
     assert page.get_by_text(frame.iloc[0]["nct_id"], exact=False).count() > 0

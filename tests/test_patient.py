@@ -46,6 +46,27 @@ def test_timing_from_two_dates():
     assert P.relapse_timing(months=30, remission_start=dt.date(2022, 1, 1), relapse=dt.date(2022, 2, 1)) == "late"
 
 
+@pytest.mark.parametrize("start, end, months", [
+    (dt.date(2022, 1, 1), dt.date(2024, 1, 1), 24),  # exactly two years: 730 days, "23.98 months" of 30.44 days
+    (dt.date(2021, 3, 1), dt.date(2023, 3, 1), 24),  # 730 days again
+    (dt.date(2022, 1, 1), dt.date(2023, 12, 31), 23),
+    (dt.date(2019, 12, 31), dt.date(2021, 12, 31), 24),  # across 2020-02-29
+    (dt.date(2023, 3, 1), dt.date(2025, 3, 1), 24),  # across 2024-02-29
+    (dt.date(2023, 3, 1), dt.date(2025, 2, 28), 23),
+    (dt.date(2020, 2, 29), dt.date(2022, 2, 28), 23),  # a month counts once its day is reached
+    (dt.date(2020, 2, 29), dt.date(2022, 3, 1), 24),
+    (dt.date(2024, 2, 29), dt.date(2026, 2, 28), 23),
+    (dt.date(2022, 1, 31), dt.date(2024, 1, 30), 23),
+    (dt.date(2022, 1, 31), dt.date(2024, 1, 31), 24),
+    (dt.date(2024, 1, 31), dt.date(2024, 2, 29), 0),
+    (dt.date(2024, 5, 10), dt.date(2024, 5, 10), 0),
+])
+def test_remission_length_counts_calendar_months(start, end, months):
+    assert P.months_between(start, end) == months
+    timing = "early" if months < 24 else "late"
+    assert P.relapse_timing(remission_start=start, relapse=end, today=TODAY) == timing
+
+
 @pytest.mark.parametrize("start, relapse, message", [
     (dt.date(2024, 1, 1), dt.date(2023, 1, 1), "before the remission started"),
     (dt.date(2024, 1, 1), dt.date(2027, 1, 1), "in the future"),
@@ -111,7 +132,11 @@ def test_stale_badge_after_twelve_months(items):
 def test_md_escape_neutralises_images_links_and_html():
     out = P.md_escape("![x](http://third-party/p.png) [a](b) <img src=x> www.x.org a@b.org $x$\n# h")
     assert "](" not in out and "<img" not in out.replace("\\<img", "")
-    assert re.sub(r"\\(.)", r"\1", out) == "![x](http://third-party/p.png) [a](b) <img src=x> www.x.org a@b.org $x$ # h"
+    shown = re.sub(r"\\(.)", r"\1", out)
+    assert shown.replace(P.WORD_JOINER, "") == "![x](http://third-party/p.png) [a](b) <img src=x> www.x.org a@b.org $x$ # h"
+    # GFM autolinks bare URLs, www. and e-mail addresses in the unescaped text unless they follow a
+    # space or a punctuation mark: each has the (invisible) word joiner right before it
+    assert f"{P.WORD_JOINER}http://" in shown and f"{P.WORD_JOINER}www." in shown and f"a{P.WORD_JOINER}@b" in shown
 
 
 @given(st.text())
@@ -206,6 +231,8 @@ def test_filters_round_trip_through_query_params():
 def test_dates_round_trip():
     f = P.Filters(remission_start=dt.date(2021, 1, 1), relapse=dt.date(2024, 5, 1))
     assert P.filters_from_params(P.filters_to_params(f), today=TODAY)[0] == f
+    old = P.Filters(remission_start=P.EARLIEST_DATE, relapse=dt.date(1975, 6, 1))  # long histories too
+    assert P.filters_from_params(P.filters_to_params(old), today=TODAY) == (old, [])
 
 
 @pytest.mark.parametrize("params, fragment", [
@@ -217,6 +244,8 @@ def test_dates_round_trip():
     ({"sex": "x"}, 'use "female" or "male"'),
     ({"study": "<script>"}, "not an NCT number"),
     ({"relapse": "2024-13-01"}, "YYYY-MM-DD"),
+    ({"remission": "1949-12-31"}, "before 1950-01-01"),  # the date inputs could not show it
+    ({"relapse": "2026-11-27"}, "future"),
 ])
 def test_bad_params_keep_defaults_and_say_so(params, fragment):
     f, notes = P.filters_from_params(params, today=TODAY)
@@ -250,3 +279,86 @@ def test_flag_rows_give_the_deciding_sentence(items):
     row = rows["An anti-CD38 antibody (such as daratumumab)"]
     assert row["What the criteria say"].startswith("Required") and "daratumumab" in row["Deciding sentence"]
     assert rows["CAR T-cell therapy"]["What the criteria say"] == "Not mentioned in the criteria"
+
+
+# --- the export --------------------------------------------------------------------------------
+
+def _not_yet_recruiting(items) -> "Annotated":
+    """HAND-MADE: NCT07772024 as if it were not recruiting yet (its Miami site listed, not open)."""
+    from dataclasses import replace
+
+    from trials.annotate import Annotated
+
+    a = next(a for a in items if a.study.nct_id == "NCT07772024")
+    s = a.study
+    study = replace(s, overall_status="NOT_YET_RECRUITING",
+                    sites=tuple(replace(x, status="NOT_YET_RECRUITING") for x in s.sites))
+    assert isinstance(a, Annotated) and not study.recruiting_sites and study.sites[0].has_coordinates
+    return replace(a, study=study)
+
+
+def test_the_export_nearest_site_is_a_recruiting_one_also_for_studies_not_recruiting_yet(items):
+    from trials.table import trials_frame
+
+    boston = locate("02115")
+    not_yet, recruiting = _not_yet_recruiting(items), next(a for a in items if a.study.nct_id == "NCT07285239")
+    view = P.build_view([not_yet, recruiting], P.Filters(statuses=("RECRUITING", "NOT_YET_RECRUITING"), settings=()),
+                        boston)
+    rows = {r.study.nct_id: r for r in view.rows}
+    assert "Miami" in rows["NCT07772024"].nearest.site.city  # the card: nearest LISTED site
+    exported = {a.study.nct_id: a for a in P.export_items(view.rows, boston)}
+    assert exported["NCT07772024"].nearest is None  # the export: nearest RECRUITING site (none)
+    assert exported["NCT07285239"].nearest == rows["NCT07285239"].nearest  # recruiting: the same site
+    frame = trials_frame(list(exported.values()), data_as_of="2026-11-20", source="live", place=boston)
+    by_id = frame.set_index("nct_id")
+    assert by_id.at["NCT07772024", "nearest_site"] == ""
+    assert by_id.at["NCT07285239", "nearest_site"] != ""
+
+
+# --- answers kept between page loads -------------------------------------------------------------
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_live_answer_is_kept_an_hour_and_a_fallback_two_minutes():
+    clock, calls = FakeClock(), []
+    store = P.AnswerStore(clock=clock)
+
+    def load(source):
+        def f():
+            calls.append(source)
+            return {"source": source}
+        return f
+
+    is_live = lambda d: d["source"] == "live"  # noqa: E731
+    assert store.get("k", load("snapshot"), is_live) == {"source": "snapshot"}
+    clock.now += P.FALLBACK_KEEP_SECONDS - 1
+    assert store.get("k", load("live"), is_live) == {"source": "snapshot"}  # still kept: pages stay fast
+    clock.now += 2
+    assert store.get("k", load("live"), is_live) == {"source": "live"}  # asked again
+    clock.now += P.LIVE_KEEP_SECONDS - 1
+    assert store.get("k", load("snapshot"), is_live) == {"source": "live"}
+    assert calls == ["snapshot", "live"]
+    store.clear()
+    assert store.get("k", load("cache"), is_live) == {"source": "cache"}  # "try again": asked at once
+    assert calls == ["snapshot", "live", "cache"]
+
+
+def test_a_failed_load_is_not_kept_and_old_entries_make_room():
+    clock = FakeClock()
+    store = P.AnswerStore(clock=clock, max_entries=2)
+
+    def boom():
+        raise BadInput("down")
+
+    with pytest.raises(BadInput):
+        store.get("a", boom, bool)
+    assert store.get("a", lambda: 1, bool) == 1
+    store.get("b", lambda: 2, bool)
+    store.get("c", lambda: 3, bool)
+    assert store.get("a", lambda: "again", bool) == "again"  # the oldest made room

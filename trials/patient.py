@@ -14,8 +14,10 @@ import datetime as dt
 import math
 import re
 import string
+import threading
+import time
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping
+from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 
 from .annotate import Annotated, is_stale
 from .classify import FAMILIES, SETTINGS
@@ -26,20 +28,28 @@ from .model import Contact, Site, Study
 from .query import NCT_ID, PHASES, STATUSES
 
 EARLY_MONTHS = 24  # the article: early = back within two years of remission, late = after more
+EARLIEST_DATE = dt.date(1950, 1, 1)  # oldest remission/relapse date the app (widgets and links) accepts
 
 # --- escaping record text ----------------------------------------------------------------------
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 _WS = re.compile(r"\s+")
+_AUTOLINK = re.compile(r"(https?://|www\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"  # invisible; stops GFM autolinks (see md_escape)
 
 
 def md_escape(text: str, *, limit: int | None = None) -> str:
     """Record text made inert for st.markdown: every ASCII punctuation mark is backslash-escaped
-    (CommonMark renders an escaped mark as itself), whitespace is collapsed to single spaces, so
-    no link, image, autolink, HTML tag, heading, list, table or maths can come out of it."""
+    (CommonMark renders an escaped mark as itself), whitespace is collapsed to single spaces, and
+    an invisible word joiner goes before URLs, www. addresses and "@", so no link, image, autolink,
+    e-mail link, HTML tag, heading, list, table or maths can come out of it."""
     text = _WS.sub(" ", str(text or "")).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
+    # Streamlit's renderer (GFM) turns bare URLs, www. addresses and e-mail addresses into links in
+    # the text left after unescaping, so backslashes can't stop those: an invisible word joiner
+    # right before them (and before "@") does, as they must start after a space or a punctuation mark
+    text = _AUTOLINK.sub(WORD_JOINER + r"\1", text).replace("@", WORD_JOINER + "@")
     return _PUNCT.sub(r"\\\1", text)
 
 
@@ -66,18 +76,26 @@ def timing_from_months(months: float | None) -> str:
     return "early" if months < EARLY_MONTHS else "late"
 
 
-def months_between(start: dt.date, end: dt.date) -> float:
-    return (end - start).days / (365.25 / 12)
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from start to end: 2022-01-01 -> 2024-01-01 is 24, and one day less
+    (2023-12-31) is 23. A month counts once its day of the month is reached (dateutil's rule), so
+    2020-02-29 -> 2022-02-28 is 23 and -> 2022-03-01 is 24. Counting days / 30.44 instead made
+    exactly two years 23.98 months ("early")."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    return months - 1 if end.day < start.day else months
 
 
 def remission_months(remission_start: dt.date | None, relapse: dt.date | None,
                      today: dt.date | None = None) -> float | None:
-    """Months from the start of the remission to the relapse; None if a date is missing.
+    """Whole calendar months from the start of the remission to the relapse; None if a date is
+    missing.
 
     Raises BadInput (with a message for the person) when the dates can't both be right."""
     if remission_start is None or relapse is None:
         return None
     today = today or dt.date.today()
+    if remission_start < EARLIEST_DATE or relapse < EARLIEST_DATE:
+        raise BadInput(f"A date is before {EARLIEST_DATE.year}. Please check the remission and relapse dates.")
     if remission_start > today or relapse > today:
         raise BadInput("A date is in the future. Please check the remission and relapse dates.")
     if relapse < remission_start:
@@ -418,9 +436,17 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
     for key in ("remission", "relapse"):
         if (v := get(key)) is not None:
             try:
-                dates[key] = dt.date.fromisoformat(v.strip())
+                day = dt.date.fromisoformat(v.strip())
             except ValueError:
                 ignore(key, v, "not a date written YYYY-MM-DD.")
+                continue
+            # the same bounds as the date inputs: a date they can't show must not vanish silently
+            if day < EARLIEST_DATE:
+                ignore(key, v, f"before {EARLIEST_DATE.isoformat()}, the earliest date this app takes.")
+            elif day > today:
+                ignore(key, v, "a date in the future.")
+            else:
+                dates[key] = day
     if dates:
         try:
             remission_months(dates.get("remission"), dates.get("relapse"), today)
@@ -752,6 +778,12 @@ def intervention_rows(study: Study) -> list[dict[str, str]]:
             for i in study.interventions]
 
 
+def contact_rows(contacts: Iterable[Contact]) -> list[dict[str, str]]:
+    """Contacts for a table (not Markdown: e-mail addresses stay exactly as written, to copy)."""
+    return [{"Name": c.name, "Phone": c.phone + (f" ext. {c.phone_ext}" if c.phone_ext else ""), "E-mail": c.email}
+            for c in contacts]
+
+
 def contact_words(c: Contact) -> str:
     phone = c.phone + (f" ext. {c.phone_ext}" if c.phone_ext else "")
     return " · ".join(p for p in (c.name, phone, c.email) if p)
@@ -787,3 +819,66 @@ def key_dates(study: Study) -> list[tuple[str, str]]:
 
 def study_option(study: Study) -> str:
     return f"{study.nct_id} — {study.title[:90]}"
+
+
+# --- the export --------------------------------------------------------------------------------
+
+def export_items(rows: Iterable[Row], place: Place | None) -> list[Annotated]:
+    """The rows shown, as the exports take them. The export's nearest_site is documented as the
+    nearest site that is itself RECRUITING, so it is measured with recruiting sites only, also for
+    a study not yet recruiting (whose card shows its nearest listed site instead)."""
+    return [replace(r.item, nearest=nearest_site(r.study, place)) for r in rows]
+
+
+# --- answers kept between page loads -----------------------------------------------------------
+
+LIVE_KEEP_SECONDS = 3600.0  # a live ClinicalTrials.gov answer is reused for an hour
+FALLBACK_KEEP_SECONDS = 120.0  # a saved copy / snapshot answer: ClinicalTrials.gov is tried again after this
+
+T = TypeVar("T")
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+class AnswerStore:
+    """Answers shared by every page load, each kept as long as its kind deserves: a live answer
+    for an hour, a fallback (saved copy, bundled snapshot) only briefly, so the live source is
+    tried again soon while the pages in between stay fast. (st.cache_data has one ttl per
+    function, not per result.) Thread-safe; a failed load (an exception) is not kept."""
+
+    def __init__(self, *, live_seconds: float = LIVE_KEEP_SECONDS,
+                 fallback_seconds: float = FALLBACK_KEEP_SECONDS, max_entries: int = 128,
+                 clock: Callable[[], float] | None = None):
+        self.live_seconds = live_seconds
+        self.fallback_seconds = fallback_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[Hashable, tuple[float, object]] = {}  # key -> (expires at, value)
+
+    def _now(self) -> float:
+        return (self._clock or _clock)()
+
+    def get(self, key: Hashable, load: Callable[[], T], is_live: Callable[[T], bool]) -> T:
+        """The kept answer for key while it is fresh, else load() (kept by is_live's verdict)."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > self._now():
+                return hit[1]  # type: ignore[return-value]
+        value = load()
+        keep = self.live_seconds if is_live(value) else self.fallback_seconds
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (self._now() + keep, value)
+            now = self._now()
+            for k in [k for k, (until, _) in self._entries.items() if until <= now]:
+                del self._entries[k]
+            while len(self._entries) > self.max_entries:
+                del self._entries[next(iter(self._entries))]  # oldest stored first
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
