@@ -1,4 +1,4 @@
-"""Fixtures shared by the app tests (AppTest and the real browser). Nothing here is autouse."""
+"""Fixtures and helpers shared by the tests. Nothing here is autouse."""
 from __future__ import annotations
 
 import copy
@@ -12,12 +12,16 @@ EXCLUDES_CAR_T_ID = "NCT99000001"
 HOSTILE_ID = "NCT99000002"
 
 
-def closed_port_url() -> str:
-    """An API address on a local port nobody listens on: the app must fall back to the snapshot."""
+def closed_port() -> int:
+    """A local port nobody listens on: connections to it are refused."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/v2"
+        return s.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """An API address nobody answers at: the app and the CLI must fall back to saved data."""
+    return f"http://127.0.0.1:{closed_port()}/api/v2"
 
 
 def _real(nct_id: str) -> dict:

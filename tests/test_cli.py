@@ -2,7 +2,6 @@
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 import responses
 
+from tests.conftest import closed_port
 from tests.fake_api import FakeApi, real_studies, replicate
 from trials.cli import main
 
@@ -24,12 +24,6 @@ def run(*args, env=None, timeout=120):
                           cwd=ROOT, env=full_env, timeout=timeout)
     proc.seconds = time.monotonic() - started
     return proc
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

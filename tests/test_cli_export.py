@@ -1,6 +1,5 @@
 """`python -m trials export` and `diff` end to end: offline, against the local fake API, with no network."""
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.conftest import closed_port
 from tests.fake_api import FakeApi, real_studies
 from tests.test_diff import BUMPED, DROPPED, NEW_STUDY, OPENED, STATUS, modified_copy
 from trials.cli import main
@@ -21,12 +21,6 @@ def run(*args, env=None, cwd=None, timeout=120):
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "trials", *args], capture_output=True, cwd=cwd or ROOT,
                           env=full_env, timeout=timeout)
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

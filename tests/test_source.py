@@ -1,22 +1,16 @@
 """The source chain live -> HTTP cache -> bundled snapshot, and what each result says about itself."""
 import datetime as dt
-import socket
 import time
 
 import pytest
 
+from tests.conftest import closed_port
 from tests.fake_api import FakeApi, real_studies
 from trials import client as client_module
 from trials.client import Client
 from trials.query import TrialQuery
 from trials.snapshot import load_snapshot, search_snapshot
 from trials.source import fetch_study, search
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
