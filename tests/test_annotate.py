@@ -16,8 +16,8 @@ TODAY = dt.date(2026, 11, 26)
     ("2025", False),         # a bare year counts as 31 December
     ("2024", True),
     ("2025-11-25", True),
-    ("2026-13", True),       # not a date: nothing says the status was checked
-    ("", True),
+    ("2026-13", None),       # not a date: we can't tell, and don't claim either way
+    ("", None),
 ])
 def test_staleness_follows_the_status_verified_date(verified, stale):
     assert is_stale(Study(nct_id="NCT00000001", status_verified=verified), TODAY) is stale

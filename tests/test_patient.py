@@ -362,3 +362,10 @@ def test_a_failed_load_is_not_kept_and_old_entries_make_room():
     store.get("b", lambda: 2, bool)
     store.get("c", lambda: 3, bool)
     assert store.get("a", lambda: "again", bool) == "again"  # the oldest made room
+
+
+def test_a_record_without_dates_is_not_called_stale_but_says_it_is_undated():
+    from trials.model import Study
+
+    badge = P.stale_badge(Study(nct_id="NCT06940297"), today=dt.date(2026, 11, 26))
+    assert "does not say when its status was last checked" in badge and "12 months" not in badge

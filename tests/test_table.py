@@ -106,10 +106,14 @@ def test_families_and_their_ids_line_up(with_place):
 
 def test_stale_means_status_not_verified_for_over_a_year(with_place, snap):
     trials = with_place[0]
-    old = trials[trials["status_verified"] < "2025-10"]
-    assert len(old) > 10 and old["stale"].all()
-    recent = trials[trials["status_verified"] >= "2026-01"]
-    assert len(recent) and not recent["stale"].any()
+    dated = trials[trials["status_verified"] != ""]
+    old = dated[dated["status_verified"] < "2025-10"]
+    assert len(old) and old["stale"].eq(True).all()
+    recent = dated[dated["status_verified"] >= "2026-01"]
+    assert len(recent) and recent["stale"].eq(False).all()
+    # projected records carry no date at all: unknown, not "stale"
+    undated = trials[(trials["status_verified"] == "") & (trials["last_update_posted"] == "")]
+    assert len(undated) and undated["stale"].isna().all()
 
 
 def test_without_a_place_there_is_no_nearest_site(snap):

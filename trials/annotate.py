@@ -66,9 +66,11 @@ def _partial_date(text: str) -> dt.date | None:
         return None
 
 
-def is_stale(study: Study, today: dt.date | None = None) -> bool:
-    """True when the record's status was last verified more than 12 months ago (or never)."""
+def is_stale(study: Study, today: dt.date | None = None) -> bool | None:
+    """True when the record's status was last verified more than 12 months ago; None when the
+    record carries no date to tell (projected records often don't), so nobody is told it is old
+    when we simply don't know."""
     verified = _partial_date(study.status_verified) or _partial_date(study.last_update_posted)
     if verified is None:
-        return True
+        return None
     return ((today or dt.date.today()) - verified).days > STALE_AFTER_DAYS

@@ -280,10 +280,12 @@ def updated_words(study: Study) -> str:
 
 
 STALE_BADGE = "⚠️ Status not verified for over 12 months: check with the study team that it is still current."
+UNDATED_BADGE = "ℹ️ This copy of the record does not say when its status was last checked: confirm with the study team."
 
 
 def stale_badge(study: Study, today: dt.date | None = None) -> str:
-    return STALE_BADGE if is_stale(study, today) else ""
+    stale = is_stale(study, today)
+    return STALE_BADGE if stale else (UNDATED_BADGE if stale is None else "")
 
 
 # --- "my previous treatments" ------------------------------------------------------------------

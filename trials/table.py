@@ -90,7 +90,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "first_posted": "date first posted (ISO; partial dates as given)",
     "last_update_posted": "date of the last update posted (ISO)",
     "status_verified": "month the status was last verified (ISO, usually YYYY-MM)",
-    "stale": "TRUE when the status was not verified for over 12 months",
+    "stale": "TRUE when the status was not verified for over 12 months; empty when the record has no date to tell",
     "prior_car_t": "prior CAR T: required / excluded / allowed / not_mentioned",
     "prior_bcma": "prior BCMA-directed therapy: same values",
     "prior_bispecific": "prior bispecific antibody: same values",
