@@ -23,7 +23,7 @@ from .annotate import Annotated, is_stale
 from .classify import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
-from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, sites_by_distance, within_radius
+from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance, within_radius
 from .model import Contact, Site, Study
 from .query import NCT_ID, PHASES, STATUSES
 
@@ -553,7 +553,7 @@ def timing_of(f: Filters, today: dt.date | None = None) -> tuple[str, str]:
 @dataclass(frozen=True)
 class Row:
     item: Annotated
-    nearest: NearestSite | None  # nearest open site (recruiting; or listed, for not-yet-recruiting studies)
+    nearest: NearestSite | None  # nearest open site (recruiting; or listed, for studies not recruiting: geo.open_sites_only)
     excludes: tuple[str, ...]  # the person's previous treatments this study's criteria exclude
     made_for: tuple[str, ...]  # previous treatments the study requires
 
@@ -592,9 +592,8 @@ class View:
 
 
 def _open_sites_rule(study: Study) -> bool:
-    """recruiting_only for this study: a study not yet recruiting has no recruiting site, so its
-    listed sites (which will open) count instead."""
-    return study.overall_status != "NOT_YET_RECRUITING"
+    """recruiting_only for this study: the same rule as the command line (geo.open_sites_only)."""
+    return open_sites_only(study)
 
 
 def nearest_open_site(study: Study, place: Place | None) -> NearestSite | None:
@@ -616,8 +615,8 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
                miles: float | None = None) -> View:
     """Apply the filters in a fixed order, counting what each one hides.
 
-    Distance: a study is within the radius when one of its open sites (recruiting; for a study
-    not yet recruiting, any listed site) with coordinates is. Open sites without coordinates can't
+    Distance: a study is within the radius when one of its open sites (a recruiting study's
+    recruiting sites; for any other status, its listed sites) with coordinates is. Open sites without coordinates can't
     be measured, so such a study counts as outside a radius (and is counted separately); with
     'anywhere' it is shown, last, with 'distance unknown'."""
     items = list(items)
