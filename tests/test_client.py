@@ -258,7 +258,7 @@ def test_refused_connection_gives_up_fast(client, fake_time):
     with pytest.raises(ApiUnreachable, match="Could not connect.*connection refused") as err:
         client.search(TrialQuery())
     assert err.value.unresponsive
-    assert len(responses.calls) == 2 and fake_time.sleeps == [0.25]  # one quick retry, then fall back
+    assert len(responses.calls) == 2 and fake_time.sleeps == [0.1]  # one quick retry, then fall back
 
 
 @responses.activate
