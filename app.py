@@ -373,7 +373,7 @@ def main() -> None:
     elif miles is not None:
         st.caption("Enter a ZIP code or city to use the distance.")
     timing, problem = P.timing_of(f)
-    view = P.build_view(items, f, place, miles if place is not None else None)
+    view = P.build_view(items, f, place, miles)
 
     st.subheader("What the patient article says")
     draw_guidance(view, timing, problem)
@@ -396,10 +396,12 @@ def main() -> None:
                 st.rerun()
             draw_detail(f.study, None, place, f.unit, offline)
     secs = P.sections(view, timing)
-    if f.study in shown and st.session_state.get("study_family") not in {s.family for s in secs if any(r.study.nct_id == f.study for r in s.rows)}:
-        st.session_state["study_family"] = next(s.family for s in secs if any(r.study.nct_id == f.study for r in s.rows))
+    # the open study's details are drawn in one of its families: the one it was opened from
+    homes = [sec.family for sec in secs if any(r.study.nct_id == f.study for r in sec.rows)]
+    if homes and st.session_state.get("study_family") not in homes:
+        st.session_state["study_family"] = homes[0]
     for sec in secs:
-        open_here = f.study in {r.study.nct_id for r in sec.rows} and st.session_state.get("study_family") == sec.family
+        open_here = sec.family in homes and st.session_state.get("study_family") == sec.family
         with st.expander(sec.heading, expanded=open_here):
             st.caption(sec.plain)
             for row in sec.rows:

@@ -369,3 +369,15 @@ def test_a_record_without_dates_is_not_called_stale_but_says_it_is_undated():
 
     badge = P.stale_badge(Study(nct_id="NCT06940297"), today=dt.date(2026, 11, 26))
     assert "does not say when its status was last checked" in badge and "12 months" not in badge
+
+
+def test_a_closed_study_names_its_listed_site_without_saying_it_will_open():
+    from trials.annotate import annotate
+    from trials.model import Site
+
+    # HAND-MADE: a study that stopped recruiting, one listed site without a status
+    s = P.Study(nct_id="NCT00000009", overall_status="ACTIVE_NOT_RECRUITING",
+                sites=(Site(facility="Clinic", city="Boston", country="United States", lat=42.36, lon=-71.06),))
+    row = P.build_view([annotate(s)], P.Filters(statuses=("ACTIVE_NOT_RECRUITING",), settings=())).rows[0]
+    words = P.nearest_words(row, None)
+    assert words.startswith("Listed site (the study is not recruiting): Clinic") and "yet" not in words

@@ -23,7 +23,7 @@ from .annotate import Annotated, is_stale
 from .classify import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
-from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance, within_radius
+from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance
 from .model import Contact, Site, Study
 from .query import NCT_ID, PHASES, STATUSES
 
@@ -591,13 +591,9 @@ class View:
         return counts
 
 
-def _open_sites_rule(study: Study) -> bool:
-    """recruiting_only for this study: the same rule as the command line (geo.open_sites_only)."""
-    return open_sites_only(study)
-
-
 def nearest_open_site(study: Study, place: Place | None) -> NearestSite | None:
-    return nearest_site(study, place, recruiting_only=_open_sites_rule(study))
+    """Nearest site that counts as open, by the rule the command line uses too (geo.open_sites_only)."""
+    return nearest_site(study, place, recruiting_only=open_sites_only(study))
 
 
 def _sort_key(row: Row):
@@ -644,10 +640,12 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
         if f.families and not set(f.families) & set(a.families):
             view.hidden_family += 1
             continue
-        if place is not None and miles is not None and not within_radius(
-                s, place, miles, recruiting_only=_open_sites_rule(s)):
+        nearest = nearest_open_site(s, place)
+        if place is not None and miles is not None and not (
+                nearest is not None and nearest.miles is not None and nearest.miles <= miles):
+            # the nearest open site decides: none within the radius, or none that can be measured
             view.hidden_distance += 1
-            if not any(x.has_coordinates and (x.is_recruiting or not _open_sites_rule(s)) for x in s.sites):
+            if nearest is None or nearest.miles is None:
                 view.hidden_distance_unmapped += 1
             continue
         excl = excluded_for(a.flags, f.prior)
@@ -656,7 +654,7 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
             for k in excl:
                 prior_hidden[k] = prior_hidden.get(k, 0) + 1
             continue
-        rows.append(Row(a, nearest_open_site(s, place), excl, required_for(a.flags)))
+        rows.append(Row(a, nearest, excl, required_for(a.flags)))
     view.hidden_prior = prior_hidden
     view.rows = sorted(rows, key=_sort_key)
     return view
@@ -749,12 +747,14 @@ def why_in_family(item: Annotated, family: str, limit: int = 2) -> tuple[str, bo
 
 def nearest_words(row: Row, place: Place | None, unit: str = "mi") -> str:
     s = row.study
-    open_label = "recruiting site" if _open_sites_rule(s) else "listed site (the study is not recruiting yet)"
+    recruiting = open_sites_only(s)
+    yet = " yet" if s.overall_status == "NOT_YET_RECRUITING" else ""
+    open_label = "recruiting site" if recruiting else f"listed site (the study is not recruiting{yet})"
     if row.nearest is None:
-        return "No recruiting site listed" if _open_sites_rule(s) else "No site listed yet"
+        return "No recruiting site listed" if recruiting else f"No site listed{yet}"
     where = place_words(row.nearest.site)
     if place is None:
-        n = len(s.recruiting_sites) if _open_sites_rule(s) else len(s.sites)
+        n = len(s.recruiting_sites) if recruiting else len(s.sites)
         more = f" (and {n - 1} more)" if n > 1 else ""
         return f"{open_label.capitalize()}: {where}{more}. Enter a ZIP code or city to see distances."
     return f"Nearest {open_label}: {where} — {distance_words(row.miles, unit)}"
