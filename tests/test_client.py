@@ -76,7 +76,7 @@ def test_total_count_ends_paging_without_asking_for_the_empty_page(client):
     responses.get(f"{BASE}/studies", json={"studies": REAL[:50], "nextPageToken": "t1", "totalCount": 81})
     responses.get(f"{BASE}/studies", json={"studies": REAL[50:81], "nextPageToken": "t2"})
     result = client.search(TrialQuery())
-    assert len(result.studies) == 81 and result.requests == 2 and result.total == 81
+    assert len(result.studies) == 81 and result.pages == 2 and result.total == 81
     assert len(responses.calls) == 3  # version + two pages, no third
 
 
@@ -194,7 +194,7 @@ def test_a_page_that_fails_once_is_fetched_again_with_the_same_token(client, fai
                   match=[matchers.query_param_matcher({"pageToken": "t1"}, strict_match=False)])
     result = client.search(TrialQuery())
     assert ids(result.studies) == ids(REAL)
-    assert result.requests == 2
+    assert result.pages == 2
 
 
 @responses.activate

@@ -550,8 +550,12 @@ def classify(study: Study) -> Classification:
 
 
 def classify_record(raw: dict) -> dict:
-    """JSON-ready classification of one v2 study object (for the CLI)."""
-    c = classify(Study.from_api(raw))
+    """JSON-ready classification of one v2 study object."""
+    return classification_json(classify(Study.from_api(raw)))
+
+
+def classification_json(c: Classification) -> dict:
+    """A Classification as JSON-ready data (the CLI's `classify` lines)."""
     return {
         "nct_id": c.nct_id,
         "categories": list(c.families),

@@ -180,7 +180,7 @@ def _records_in(path: str) -> list[dict]:
 
 
 def cmd_classify(args) -> int:
-    from .classify import classify_record
+    from .classify import classification_json, classify
     from .eligibility import eligibility_flags, flags_as_json
     from .model import Study
 
@@ -193,8 +193,9 @@ def cmd_classify(args) -> int:
             failed += 1
             continue
         for raw in records:
-            row = classify_record(raw)
-            row["eligibility"] = flags_as_json(eligibility_flags(Study.from_api(raw).eligibility.criteria))
+            study = Study.from_api(raw)
+            row = classification_json(classify(study))
+            row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
             print(json.dumps(row, ensure_ascii=False))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
@@ -204,22 +205,21 @@ def cmd_snapshot(args) -> int:
 
     from .client import Client, default_cache_path
     from .snapshot import SNAPSHOT_PATH, write_snapshot
+    from .source import as_of_text
 
     client = Client(cache_path=None if args.no_cache else default_cache_path())
     query = TrialQuery(statuses=())
-
-    def progress(pages, count, total):
-        print(f"\rpage {pages}: {count} of {total if total is not None else '?'} studies", end="", file=sys.stderr)
-
+    progress = _progress_to_stderr()
     fetched = client.search(query, progress=progress)
-    print(file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
     path = write_snapshot(
-        fetched.studies, data_as_of=fetched.data_as_of.replace("T", " ")[:16],
+        fetched.studies, data_as_of=as_of_text(fetched.data_as_of),
         note=f"Every study of the myeloma condition search, all statuses, from {client.base_url}.",
         provenance=[{"origin": client.base_url, "what": describe(query), "studies_added": len(fetched.studies)}],
         path=Path(args.output) if args.output else SNAPSHOT_PATH,
     )
-    print(f"wrote {path}: {len(fetched.studies)} studies in {fetched.requests} requests, data as of {fetched.data_as_of}")
+    print(f"wrote {path}: {len(fetched.studies)} studies in {fetched.pages} requests, data as of {fetched.data_as_of}")
     return EXIT_OK
 
 
@@ -260,6 +260,13 @@ def _output_format(path: str) -> str:
     return suffix
 
 
+def _export_bytes(fmt: str, trials, sites) -> bytes:
+    """xlsx with every sheet, or CSV of the finest level exported (sites when there are any)."""
+    from .export import to_csv_bytes, to_xlsx_bytes
+
+    return to_xlsx_bytes(trials, sites) if fmt == "xlsx" else to_csv_bytes(trials if sites is None else sites)
+
+
 def _write_bytes(path: str, data: bytes) -> None:
     """To stdout for "-", else atomically (a failed run never leaves half a file behind)."""
     import os
@@ -281,15 +288,9 @@ def _write_bytes(path: str, data: bytes) -> None:
 
 
 def cmd_export(args) -> int:
-    from .export import to_csv_bytes, to_xlsx_bytes
-
     fmt = _output_format(args.output)
     trials, sites, result = _export_frames(args, args.per)
-    if fmt == "xlsx":
-        data = to_xlsx_bytes(trials, sites)
-    else:
-        data = to_csv_bytes(sites if args.per == "site" else trials)
-    _write_bytes(args.output, data)
+    _write_bytes(args.output, _export_bytes(fmt, trials, sites))
     rows = f", {len(sites)} site rows" if sites is not None else ""
     where = "stdout" if args.output == "-" else args.output
     print(f"wrote {where}: {len(trials)} studies{rows}; source: {result.banner}", file=sys.stderr)
@@ -309,16 +310,22 @@ def _read_file(path: str) -> bytes:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-_FILTER_DEFAULTS = {"status": None, "phase": None, "near": None, "radius": "50mi", "term": [],
-                    "updated_since": None, "id": [], "condition": []}
+def _search_filter_defaults() -> dict:
+    """Defaults of the flags that change what is searched (not how: --offline, --no-fallback)."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_filter_flags(p)
+    defaults = vars(p.parse_args([]))
+    for how in ("offline", "no_fallback"):
+        defaults.pop(how)
+    return defaults
 
 
 def cmd_diff(args) -> int:
     from .diff import compare
-    from .export import read_export, to_csv_bytes, to_xlsx_bytes
+    from .export import Export, read_export
 
     old = read_export(_read_file(args.old), args.old)
-    changed_filters = [k for k, v in _FILTER_DEFAULTS.items() if getattr(args, k) != v]
+    changed_filters = [k for k, v in _search_filter_defaults().items() if getattr(args, k) != v]
     if args.new:
         if changed_filters or args.save:
             flags = ", ".join("--" + k.replace("_", "-") for k in changed_filters) or "--save"
@@ -326,16 +333,12 @@ def cmd_diff(args) -> int:
         new = read_export(_read_file(args.new), args.new)
         new_name = args.new
     else:
-        per = "site" if old.sites is not None else "trial"
-        trials, sites, result = _export_frames(args, per)
-        new = read_export(sites if per == "site" else trials, "search now")
-        if old.sites is not None and old.trials is not None:  # an .xlsx with both levels
-            new = type(new)(trials, sites, "search now")
+        # the same level of detail as the old export: sites only when it has them
+        trials, sites, result = _export_frames(args, "site" if old.sites is not None else "trial")
+        new = Export(trials, sites, "search now")
         new_name = "search now"
         if args.save:
-            fmt = _output_format(args.save)
-            data = to_xlsx_bytes(trials, sites) if fmt == "xlsx" else to_csv_bytes(sites if per == "site" else trials)
-            _write_bytes(args.save, data)
+            _write_bytes(args.save, _export_bytes(_output_format(args.save), trials, sites))
             print(f"saved the new export to {args.save}", file=sys.stderr)
     changes = compare(old, new, old_name=args.old, new_name=new_name)
     if args.output:

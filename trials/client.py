@@ -96,8 +96,7 @@ def make_session(cache_path: Path | None) -> requests.Session:
 class FetchResult:
     studies: list[dict]  # raw v2 study objects, de-duplicated by NCT id, in API order
     total: int | None  # the API's totalCount, when it gave one
-    pages: int
-    requests: int  # list requests that succeeded (the /version call is not counted)
+    pages: int  # list requests that succeeded (retries and the /version call not counted)
     data_as_of: str  # /version dataTimestamp; "" when unknown
     from_cache: bool  # every page came from the HTTP cache
     bytes: int = 0
@@ -285,7 +284,7 @@ class Client:
                 progress(pages, len(studies), total)
             if not body["studies"] or (total is not None and len(studies) >= total):
                 break
-        return FetchResult(list(studies.values()), total, pages, pages, as_of, all_cached, size)
+        return FetchResult(list(studies.values()), total, pages, as_of, all_cached, size)
 
     def fetch_study(self, nct_id: str, *, cache_only: bool = False) -> dict:
         """One full record; an aliased id follows the API's 301 to the canonical study."""

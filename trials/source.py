@@ -53,7 +53,8 @@ def default_client() -> Client:
     return Client(cache_path=default_cache_path())
 
 
-def _as_of(stamp: str) -> str:
+def as_of_text(stamp: str) -> str:
+    """/version's dataTimestamp (2026-09-04T09:00:06) as people read it: 2026-09-04 09:00."""
     return stamp.replace("T", " ")[:16] if stamp else ""
 
 
@@ -69,7 +70,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
     try:
         fetched = client.search(query, progress=progress)
         source = "cache" if fetched.from_cache else "live"
-        as_of = _as_of(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
+        as_of = as_of_text(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
         return SearchResult([Study.from_api(r) for r in fetched.studies], source, as_of, query,
                             fetched.total, raw=fetched.studies)
     except (ApiUnreachable, BadResponse) as live_error:
@@ -78,7 +79,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
         try:
             cached = client.search(query, cache_only=True)
             return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
-                                _as_of(cached.data_as_of), query, cached.total,
+                                as_of_text(cached.data_as_of), query, cached.total,
                                 failure=problem,
                                 raw=cached.studies)
         except (ApiUnreachable, BadResponse):
