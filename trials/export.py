@@ -187,16 +187,17 @@ class Export:
 
     @property
     def data_as_of(self) -> str:
-        for frame in (self.trials, self.sites):
-            if frame is not None and "data_as_of" in frame and len(frame):
-                return str(frame["data_as_of"].iloc[0])
-        return ""
+        return self._first("data_as_of")
 
     @property
     def source(self) -> str:
+        return self._first("source")
+
+    def _first(self, column: str) -> str:
+        """A per-export value that every row repeats: the first row's."""
         for frame in (self.trials, self.sites):
-            if frame is not None and "source" in frame and len(frame):
-                return str(frame["source"].iloc[0])
+            if frame is not None and column in frame and len(frame):
+                return str(frame[column].iloc[0])
         return ""
 
 

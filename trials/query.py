@@ -97,42 +97,48 @@ class TrialQuery:
 
 # --- normalising user input --------------------------------------------------------------------
 
+def _parse_list(text: str, vocabulary: dict[str, str], spell, what: str, hint: str) -> tuple[str, ...]:
+    """Comma- or pipe-separated values mapped by `spell` onto the API's vocabulary, in order, once each."""
+    out = []
+    for part in re.split(r"[,|]", text):
+        key = spell(part.strip())
+        if not key:
+            continue
+        if key not in vocabulary:
+            raise BadInput(f'Unknown {what} "{part.strip()}". {hint}')
+        out.append(key)
+    if not out:
+        raise BadInput(f'No {what} in "{text.strip()[:40]}". {hint}')
+    return tuple(dict.fromkeys(out))
+
+
+def _status_key(part: str) -> str:
+    return re.sub(r"[\s,-]+", "_", part).upper()
+
+
+def _phase_key(part: str) -> str:
+    key = re.sub(r"[\s_-]+", "", part).upper()
+    if not key:
+        return ""
+    key = _PHASE_ALIASES.get(key.removeprefix("PHASE"), key)
+    return {"EARLYPHASE1": "EARLY_PHASE1"}.get(key, key)
+
+
 def parse_statuses(text: str | None) -> tuple[str, ...]:
     """'RECRUITING,not yet recruiting' -> ('RECRUITING', 'NOT_YET_RECRUITING'); 'all' -> ()."""
     if text is None or not text.strip():
         return ("RECRUITING",)
     if text.strip().lower() in ("all", "any", "*"):
         return ()
-    out = []
-    for part in re.split(r"[,|]", text):
-        key = re.sub(r"[\s,-]+", "_", part.strip()).upper()
-        if not key:
-            continue
-        if key not in STATUSES:
-            raise BadInput(f'Unknown status "{part.strip()}". Use one of: {", ".join(STATUSES)} (or "all").')
-        out.append(key)
-    if not out:
-        raise BadInput(f'No status in "{text.strip()[:40]}". Use e.g. RECRUITING,NOT_YET_RECRUITING or "all".')
-    return tuple(dict.fromkeys(out))
+    return _parse_list(text, STATUSES, _status_key, "status",
+                       f'Use one of: {", ".join(STATUSES)} (or "all").')
 
 
 def parse_phases(text: str | None) -> tuple[str, ...]:
     """'2,3' / 'PHASE2|phase 3' / 'early_phase1' -> ('PHASE2', 'PHASE3')."""
     if text is None or not text.strip() or text.strip().lower() in ("all", "any"):
         return ()
-    out = []
-    for part in re.split(r"[,|]", text):
-        key = re.sub(r"[\s_-]+", "", part.strip()).upper()
-        if not key:
-            continue
-        key = _PHASE_ALIASES.get(key.removeprefix("PHASE"), key)
-        key = {"EARLYPHASE1": "EARLY_PHASE1"}.get(key, key)
-        if key not in PHASES:
-            raise BadInput(f'Unknown phase "{part.strip()}". Use 1, 2, 3, 4, early1 or NA (e.g. --phase 2,3).')
-        out.append(key)
-    if not out:
-        raise BadInput(f'No phase in "{text.strip()[:40]}". Use e.g. 2,3 or "all".')
-    return tuple(dict.fromkeys(out))
+    return _parse_list(text, PHASES, _phase_key, "phase", 'Use 1, 2, 3, 4, early1 or NA (e.g. --phase 2,3), or "all".')
 
 
 def parse_nct_ids(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
