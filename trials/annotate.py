@@ -33,6 +33,31 @@ class Annotated:
         return self.classification.setting
 
 
+_TYPE_PREFIX = re.compile(r"^(?:Drug|Device|Biological|Procedure|Radiation|Behavioral|Genetic|Dietary Supplement|"
+                          r"Combination Product|Diagnostic Test|Other):\s*", re.I)
+
+
+def _strip_type(name: str) -> str:
+    """'Drug: Bortezomib' -> 'Bortezomib' (arm groups prefix intervention names with their type)."""
+    return _TYPE_PREFIX.sub("", name)
+
+
+def comparator_text(study: Study) -> str:
+    """What the comparator/control arms are: 'Arm B (Daratumumab, Bortezomib)'; '' when none."""
+    out = []
+    for arm in study.arm_groups:
+        if not arm.is_comparator:
+            continue
+        label = arm.label.rstrip(": ").strip()
+        drugs = ", ".join(dict.fromkeys(_strip_type(n) for n in arm.intervention_names))
+        if arm.type == "NO_INTERVENTION" and not drugs:
+            drugs = "no intervention"
+        elif arm.type == "PLACEBO_COMPARATOR" and "placebo" not in (label + drugs).lower():
+            drugs = f"placebo, {drugs}" if drugs else "placebo"
+        out.append(f"{label} ({drugs})" if label and drugs else label or drugs or arm.description[:120])
+    return "; ".join(dict.fromkeys(out))
+
+
 def annotate(study: Study, place: Place | None = None) -> Annotated:
     return Annotated(study, classify(study), eligibility_flags(study.eligibility.criteria),
                      nearest_site(study, place))

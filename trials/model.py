@@ -70,6 +70,11 @@ class Contact:
     phone_ext: str = ""
     email: str = ""
 
+    @property
+    def phone_text(self) -> str:
+        """'+1 555 0100 ext. 12': the phone as a person dials it."""
+        return f"{self.phone} ext. {self.phone_ext}" if self.phone and self.phone_ext else self.phone
+
     @classmethod
     def from_api(cls, raw: dict) -> "Contact":
         return cls(

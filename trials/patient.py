@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 
-from .annotate import Annotated, is_stale
+from .annotate import Annotated, comparator_text, is_stale
 from .classify import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
@@ -256,9 +256,7 @@ def place_words(site: Site) -> str:
 
 def design_words(study: Study) -> str:
     """Randomized or not, and what the comparator is, in words."""
-    comparators = [a for a in study.arm_groups if a.is_comparator]
-    comp = "; ".join(a.label + (f" ({', '.join(a.intervention_names)})" if a.intervention_names else "")
-                     for a in comparators)
+    comp = comparator_text(study)
     if study.allocation == "RANDOMIZED":
         base = "Randomized: chance decides which group each participant joins."
         return f"{base} Compared with: {comp}." if comp else f"{base} No comparator group is named in the record."
@@ -781,13 +779,12 @@ def intervention_rows(study: Study) -> list[dict[str, str]]:
 
 def contact_rows(contacts: Iterable[Contact]) -> list[dict[str, str]]:
     """Contacts for a table (not Markdown: e-mail addresses stay exactly as written, to copy)."""
-    return [{"Name": c.name, "Phone": c.phone + (f" ext. {c.phone_ext}" if c.phone_ext else ""), "E-mail": c.email}
+    return [{"Name": c.name, "Phone": c.phone_text, "E-mail": c.email}
             for c in contacts]
 
 
 def contact_words(c: Contact) -> str:
-    phone = c.phone + (f" ext. {c.phone_ext}" if c.phone_ext else "")
-    return " · ".join(p for p in (c.name, phone, c.email) if p)
+    return " · ".join(p for p in (c.name, c.phone_text, c.email) if p)
 
 
 def site_rows(study: Study, place: Place | None, unit: str = "mi") -> list[dict[str, str]]:

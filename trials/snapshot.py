@@ -113,11 +113,11 @@ def matches(study: Study, query: TrialQuery) -> bool:
         if not all(_has_all_words(t, words) for t in query.terms):
             return False
     if query.near is not None:
-        from .geo import distance_miles
+        from .geo import Place, within_radius
 
         # The API's filter.geo matches a study when any of its locations is inside the circle.
-        if not any(s.has_coordinates and distance_miles(query.near.lat, query.near.lon, s.lat, s.lon) <= query.near.miles
-                   for s in study.sites):
+        centre = Place(query.near.lat, query.near.lon, "", "")
+        if not within_radius(study, centre, query.near.miles, recruiting_only=False):
             return False
     return True
 

@@ -15,12 +15,11 @@ Conventions, the same in every column:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Iterable
 
 import pandas as pd
 
-from .annotate import Annotated, is_stale
+from .annotate import Annotated, comparator_text, is_stale
 from .classify import FAMILIES, SETTINGS
 from .eligibility import FLAGS, LINE_KEYS
 from .geo import Place, sites_by_distance
@@ -118,39 +117,10 @@ def _join(items: Iterable[str]) -> str:
     return LIST_SEP.join(dict.fromkeys(i for i in items if i))
 
 
-def _phone(c: Contact) -> str:
-    return f"{c.phone} ext. {c.phone_ext}" if c.phone and c.phone_ext else c.phone
-
-
 def _best_contact(contacts: Iterable[Contact]) -> Contact:
     """The first contact someone can actually reach (phone or e-mail), else the first one."""
     contacts = tuple(contacts)
     return next((c for c in contacts if c.phone or c.email), contacts[0] if contacts else Contact())
-
-
-_TYPE_PREFIX = re.compile(r"^(?:Drug|Device|Biological|Procedure|Radiation|Behavioral|Genetic|Dietary Supplement|"
-                          r"Combination Product|Diagnostic Test|Other):\s*", re.I)
-
-
-def _strip_type(name: str) -> str:
-    """'Drug: Bortezomib' -> 'Bortezomib' (arm groups prefix intervention names with their type)."""
-    return _TYPE_PREFIX.sub("", name)
-
-
-def comparator_text(study: Study) -> str:
-    """What the comparator/control arms are: 'Arm B (Daratumumab, Bortezomib)'; '' when none."""
-    out = []
-    for arm in study.arm_groups:
-        if not arm.is_comparator:
-            continue
-        label = arm.label.rstrip(": ").strip()
-        drugs = ", ".join(dict.fromkeys(_strip_type(n) for n in arm.intervention_names))
-        if arm.type == "NO_INTERVENTION" and not drugs:
-            drugs = "no intervention"
-        elif arm.type == "PLACEBO_COMPARATOR" and "placebo" not in (label + drugs).lower():
-            drugs = f"placebo, {drugs}" if drugs else "placebo"
-        out.append(f"{label} ({drugs})" if label and drugs else label or drugs or arm.description[:120])
-    return _join(out)
 
 
 def _randomized(study: Study) -> bool | None:
@@ -218,12 +188,12 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "nearest_site_country": nearest.country if nearest else "",
         "distance_mi": _miles(a.nearest.miles) if nearest else float("nan"),
         "nearest_site_contact_name": near_contact.name,
-        "nearest_site_contact_phone": _phone(near_contact),
+        "nearest_site_contact_phone": near_contact.phone_text,
         "nearest_site_contact_email": near_contact.email,
         "site_count": len(s.sites),
         "recruiting_site_count": len(s.recruiting_sites),
         "central_contact_name": central.name,
-        "central_contact_phone": _phone(central),
+        "central_contact_phone": central.phone_text,
         "central_contact_email": central.email,
         "first_posted": s.first_posted,
         "last_update_posted": s.last_update_posted,
@@ -260,7 +230,7 @@ def _site_cells(site: Site | None, miles: float | None) -> dict:
     return {
         "facility": site.facility, "city": site.city, "state": site.state, "zip": site.zip,
         "country": site.country, "site_status": site.status, "distance_mi": _miles(miles),
-        "site_contact_name": contact.name, "site_contact_phone": _phone(contact),
+        "site_contact_name": contact.name, "site_contact_phone": contact.phone_text,
         "site_contact_email": contact.email,
     }
 
