@@ -162,13 +162,10 @@ def cmd_search(args) -> int:
 
 def _records_in(path: str) -> list[dict]:
     """The study objects in a file: a v2 study, a v2 search page, or a JSON list of studies."""
-    from pathlib import Path
-
+    data = _read_file(path)
     try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"{path}: not a JSON file ({type(exc).__name__})") from None
     if isinstance(body, dict) and isinstance(body.get("studies"), list):
         return [s for s in body["studies"] if isinstance(s, dict)]
@@ -305,7 +302,7 @@ def _read_file(path: str) -> bytes:
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise BadInput(f"{path}: a directory, not an export file") from None
+        raise BadInput(f"{path}: a directory, not a file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
 
