@@ -37,10 +37,8 @@ def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
     """The search answer with its annotated studies ("items")."""
     def fetch() -> dict:
         result = search(TrialQuery(statuses=statuses), progress=progress)
-        studies = tuple(result.studies)
-        return {"studies": studies, "items": tuple(annotate_all(studies)), "source": result.source,
-                "banner": result.banner, "notice": result.notice, "total": result.total,
-                "data_as_of": result.data_as_of}
+        return {"items": tuple(annotate_all(result.studies)), "source": result.source,
+                "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of}
 
     return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live")
 
@@ -283,7 +281,7 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
     # nearest RECRUITING site from the searched place (the column's documented meaning), even for
     # a study not yet recruiting, whose card shows its nearest listed site
     items = P.export_items(rows, place)
-    stamp = {"data_as_of": data.get("data_as_of", ""), "source": data["source"], "place": place}
+    stamp = {"data_as_of": data["data_as_of"], "source": data["source"], "place": place}
     with st.expander("For care coordinators: download this list, or see what changed"):
         st.caption(f"{len(items)} studies as shown above, with contacts, nearest recruiting site, "
                    "eligibility flags and the date the data is from. Cells a spreadsheet could run as a "

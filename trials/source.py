@@ -5,7 +5,7 @@ Every result says which source answered and as of when, so the UI and the CLI ca
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .client import Client, Progress, default_cache_path
 from .errors import ApiUnreachable, BadResponse, StudyNotFound
@@ -28,7 +28,6 @@ class SearchResult:
     query: TrialQuery
     total: int | None = None
     failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
-    raw: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def notice(self) -> str:
@@ -72,7 +71,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
         source = "cache" if fetched.from_cache else "live"
         as_of = as_of_text(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
         return SearchResult([Study.from_api(r) for r in fetched.studies], source, as_of, query,
-                            fetched.total, raw=fetched.studies)
+                            fetched.total)
     except (ApiUnreachable, BadResponse) as live_error:
         problem = str(live_error)
     if hasattr(client.session, "cache"):
@@ -80,8 +79,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
             cached = client.search(query, cache_only=True)
             return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
                                 as_of_text(cached.data_as_of), query, cached.total,
-                                failure=problem,
-                                raw=cached.studies)
+                                failure=problem)
         except (ApiUnreachable, BadResponse):
             pass
     return _from_snapshot(query, problem)
