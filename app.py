@@ -12,7 +12,7 @@ import streamlit as st
 
 from trials import patient as P
 from trials.annotate import annotate, annotate_all
-from trials.classify import FAMILIES, SETTINGS
+from trials.vocabulary import FAMILIES, SETTINGS
 from trials.eligibility import split_criteria
 from trials.errors import BadInput, TrialsError
 from trials.geo import locate

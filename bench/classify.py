@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trials.classify import FAMILIES, classify  # noqa: E402
+from trials.classify import classify  # noqa: E402
+from trials.vocabulary import FAMILIES  # noqa: E402
 from trials.model import Study  # noqa: E402
 
 MAIN = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "immunomodulatory", "stem_cell_transplant",

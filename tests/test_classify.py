@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from trials.classify import FAMILIES, SETTINGS, classify, classify_record
+from trials.classify import classify, classify_record
+from trials.vocabulary import FAMILIES, SETTINGS
 from trials.model import Study
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,7 +3,6 @@ and read back to the very rows they were written from."""
 import csv
 import datetime as dt
 import io
-import string
 
 import openpyxl
 import pandas as pd
@@ -13,11 +12,11 @@ from hypothesis import strategies as st
 
 from trials.annotate import annotate_all
 from trials.errors import BadInput
-from trials.export import (needs_neutralising, neutralise, read_export, sheet_name, to_csv_bytes, to_xlsx_bytes,
+from trials.export import (neutralise, read_export, sheet_name, to_csv_bytes, to_xlsx_bytes,
                            unneutralise)
 from trials.geo import locate
 from trials.snapshot import load_snapshot
-from trials.table import FLOAT_COLUMNS, INT_COLUMNS, BOOL_COLUMNS, SITE_COLUMNS, TRIAL_COLUMNS, sites_frame, trials_frame
+from trials.table import FLOAT_COLUMNS, INT_COLUMNS, BOOL_COLUMNS, TRIAL_COLUMNS, sites_frame, trials_frame
 
 HOSTILE = [
     '=HYPERLINK("http://x","y")',

@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 from tests.conftest import EXCLUDES_CAR_T_ID, excludes_car_t_record
 from trials import patient as P
 from trials.annotate import annotate_all
-from trials.classify import FAMILIES
+from trials.vocabulary import FAMILIES
 from trials.errors import BadInput
 from trials.geo import locate
 from trials.model import Study

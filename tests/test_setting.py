@@ -1,6 +1,4 @@
 """Disease setting of each study, on real records."""
-import json
-from pathlib import Path
 
 import pytest
 

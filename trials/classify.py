@@ -16,215 +16,14 @@ trial acronyms, setting words, context cues). This module only knows how to matc
 from __future__ import annotations
 
 import bisect
-import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from operator import itemgetter
-from pathlib import Path
-from typing import Any, Iterable
 
 from trials.model import Study
-
-TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
-TAXONOMY: dict = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True)
-class Family:
-    id: str
-    label: str
-    plain: str
-
-
-FAMILIES: dict[str, Family] = {f["id"]: Family(f["id"], f["label"], f["plain"]) for f in TAXONOMY["families"]}
-SETTINGS: dict[str, str] = dict(TAXONOMY["settings"])
-_FAMILY_ORDER = {fid: i for i, fid in enumerate(FAMILIES)}
-_IGNORE = "ignore"
-
-# --- normalisation ---------------------------------------------------------------------------
-
-_TRANS = str.maketrans({"®": "", "™": "", "©": "", "\u00a0": " ", "\u2212": "-",
-                        **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d"}})
-_NON_ALNUM = re.compile(r"[^0-9a-zA-Z\u00c0-\uffff]+")
-_LETTER_DIGIT = re.compile(r"(?<=[a-zA-Z])(?=[0-9])|(?<=[0-9])(?=[a-zA-Z])")
-
-
-def normalise(text: str) -> str:
-    """NFKC, plain dashes, no trademark signs. ASCII text is returned as is (fast path)."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKC", text.translate(_TRANS)).translate(_TRANS)
-    if len(text.lower()) != len(text):  # keep offsets of text and text.lower() aligned
-        text = "".join(c if len(c.lower()) == 1 else " " for c in text)
-    return text
-
-
-def _key(phrase: str, case_sensitive: bool) -> str:
-    phrase = normalise(phrase)
-    return _NON_ALNUM.sub("", phrase if case_sensitive else phrase.lower())
-
-
-def _variants(phrase: str, case_sensitive: bool) -> set[str]:
-    base = normalise(phrase).strip()
-    if not case_sensitive:
-        base = base.lower()
-    out = {base, base.replace("-", " "), base.replace(" ", "-"), base.replace("-", "")}
-    if any(c.isdigit() for c in base):  # codes: any or no punctuation between their parts
-        tokens = [t for t in _LETTER_DIGIT.sub(" ", _NON_ALNUM.sub(" ", base)).split() if t]
-        out |= {"".join(tokens), "-".join(tokens), " ".join(tokens)}
-    return {v for v in out if v.strip()}
-
-
-def _trie_regex(words: Iterable[str]) -> str:
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch != ""]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return "(?:" + body + ")?" if "" in node else body
-
-    return build(trie)
-
-
-def _literal_cover(words: Iterable[str], max_literals: int = 8) -> list[str] | None:
-    """A short list of substrings such that every word contains at least one of them, or None."""
-    uncovered = set(words)
-    cover: list[str] = []
-    while uncovered:
-        counts: dict[str, int] = {}
-        for w in uncovered:
-            for n in (2, 3, 4):
-                for sub in {w[i:i + n] for i in range(len(w) - n + 1)}:
-                    counts[sub] = counts.get(sub, 0) + 1
-        if not counts or len(cover) >= max_literals:
-            return None  # a word shorter than two characters, or no short cover
-        best = max(sorted(counts), key=lambda sub: (counts[sub], len(sub)))
-        cover.append(best)
-        uncovered = {w for w in uncovered if best not in w}
-    return cover
-
-
-class Matcher:
-    """Finds every phrase of a vocabulary in a text: word boundaries, longest match, no overlaps.
-
-    ``items`` are (phrase, case_sensitive, value). Case-insensitive phrases are matched on the
-    lower-cased text, case-sensitive ones on the text as written. Values of phrases that differ only
-    by punctuation are the same entry (first one wins).
-    """
-
-    def __init__(self, items: Iterable[tuple[str, bool, Any]]):
-        self.lower: dict[str, Any] = {}
-        self.exact: dict[str, Any] = {}
-        lower_words: set[str] = set()
-        exact_words: set[str] = set()
-        for phrase, case_sensitive, value in items:
-            if not phrase or not phrase.strip():
-                continue
-            table, words = (self.exact, exact_words) if case_sensitive else (self.lower, lower_words)
-            table.setdefault(_key(phrase, case_sensitive), value)
-            words |= _variants(phrase, case_sensitive)
-        # The leading [^...] consumes one separator: the regex engine then skips quickly over
-        # letters and only tries the trie at word starts. Texts are searched with a space prepended.
-        self._lower_re = re.compile(r"[^a-z0-9](" + _trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
-        self._exact_re = re.compile(r"[^A-Za-z0-9](" + _trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
-        # Precomputed: the regexes only ever match one of the words, so each word maps to its value
-        # once here instead of stripping punctuation from every match.
-        self._lower_values = {w: self.lower.get(_NON_ALNUM.sub("", w)) for w in lower_words}
-        self._exact_values = {w: self.exact.get(_NON_ALNUM.sub("", w)) for w in exact_words}
-        # A few literals of which every case-sensitive word contains one: a text with none of them
-        # cannot match, and the second regex pass is skipped (None: no small such set).
-        cover = _literal_cover(exact_words)
-        self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
-
-    def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
-        """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
-        return [(s, e, text[s:e], value) for s, e, value in self.spans(text, low)]
-
-    def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
-        """Like ``find``, without the matched text: (start, end, value)."""
-        found = []
-        if self._lower_re is not None:
-            values = self._lower_values
-            for m in self._lower_re.finditer(" " + low):
-                g = m.group(1)
-                value = values.get(g, _UNSEEN)
-                if value is _UNSEEN:
-                    value = self.lower.get(_NON_ALNUM.sub("", g))
-                if value is not None:
-                    e = m.end() - 1  # the lookahead is empty: end of the group == end of the match
-                    found.append((e - len(g), e, value))
-        if self._exact_re is not None and (self._exact_guard is None or self._exact_guard.search(text)):
-            exact = list(self._exact_re.finditer(" " + text))
-            if exact:
-                values = self._exact_values
-                for m in exact:
-                    g = m.group(1)
-                    value = values.get(g, _UNSEEN)
-                    if value is _UNSEEN:
-                        value = self.exact.get(_NON_ALNUM.sub("", g))
-                    if value is not None:
-                        e = m.end() - 1
-                        found.append((e - len(g), e, value))
-                found.sort(key=_overlap_order)
-                kept, last_end = [], -1
-                for f in found:  # longest match wins where the two passes overlap
-                    if f[0] >= last_end:
-                        kept.append(f)
-                        last_end = f[1]
-                found = kept
-        return found
-
-
-_UNSEEN = object()
-
-
-def _overlap_order(f: tuple) -> tuple[int, int]:
-    return f[0], f[0] - f[1]
-
-
-# --- the vocabulary --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Drug:
-    name: str | None  # None: a grouped reference row; the matched alias names the drug
-    family: str
-    details: tuple[tuple[str, str], ...] = ()
-    generic: bool = False  # a family word ("CAR-T", "autologous stem cell transplant"), not a product
-
-
-def _load_vocabulary() -> tuple[Matcher, dict[str, _Drug]]:
-    items: list[tuple[str, bool, Any]] = []
-    by_name: dict[str, _Drug] = {}
-    for d in TAXONOMY["drugs"]:
-        drug = _Drug(d.get("name"), d["family"], tuple(sorted((d.get("details") or {}).items())))
-        for alias in d["aliases"]:
-            own = drug if drug.name else _Drug(alias.lower() if alias.isalpha() else alias, drug.family, drug.details)
-            by_name.setdefault(alias.lower(), own)
-            items.append((alias, len(alias) <= 3, ("drug", own)))
-        for short in d.get("case_sensitive", ()):
-            items.append((short, True, ("drug", drug)))
-    for group in TAXONOMY["terms"]:
-        details = tuple(sorted((group.get("details") or {}).items()))
-        for term in group["terms"]:
-            items.append((term, False, ("drug", _Drug(term, group["family"], details, generic=True))))
-        for term in group.get("case_sensitive", ()):
-            items.append((term, True, ("drug", _Drug(term, group["family"], details, generic=True))))
-    for token, names in TAXONOMY["regimens"]["map"].items():
-        drugs = tuple(by_name[n.lower()] for n in names if n.lower() in by_name)
-        items.append((token, True, ("regimen", drugs)))
-    return Matcher(items), by_name
-
-
-_MATCHER, _DRUGS_BY_NAME = _load_vocabulary()
-
+from trials.setting import classify_setting
+from trials.vocabulary import (FAMILIES, IGNORE, TAXONOMY, DRUG_MATCHER, family_order, normalise,
+                               trie_regex)
 
 def _cue_regex(cues: list[str], before: bool) -> re.Pattern:
     alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
@@ -238,7 +37,7 @@ _BEFORE_RE = _cue_regex(_CUES["before"], before=True)
 # The same test for windows that do not start at index 0, where '^' cannot match: without it the
 # pattern starts with a character class (fast skipping), and the cues form a trie (fewer branches).
 # Only whether it matches is used, and both match the same strings.
-_BEFORE_INNER_RE = re.compile(r"[^a-z0-9](?:" + _trie_regex(_CUES["before"]) + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
+_BEFORE_INNER_RE = re.compile(r"[^a-z0-9](?:" + trie_regex(_CUES["before"]) + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
 _AFTER_RE = _cue_regex(_CUES["after"], before=False)
 _BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
 _FOLLOW_UP_RE = re.compile("|".join(re.escape(c) for c in _CUES["follow_up_titles"]))
@@ -392,7 +191,7 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
-    found = _MATCHER.spans(text, low)
+    found = DRUG_MATCHER.spans(text, low)
     if not found:
         return []
     starts, pos = [], 0
@@ -410,14 +209,14 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
         order = _SOURCE_ORDER.get(source, 9)
         matched = text[s:e]
         if kind == "regimen":
-            drugs = [d for d in value if d.family != _IGNORE]
+            drugs = [d for d in value if d.family != IGNORE]
             if not drugs:
                 continue  # ignored words produce nothing, context or not
             keys = [(d.family, d.name or matched, role) for d in drugs]
             if all(kept.get(k, 10) <= order for k in keys):
                 continue
         else:
-            if value.family == _IGNORE:
+            if value.family == IGNORE:
                 continue
             key = (value.family, value.name or matched, role)
             if kept.get(key, 10) <= order:
@@ -468,7 +267,7 @@ _NOT_TREATMENT = frozenset(("diagnostic", "supportive_care"))
 
 
 def _family_order(h: _Hit) -> int:
-    return _FAMILY_ORDER.get(h[_F], 99)
+    return family_order(h[_F], 99)
 
 
 def _settle(evidence: list[_Hit], study: Study) -> list[_Hit]:
@@ -515,7 +314,7 @@ def _title_context_families(study: Study) -> set[str]:
     text = normalise(study.brief_title)
     low = text.lower()
     found = set()
-    for s, e, (kind, value) in _MATCHER.spans(text, low):
+    for s, e, (kind, value) in DRUG_MATCHER.spans(text, low):
         if _is_context(low, 0, s, e, True):
             found |= {d.family for d in (value if kind == "regimen" else (value,))}
     return found
@@ -568,6 +367,3 @@ def classification_json(c: Classification) -> dict:
         ],
     }
 
-
-# Imported last: setting.py reuses Matcher, normalise and TAXONOMY from this module.
-from trials.setting import classify_setting  # noqa: E402

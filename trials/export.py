@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .classify import FAMILIES
+from .vocabulary import FAMILIES
 from .errors import BadInput
 from .table import SITE_COLUMNS, TRIAL_COLUMNS, coerce
 

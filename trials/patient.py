@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 
 from .annotate import Annotated, comparator_text, is_stale
-from .classify import FAMILIES, SETTINGS
+from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
 from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance

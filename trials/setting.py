@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from trials.classify import TAXONOMY, Matcher, normalise
+from trials.vocabulary import TAXONOMY, Matcher, normalise
 from trials.model import Study
 
 _TERMS = TAXONOMY["setting_terms"]

@@ -20,7 +20,7 @@ from typing import Iterable
 import pandas as pd
 
 from .annotate import Annotated, comparator_text, is_stale
-from .classify import FAMILIES, SETTINGS
+from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import FLAGS, LINE_KEYS
 from .geo import Place, sites_by_distance
 from .model import Contact, Site, Study

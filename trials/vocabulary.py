@@ -1,0 +1,218 @@
+"""The one vocabulary: taxonomy.json loaded once, and the phrase matcher every reader shares.
+
+``classify`` (families), ``setting`` (who a study is for) and the eligibility reader all match
+drug names, codes, brands and family words through this module, so a new drug is one change to
+``taxonomy.json`` for all of them. Each drug row says its family and details (target ...); the
+prior-therapy flags a drug implies are derived from those here (``implied_flags``).
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
+TAXONOMY: dict = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    label: str
+    plain: str
+
+
+FAMILIES: dict[str, Family] = {f["id"]: Family(f["id"], f["label"], f["plain"]) for f in TAXONOMY["families"]}
+SETTINGS: dict[str, str] = dict(TAXONOMY["settings"])
+_FAMILY_ORDER = {fid: i for i, fid in enumerate(FAMILIES)}
+
+
+def family_order(family: str, default: int = 99) -> int:
+    return _FAMILY_ORDER.get(family, default)
+IGNORE = "ignore"  # taxonomy rows that name no family (dexamethasone ...)
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_TRANS = str.maketrans({"®": "", "™": "", "©": "", "\u00a0": " ", "\u2212": "-",
+                        **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d"}})
+_NON_ALNUM = re.compile(r"[^0-9a-zA-Z\u00c0-\uffff]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-zA-Z])(?=[0-9])|(?<=[0-9])(?=[a-zA-Z])")
+
+
+def normalise(text: str) -> str:
+    """NFKC, plain dashes, no trademark signs. ASCII text is returned as is (fast path)."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text.translate(_TRANS)).translate(_TRANS)
+    if len(text.lower()) != len(text):  # keep offsets of text and text.lower() aligned
+        text = "".join(c if len(c.lower()) == 1 else " " for c in text)
+    return text
+
+
+def _key(phrase: str, case_sensitive: bool) -> str:
+    phrase = normalise(phrase)
+    return _NON_ALNUM.sub("", phrase if case_sensitive else phrase.lower())
+
+
+def _variants(phrase: str, case_sensitive: bool) -> set[str]:
+    base = normalise(phrase).strip()
+    if not case_sensitive:
+        base = base.lower()
+    out = {base, base.replace("-", " "), base.replace(" ", "-"), base.replace("-", "")}
+    if any(c.isdigit() for c in base):  # codes: any or no punctuation between their parts
+        tokens = [t for t in _LETTER_DIGIT.sub(" ", _NON_ALNUM.sub(" ", base)).split() if t]
+        out |= {"".join(tokens), "-".join(tokens), " ".join(tokens)}
+    return {v for v in out if v.strip()}
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch != ""]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return build(trie)
+
+
+def _literal_cover(words: Iterable[str], max_literals: int = 8) -> list[str] | None:
+    """A short list of substrings such that every word contains at least one of them, or None."""
+    uncovered = set(words)
+    cover: list[str] = []
+    while uncovered:
+        counts: dict[str, int] = {}
+        for w in uncovered:
+            for n in (2, 3, 4):
+                for sub in {w[i:i + n] for i in range(len(w) - n + 1)}:
+                    counts[sub] = counts.get(sub, 0) + 1
+        if not counts or len(cover) >= max_literals:
+            return None  # a word shorter than two characters, or no short cover
+        best = max(sorted(counts), key=lambda sub: (counts[sub], len(sub)))
+        cover.append(best)
+        uncovered = {w for w in uncovered if best not in w}
+    return cover
+
+
+class Matcher:
+    """Finds every phrase of a vocabulary in a text: word boundaries, longest match, no overlaps.
+
+    ``items`` are (phrase, case_sensitive, value). Case-insensitive phrases are matched on the
+    lower-cased text, case-sensitive ones on the text as written. Values of phrases that differ only
+    by punctuation are the same entry (first one wins).
+    """
+
+    def __init__(self, items: Iterable[tuple[str, bool, Any]]):
+        self.lower: dict[str, Any] = {}
+        self.exact: dict[str, Any] = {}
+        lower_words: set[str] = set()
+        exact_words: set[str] = set()
+        for phrase, case_sensitive, value in items:
+            if not phrase or not phrase.strip():
+                continue
+            table, words = (self.exact, exact_words) if case_sensitive else (self.lower, lower_words)
+            table.setdefault(_key(phrase, case_sensitive), value)
+            words |= _variants(phrase, case_sensitive)
+        # The leading [^...] consumes one separator: the regex engine then skips quickly over
+        # letters and only tries the trie at word starts. Texts are searched with a space prepended.
+        self._lower_re = re.compile(r"[^a-z0-9](" + trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
+        self._exact_re = re.compile(r"[^A-Za-z0-9](" + trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
+        # Precomputed: the regexes only ever match one of the words, so each word maps to its value
+        # once here instead of stripping punctuation from every match.
+        self._lower_values = {w: self.lower.get(_NON_ALNUM.sub("", w)) for w in lower_words}
+        self._exact_values = {w: self.exact.get(_NON_ALNUM.sub("", w)) for w in exact_words}
+        # A few literals of which every case-sensitive word contains one: a text with none of them
+        # cannot match, and the second regex pass is skipped (None: no small such set).
+        cover = _literal_cover(exact_words)
+        self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
+
+    def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
+        """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
+        return [(s, e, text[s:e], value) for s, e, value in self.spans(text, low)]
+
+    def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
+        """Like ``find``, without the matched text: (start, end, value)."""
+        found = []
+        if self._lower_re is not None:
+            values = self._lower_values
+            for m in self._lower_re.finditer(" " + low):
+                g = m.group(1)
+                value = values.get(g, _UNSEEN)
+                if value is _UNSEEN:
+                    value = self.lower.get(_NON_ALNUM.sub("", g))
+                if value is not None:
+                    e = m.end() - 1  # the lookahead is empty: end of the group == end of the match
+                    found.append((e - len(g), e, value))
+        if self._exact_re is not None and (self._exact_guard is None or self._exact_guard.search(text)):
+            exact = list(self._exact_re.finditer(" " + text))
+            if exact:
+                values = self._exact_values
+                for m in exact:
+                    g = m.group(1)
+                    value = values.get(g, _UNSEEN)
+                    if value is _UNSEEN:
+                        value = self.exact.get(_NON_ALNUM.sub("", g))
+                    if value is not None:
+                        e = m.end() - 1
+                        found.append((e - len(g), e, value))
+                found.sort(key=_overlap_order)
+                kept, last_end = [], -1
+                for f in found:  # longest match wins where the two passes overlap
+                    if f[0] >= last_end:
+                        kept.append(f)
+                        last_end = f[1]
+                found = kept
+        return found
+
+
+_UNSEEN = object()
+
+
+def _overlap_order(f: tuple) -> tuple[int, int]:
+    return f[0], f[0] - f[1]
+
+
+# --- the vocabulary --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Drug:
+    name: str | None  # None: a grouped reference row; the matched alias names the drug
+    family: str
+    details: tuple[tuple[str, str], ...] = ()
+    generic: bool = False  # a family word ("CAR-T", "autologous stem cell transplant"), not a product
+
+
+def _load_vocabulary() -> tuple[Matcher, dict[str, Drug]]:
+    items: list[tuple[str, bool, Any]] = []
+    by_name: dict[str, Drug] = {}
+    for d in TAXONOMY["drugs"]:
+        drug = Drug(d.get("name"), d["family"], tuple(sorted((d.get("details") or {}).items())))
+        for alias in d["aliases"]:
+            own = drug if drug.name else Drug(alias.lower() if alias.isalpha() else alias, drug.family, drug.details)
+            by_name.setdefault(alias.lower(), own)
+            items.append((alias, len(alias) <= 3, ("drug", own)))
+        for short in d.get("case_sensitive", ()):
+            items.append((short, True, ("drug", drug)))
+    for group in TAXONOMY["terms"]:
+        details = tuple(sorted((group.get("details") or {}).items()))
+        for term in group["terms"]:
+            items.append((term, False, ("drug", Drug(term, group["family"], details, generic=True))))
+        for term in group.get("case_sensitive", ()):
+            items.append((term, True, ("drug", Drug(term, group["family"], details, generic=True))))
+    for token, names in TAXONOMY["regimens"]["map"].items():
+        drugs = tuple(by_name[n.lower()] for n in names if n.lower() in by_name)
+        items.append((token, True, ("regimen", drugs)))
+    return Matcher(items), by_name
+
+
+DRUG_MATCHER, DRUGS_BY_NAME = _load_vocabulary()
