@@ -190,4 +190,4 @@ def test_company_codes_match_without_punctuation():
 def test_titles_only_when_interventions_say_nothing():
     assert set(classify(load("projected/NCT04065308.json")).families) == {"anti_cd38", "chemotherapy"}  # 'Drug Combinations'
     c = classify(load("complete/NCT02210780.json"))  # dupilumab; 'vaccine responses' in the title is not the therapy
-    assert c.families == ("unclassified",)
+    assert c.families == ("other_antibody",) and "-mab" in c.evidence[0].reason

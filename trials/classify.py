@@ -18,12 +18,11 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from trials.model import Study
 from trials.setting import classify_setting
-from trials.vocabulary import (FAMILIES, IGNORE, TAXONOMY, DRUG_MATCHER, family_order, normalise,
-                               trie_regex)
+from trials.vocabulary import (FAMILIES, IGNORE, TARGET_NAMES, TAXONOMY, DRUG_MATCHER, Drug, drug_spans,
+                               family_order, normalise, trie_regex)
 
 def _cue_regex(cues: list[str], before: bool) -> re.Pattern:
     alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
@@ -42,13 +41,12 @@ _AFTER_RE = _cue_regex(_CUES["after"], before=False)
 _BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
 _FOLLOW_UP_RE = re.compile("|".join(re.escape(c) for c in _CUES["follow_up_titles"]))
 _LYMPHODEPLETION = TAXONOMY["lymphodepletion"]
-_TARGET_RE = re.compile(r"(?<![a-z0-9])(bcma|gprc5d|fcrh5|cd38|cd19|slamf7|cs1|cd138|nkg2d|kappa)(?![a-z0-9])")
-_TARGET_NAMES = {"bcma": "BCMA", "gprc5d": "GPRC5D", "fcrh5": "FcRH5", "cd38": "CD38", "cd19": "CD19", "slamf7": "SLAMF7",
-                 "cs1": "SLAMF7", "cd138": "CD138", "nkg2d": "NKG2D", "kappa": "kappa light chain"}
+_TARGET_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, TARGET_NAMES)) + r")(?![a-z0-9])")
 _OFF_THE_SHELF_RE = re.compile(r"allogeneic|off-the-shelf|off the shelf|universal|donor-derived|healthy donor")
 _AUTOLOGOUS_RE = re.compile(r"autologous|patient's own|patients' own|own t cells")
-_PLACEHOLDER_RE = re.compile(r"(?:(?:drug|drugs|intervention)\s*:\s*)?(?:" + "|".join(
-    re.escape(w) for w in TAXONOMY["placeholder_interventions"]["words"]) + r")?\s*s?")
+_IN_VIVO_RE = re.compile(r"in[- ]vivo")
+_CELL_PRODUCT_RE = re.compile(r"(?<![a-z])(?:t|nk|car|car-t|immune)[- ]?cells?(?![a-z])")
+_LYMPHODEPLETING_RE = re.compile(r"lympho-?deplet|conditioning chemotherapy|preconditioning")
 _DRUG_TYPES = {"DRUG", "BIOLOGICAL", "GENETIC", "COMBINATION_PRODUCT"}
 _SOURCE_ORDER = {"intervention": 0, "other name": 1, "arm group": 2, "intervention description": 3, "arm description": 4,
                  "title": 5, "study design": 6}
@@ -71,6 +69,11 @@ class Evidence:
 
     @property
     def reason(self) -> str:
+        said = self._reason()
+        how = self.details.get("matched_by")
+        return f"{said} Recognised by {how}, not from the drug list." if how else said
+
+    def _reason(self) -> str:
         label = FAMILIES[self.family].label if self.family in FAMILIES else self.family
         what = label[0].lower() + label[1:] if not label[:3].isupper() else label
         d = self.details
@@ -177,12 +180,31 @@ def _is_context(low: str, seg_start: int, s: int, e: int, whole_segment: bool) -
     return whole_segment and _BEFORE_ANYWHERE_RE.search(low, start, s) is not None
 
 
-# Evidence is first collected as plain tuples (cheap); only what survives _settle becomes an
-# Evidence object, and its snippet of text is cut only then.
-# (family, drug, matched, source, role, details, text or None, segment, start, end, source order)
-_Hit = tuple
-_F, _DRUG, _MATCHED, _SRC, _ROLE, _DETAILS, _TEXT, _SEG, _S, _E, _ORDER = range(11)
+# Evidence is first collected as light hits; only what survives _settle becomes an Evidence object,
+# and its snippet of text is cut only then.
+@dataclass(slots=True)
+class _Hit:
+    family: str
+    drug: str
+    matched: str
+    source: str
+    role: str
+    details: dict[str, str]
+    text: str | None  # None: cut from seg[start:end] when needed
+    seg: str
+    start: int
+    end: int
+    order: int  # strength of the source (_SOURCE_ORDER)
+
+
 _TARGETED_FAMILIES = frozenset(("car_t", "bispecific", "antibody_drug_conjugate", "cell_therapy_other"))
+
+
+def _pattern_drug(value: tuple, matched: str, seg_low: str) -> Drug:
+    """The taxonomy-like entry of a name found by a name pattern (see taxonomy.json name_patterns)."""
+    pattern, target = value
+    details = (("matched_by", pattern.says),) + ((("target", target),) if target else ())
+    return Drug(matched, pattern.family_for(seg_low), details, generic=True)
 
 
 def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
@@ -191,7 +213,7 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
-    found = DRUG_MATCHER.spans(text, low)
+    found = drug_spans(text, low)
     if not found:
         return []
     starts, pos = [], 0
@@ -208,6 +230,8 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
         _, source, role, arm = segs[i]
         order = _SOURCE_ORDER.get(source, 9)
         matched = text[s:e]
+        seg_start = starts[i]
+        seg = texts[i]
         if kind == "regimen":
             drugs = [d for d in value if d.family != IGNORE]
             if not drugs:
@@ -216,16 +240,16 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
             if all(kept.get(k, 10) <= order for k in keys):
                 continue
         else:
+            if kind == "pattern":
+                value = _pattern_drug(value, matched, low[seg_start:seg_start + len(seg)])
             if value.family == IGNORE:
                 continue
             key = (value.family, value.name or matched, role)
             if kept.get(key, 10) <= order:
                 continue
             drugs, keys = (value,), (key,)
-        seg_start = starts[i]
         if _is_context(low, seg_start, s, e, source == "title"):
             continue  # "prior CAR T", "transplant-ineligible", "treated with ... CAR T": context only
-        seg = texts[i]
         for d, key in zip(drugs, keys):
             family = d.family
             if kept.get(key, 10) > order:
@@ -234,11 +258,13 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
             if d.generic:
                 seg_low = low[seg_start:seg_start + len(seg)]
                 if "target" not in details and family in _TARGETED_FAMILIES:
-                    targets = sorted({_TARGET_NAMES[t] for t in _TARGET_RE.findall(seg_low)})
+                    targets = sorted({TARGET_NAMES[t] for t in _TARGET_RE.findall(seg_low)})
                     if targets:
                         details["target"] = "/".join(targets)
                 if family == "car_t" and "car_t_source" not in details:
-                    if _OFF_THE_SHELF_RE.search(seg_low):
+                    if _IN_VIVO_RE.search(seg_low):
+                        details["car_t_source"] = "in vivo"
+                    elif _OFF_THE_SHELF_RE.search(seg_low):
                         details["car_t_source"] = "off-the-shelf"
                     elif _AUTOLOGOUS_RE.search(seg_low):
                         details["car_t_source"] = "autologous"
@@ -246,18 +272,18 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
                 details["arm"] = arm
             if kind == "regimen":
                 details["regimen"] = matched
-            out.append((family, key[1], matched, source, role, details, None, seg, s - seg_start, e - seg_start, order))
+            out.append(_Hit(family, key[1], matched, source, role, details, None, seg, s - seg_start, e - seg_start, order))
     return out
 
 
 def _design_evidence(study: Study, families: set[str]) -> list[_Hit]:
     purpose = study.primary_purpose
     if purpose in _SUPPORTIVE_PURPOSES and "supportive_care" not in families:
-        return [("supportive_care", "supportive care", purpose, "study design", "unspecified", {}, f"Primary purpose: {purpose}",
-                 "", 0, 0, _SOURCE_ORDER["study design"])]
+        return [_Hit("supportive_care", "supportive care", purpose, "study design", "unspecified", {},
+                     f"Primary purpose: {purpose}", "", 0, 0, _SOURCE_ORDER["study design"])]
     if purpose in _DIAGNOSTIC_PURPOSES and "diagnostic" not in families and not (families - {"supportive_care"}):
-        return [("diagnostic", "tests", purpose, "study design", "unspecified", {}, f"Primary purpose: {purpose}", "", 0, 0,
-                 _SOURCE_ORDER["study design"])]
+        return [_Hit("diagnostic", "tests", purpose, "study design", "unspecified", {}, f"Primary purpose: {purpose}",
+                     "", 0, 0, _SOURCE_ORDER["study design"])]
     return []
 
 
@@ -267,28 +293,25 @@ _NOT_TREATMENT = frozenset(("diagnostic", "supportive_care"))
 
 
 def _family_order(h: _Hit) -> int:
-    return family_order(h[_F], 99)
+    return family_order(h.family, 99)
 
 
 def _settle(evidence: list[_Hit], study: Study) -> list[_Hit]:
     """Drop redundant or parent-owned evidence; order by family, then by strength of source."""
-    if len(evidence) < 2 and not (evidence and evidence[0][_F] in ("diagnostic", "chemotherapy")):
+    if len(evidence) < 2 and not (evidence and evidence[0].family in ("diagnostic", "chemotherapy")):
         return list(evidence)  # nothing to drop, merge or order
-    families = {h[_F] for h in evidence}
-    if not families.isdisjoint(_LYMPHO_PARENTS):
-        evidence = [h for h in evidence if not (h[_F] == "chemotherapy" and h[_DRUG] in _LYMPHO_DRUGS)]
-        families = {h[_F] for h in evidence}
+    families = {h.family for h in evidence}
     if "diagnostic" in families:
         treatment = families - _NOT_TREATMENT
         untested_drugs = study.primary_purpose == "TREATMENT" and any(i.type in _DRUG_TYPES for i in study.interventions)
         if (treatment or untested_drugs) and study.primary_purpose not in _DIAGNOSTIC_PURPOSES:
-            evidence = [h for h in evidence if h[_F] != "diagnostic"]
-    evidence = sorted(evidence, key=itemgetter(_ORDER))
-    keyed = [(h, h[_F], h[_DRUG].lower()) for h in evidence]
-    tested = {(f, drug) for h, f, drug in keyed if h[_ROLE] != "comparator"}
+            evidence = [h for h in evidence if h.family != "diagnostic"]
+    evidence = sorted(evidence, key=_source_order)
+    keyed = [(h, h.family, h.drug.lower()) for h in evidence]
+    tested = {(f, drug) for h, f, drug in keyed if h.role != "comparator"}
     seen, kept = set(), []
     for h, f, drug in keyed:
-        role = h[_ROLE]
+        role = h.role
         if role == "comparator" and (f, drug) in tested:
             continue  # also given in an experimental arm: the comparator mention adds nothing
         k = (f, drug, role)
@@ -299,14 +322,26 @@ def _settle(evidence: list[_Hit], study: Study) -> list[_Hit]:
     return kept
 
 
+def _source_order(h: _Hit) -> int:
+    return h.order
+
+
 def _evidence(h: _Hit) -> Evidence:
-    text = h[_TEXT] if h[_TEXT] is not None else _snippet(h[_SEG], h[_S], h[_E])
-    return Evidence(h[_F], h[_DRUG], h[_MATCHED], h[_SRC], text, h[_ROLE], h[_DETAILS])
+    text = h.text if h.text is not None else _snippet(h.seg, h.start, h.end)
+    return Evidence(h.family, h.drug, h.matched, h.source, text, h.role, h.details)
 
 
-def _uninformative(study: Study) -> bool:
-    """No interventions, or only placeholders such as 'Drug Combinations' or 'Standard of care'."""
-    return all(_PLACEHOLDER_RE.fullmatch(normalise(i.name).lower().strip()) for i in study.interventions)
+def _without_lymphodepletion(evidence: list[_Hit], study: Study) -> list[_Hit]:
+    """Fludarabine/cyclophosphamide given before CAR T or other cells is lymphodepletion, not chemotherapy:
+    so when a cell family is found, when the drug's own text says 'lymphodepleting', or when an intervention
+    is a cell product the vocabulary does not name ('XYZ-123 T cells')."""
+    lympho = [h for h in evidence if h.family == "chemotherapy" and h.drug in _LYMPHO_DRUGS]
+    if not lympho:
+        return evidence
+    if {h.family for h in evidence}.isdisjoint(_LYMPHO_PARENTS) and not any(
+            _CELL_PRODUCT_RE.search(normalise(i.name).lower()) for i in study.interventions):
+        lympho = [h for h in lympho if _LYMPHODEPLETING_RE.search(h.seg.lower())]
+    return [h for h in evidence if h not in lympho] if lympho else evidence
 
 
 def _title_context_families(study: Study) -> set[str]:
@@ -327,12 +362,13 @@ def _families(study: Study) -> list[_Hit]:
     evidence = _scan(_primary_segments(study))
     if evidence and study.study_type == "OBSERVATIONAL":
         # "Impact of COVID-19 after autologous transplant": the exposure is context, not tested
-        context_only = _title_context_families(study) - {h[_F] for h in _scan([(study.brief_title, "title", "", "")])}
-        evidence = [h for h in evidence if h[_F] not in context_only]
-    if not evidence and _uninformative(study):
+        context_only = _title_context_families(study) - {h.family for h in _scan([(study.brief_title, "title", "", "")])}
+        evidence = [h for h in evidence if h.family not in context_only]
+    evidence = _without_lymphodepletion(evidence, study)
+    if not evidence:  # nothing named that we know (a code, a placeholder): the titles may say ("... CAR-T ...")
         titles = [(t, "title", "unspecified", "") for t in dict.fromkeys((study.brief_title, study.official_title)) if t]
         evidence = _scan(titles)
-    evidence += _design_evidence(study, {h[_F] for h in evidence})
+    evidence += _design_evidence(study, {h.family for h in evidence})
     return _settle(evidence, study)
 
 
@@ -341,7 +377,7 @@ def classify(study: Study) -> Classification:
     nct_id = getattr(study, "nct_id", "") or ""
     try:
         hits = _families(study)
-        families = tuple(dict.fromkeys(h[_F] for h in hits)) or ("unclassified",)
+        families = tuple(dict.fromkeys(h.family for h in hits)) or ("unclassified",)
         setting, setting_reason = classify_setting(study)
         return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown

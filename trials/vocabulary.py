@@ -7,6 +7,7 @@ prior-therapy flags a drug implies are derived from those here (``implied_flags`
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import unicodedata
@@ -216,3 +217,89 @@ def _load_vocabulary() -> tuple[Matcher, dict[str, Drug]]:
 
 
 DRUG_MATCHER, DRUGS_BY_NAME = _load_vocabulary()
+
+
+# --- names recognised by their shape ---------------------------------------------------------
+
+TARGET_NAMES: dict[str, str] = {k: v for k, v in TAXONOMY["target_names"]["map"].items()}
+_TARGETS_ALT = "|".join(sorted(map(re.escape, TARGET_NAMES), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    """A rule that recognises a drug the drug list does not name ('CAR-BCMA T cells', '-zomib')."""
+    id: str
+    family: str
+    regex: re.Pattern
+    says: str  # how the name was recognised, for the reason shown to people
+    needs: tuple[str, ...]  # lower-case literals; the regex is tried only around them
+    reach: int  # how far a match may extend beyond its literal
+    overrides: bool = False
+    family_if: tuple[tuple[str, re.Pattern], ...] = ()
+
+    def family_for(self, segment: str) -> str:
+        for family, rx in self.family_if:
+            if rx.search(segment):
+                return family
+        return self.family
+
+
+NAME_PATTERNS: tuple[NamePattern, ...] = tuple(
+    NamePattern(p["id"], p["family"], re.compile(p["pattern"].replace("{targets}", _TARGETS_ALT)), p["says"],
+                tuple(p["needs"]), int(p["reach"]), bool(p.get("overrides")),
+                tuple((f, re.compile(rx)) for f, rx in (p.get("family_if") or {}).items()))
+    for p in TAXONOMY["name_patterns"]["list"])
+
+
+# literal -> the patterns that need it, so that each literal is looked for once per text
+_BY_LITERAL: dict[str, list[NamePattern]] = {}
+for _p in NAME_PATTERNS:
+    for _lit in _p.needs:
+        _BY_LITERAL.setdefault(_lit, []).append(_p)
+
+
+def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = ()) -> list[tuple[int, int, NamePattern, str]]:
+    """Matches of the name patterns as (start, end, pattern, target as the app writes it or '').
+
+    Each pattern is tried only in a window around its literals (str.find is far cheaper than a regex over the
+    whole text), and not around a literal inside a ``known`` span (sorted drug-list matches) that names a drug.
+    """
+    found: dict[tuple[int, int, str], tuple[int, int, NamePattern, str]] = {}
+    named = None
+    for lit, patterns in _BY_LITERAL.items():
+        i = low.find(lit)
+        while i >= 0:
+            if named is None:
+                named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]  # family words name no drug
+                named_starts = [k[0] for k in named]
+            j = bisect.bisect_right(named_starts, i) - 1
+            inside_name = j >= 0 and named[j][1] > i
+            for p in patterns:
+                if inside_name and not p.overrides:
+                    continue
+                for m in p.regex.finditer(text, max(0, i - p.reach), i + len(lit) + p.reach):
+                    groups = m.groupdict()
+                    raw = (groups.get("target") or groups.get("target2") or "").lower()
+                    found.setdefault((m.start(), m.end(), p.id), (m.start(), m.end(), p, TARGET_NAMES.get(raw, raw.upper())))
+            i = low.find(lit, i + 1)
+    return list(found.values())
+
+
+def drug_spans(text: str, low: str) -> list[tuple[int, int, tuple]]:
+    """Drug-list matches (``DRUG_MATCHER.spans``) plus name-pattern matches as (start, end, ("pattern", (pattern,
+    target))), in text order without overlaps. A list match wins over a pattern overlapping it, unless the pattern
+    overrides (CAR-NK) or the list matches inside it are only family words ('mafodotin' in 'xmab mafodotin')."""
+    found = DRUG_MATCHER.spans(text, low)
+    patterns = pattern_spans(text, low, found)
+    if not patterns:
+        return found
+    patterns.sort(key=_overlap_order)
+    for s, e, p, target in patterns:
+        inside = [f for f in found if f[0] < e and s < f[1]]
+        if inside and not p.overrides and not all(
+                f[2][0] == "drug" and f[2][1].generic and s <= f[0] and f[1] <= e for f in inside):
+            continue
+        found = [f for f in found if f not in inside]
+        found.append((s, e, ("pattern", (p, target))))
+        found.sort(key=_overlap_order)
+    return found
