@@ -176,7 +176,8 @@ def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
         st.markdown(f"**{P.md_escape(s.title)}**")
         st.caption(f"{P.md_escape(s.nct_id)} · {P.md_escape(P.phase_words(s.phases))}")
         st.markdown(P.md_escape(P.status_words(s.overall_status)))
-        for badge in (P.made_for_badge(row.made_for), P.excludes_badge(row.excludes), P.stale_badge(s)):
+        for badge in (P.not_only_myeloma_badge(item.classification), P.made_for_badge(row.made_for),
+                      P.excludes_badge(row.excludes), P.stale_badge(s)):
             if badge:
                 st.markdown(P.md_escape(badge))
         why, comparator = P.why_in_family(item, family)
@@ -320,6 +321,7 @@ def draw_footer() -> None:
         st.markdown("\n".join(f"- {P.md_escape(P.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
                                                                "ACTIVE_NOT_RECRUITING", "COMPLETED")))
         st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
+        st.markdown("- 🧩 " + P.NOT_ONLY_MYELOMA_EXPLAINED)
     st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
                "Only ClinicalTrials.gov is contacted. " + P.DISCLAIMER)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from trials.classify import classify, classify_record
+from trials.classify import classification_json, classify
 from trials.vocabulary import FAMILIES, SETTINGS
 from trials.model import Study
 
@@ -79,12 +79,11 @@ def test_details_that_matter_to_patients():
     assert any(e.details.get("transplant") == "allogeneic" for e in ev)
 
 
-def test_classify_record_is_json_ready():
-    raw = json.loads((FIXTURES / "complete/NCT07285239.json").read_text())
-    out = classify_record(raw)
+def test_classification_json_is_json_ready():
+    out = json.loads(json.dumps(classification_json(classify(load("complete/NCT07285239.json")))))
     assert out["nct_id"] == "NCT07285239" and out["categories"][0] in FAMILIES and out["setting"] == "newly_diagnosed"
+    assert out["myeloma_only"] is True and out["also_enrols"] == ""
     assert {"family", "drug", "matched", "source", "role", "reason", "details"} <= set(out["evidence"][0])
-    json.dumps(out)
 
 
 def test_nothing_known_is_unclassified():

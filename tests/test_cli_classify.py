@@ -18,7 +18,8 @@ def test_classify_reads_single_studies_and_whole_pages(capsys):
     assert [r["nct_id"] for r in rows][:2] == ["NCT07772024", "NCT07648264"]
     assert len(rows) == 1 + 5
     inopd = rows[0]
-    assert inopd["setting"] == "relapsed_refractory"
+    assert inopd["setting"] == "relapsed_refractory" and inopd["myeloma_only"] is True
+    assert rows[1]["myeloma_only"] is False  # immune deficiency after CAR T in myeloma, CLL, lymphoma
     assert "immunomodulatory" in inopd["categories"]
     # carfilzomib is only in the investigator's-choice comparator arm: found, and said so
     pi = [e for e in inopd["evidence"] if e["family"] == "proteasome_inhibitor"]

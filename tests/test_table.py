@@ -39,7 +39,7 @@ def row(frame, nct):
 def test_column_names_are_pinned():
     # Coordinators compare exports week to week: renaming or reordering a column breaks their sheets.
     assert TRIAL_COLUMNS == (
-        "nct_id", "url", "title", "status", "phases", "setting", "family_ids", "families", "why",
+        "nct_id", "url", "title", "status", "phases", "setting", "myeloma_only", "family_ids", "families", "why",
         "sponsor", "conditions", "interventions", "randomized", "comparator",
         "min_age_years", "max_age_years", "sex",
         "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",

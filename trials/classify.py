@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from trials.model import Study
-from trials.setting import classify_setting
+from trials.setting import also_enrols, classify_setting
 from trials.vocabulary import (FAMILIES, IGNORE, TARGET_NAMES, TAXONOMY, DRUG_MATCHER, Drug, drug_spans,
                                family_order, normalise, trie_regex)
 
@@ -108,6 +108,12 @@ class Classification:
     setting: str
     evidence: tuple[Evidence, ...]
     setting_reason: str
+    also_enrols: str = ""  # who else a myeloma study enrols ('other blood cancers'); '' when only myeloma
+
+    @property
+    def myeloma_only(self) -> bool:
+        """False for basket/umbrella studies (myeloma among other diseases) and studies of another disease."""
+        return not self.also_enrols and self.setting != "other_condition"
 
     def comparator_only(self, family: str) -> bool:
         """True when the family is found, and only in comparator/control arms."""
@@ -379,14 +385,10 @@ def classify(study: Study) -> Classification:
         hits = _families(study)
         families = tuple(dict.fromkeys(h.family for h in hits)) or ("unclassified",)
         setting, setting_reason = classify_setting(study)
-        return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason)
+        others = also_enrols(study) if setting != "other_condition" else ""
+        return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason, others)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown
         return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")
-
-
-def classify_record(raw: dict) -> dict:
-    """JSON-ready classification of one v2 study object."""
-    return classification_json(classify(Study.from_api(raw)))
 
 
 def classification_json(c: Classification) -> dict:
@@ -396,6 +398,8 @@ def classification_json(c: Classification) -> dict:
         "categories": list(c.families),
         "setting": c.setting,
         "setting_reason": c.setting_reason,
+        "myeloma_only": c.myeloma_only,
+        "also_enrols": c.also_enrols,
         "evidence": [
             {"family": e.family, "drug": e.drug, "matched": e.matched, "source": e.source, "role": e.role,
              "reason": e.reason, "text": e.text, "details": dict(e.details)}

@@ -122,6 +122,7 @@ def study_json(study, result) -> dict:
         "last_update_posted": study.last_update_posted or None,
         "categories": list(c.families),
         "setting": c.setting,
+        "myeloma_only": c.myeloma_only,
         "source": result.source,
         "data_as_of": result.data_as_of,
     }

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 
 from .annotate import Annotated, comparator_text, is_stale
+from .classify import Classification
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
@@ -284,6 +285,20 @@ UNDATED_BADGE = "ℹ️ This copy of the record does not say when its status was
 def stale_badge(study: Study, today: dt.date | None = None) -> str:
     stale = is_stale(study, today)
     return STALE_BADGE if stale else (UNDATED_BADGE if stale is None else "")
+
+
+NOT_ONLY_MYELOMA = "Not only for myeloma"
+NOT_ONLY_MYELOMA_EXPLAINED = (
+    "Not only for myeloma: the study also enrols people with other diseases, for example several blood cancers "
+    "(lymphoma, leukaemia) or advanced cancers, usually in separate groups (cohorts). It is shown when its myeloma "
+    "group fits; the criteria say which group a person could join.")
+
+
+def not_only_myeloma_badge(c: Classification) -> str:
+    """'🧩 Not only for myeloma: this study also enrols people with other blood cancers.' ('' when only myeloma)."""
+    if c.myeloma_only or not c.also_enrols:
+        return ""  # a study of another disease says so in its patient group instead
+    return f"🧩 {NOT_ONLY_MYELOMA}: this study also enrols people with {c.also_enrols}."
 
 
 # --- "my previous treatments" ------------------------------------------------------------------

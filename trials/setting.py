@@ -1,9 +1,14 @@
-"""Disease setting of a study: relapsed/refractory, newly diagnosed, maintenance, smoldering, ...
+"""Who a study is for: its disease setting (relapsed/refractory, newly diagnosed, maintenance, smoldering, ...)
+and whether it enrols only people with myeloma.
 
 Read from conditions, keywords, titles and acronym first (strong); only when those say nothing
 about the setting, from the brief summary and the *inclusion* part of the eligibility criteria
 (weak). Trial acronyms with a known setting (CARTITUDE-5 = newly diagnosed ...) decide outright.
-Words and acronyms are data in taxonomy.json; this module only weighs them.
+Whether the study is about myeloma at all is asked of the conditions, keywords and MeSH terms; when they
+name only other or generic diseases ("Hematological Malignancies"), a title or inclusion criterion that says
+relapsed/refractory myeloma still makes it a relapsed study (a basket or first-in-human study with a myeloma
+cohort). MeSH terms are indexed liberally (a 'hematologic malignancies' study gets 'Multiple Myeloma'), so they
+only help tell whether other diseases are enrolled. Words and acronyms are data in taxonomy.json; this module only weighs them.
 """
 from __future__ import annotations
 
@@ -34,6 +39,26 @@ def _vocabulary() -> tuple[Matcher, dict[str, tuple[str, str]]]:
 
 
 _MATCHER, _EXACT_ACRONYMS = _vocabulary()
+
+_POPULATION = TAXONOMY["population"]
+_KINDS = ("plasma_cell", "blood_cancer", "cancer", "generic", "other")
+_POPULATION_MATCHER = Matcher(
+    [(t, False, kind) for kind in _KINDS for t in _POPULATION[kind]]
+    + [(t, True, kind) for kind in _KINDS for t in _POPULATION.get(kind + "_case_sensitive", ())])
+_OTHERS_WORDS = _POPULATION["words"]
+
+
+def _rr_myeloma_regex() -> re.Pattern:
+    """A relapse word and a myeloma word in the same clause, at most four words apart ('relapsed or refractory
+    multiple myeloma', 'myeloma that has relapsed'), or RRMM."""
+    rr = "|".join(re.escape(w) for w in ("relapsed", "refractory", "relapse", "relapsing", "recurrent",
+                                         "relapsed/refractory", "relapsed/ refractory", "r/r", "rr"))
+    gap = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"
+    return re.compile(rf"(?<![a-z0-9])(?:(?:{rr}){gap}(?:multiple myeloma|myeloma|mm)|(?:multiple myeloma|myeloma){gap}(?:{rr})"
+                      rf"|rrmm|r/r mm|rr-mm)(?![a-z0-9])")
+
+
+_RR_MYELOMA = _rr_myeloma_regex()
 _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
 _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
@@ -123,6 +148,33 @@ def _decide(cues: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     return None
 
 
+def _relapsed_myeloma_said(study: Study) -> tuple[str, str] | None:
+    """(words, where) when a title, keyword or the inclusion criteria say relapsed/refractory myeloma."""
+    for text, where in ((study.brief_title, "title"), (study.official_title, "official title"),
+                        ("\n".join(study.keywords), "keywords"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")):
+        m = _RR_MYELOMA.search(normalise(text).lower()) if text else None
+        if m:
+            return normalise(text)[m.start():m.end()], where
+    return None
+
+
+def also_enrols(study: Study) -> str:
+    """'' when the study enrols only people with myeloma (or its precursors and plasma-cell relatives);
+    otherwise who else, in words: 'other blood cancers', 'other cancers' or 'other diseases'."""
+    kinds = set()
+    for texts, generic_counts in (((*study.conditions, *study.keywords, *study.condition_mesh_terms), True),
+                                  ((study.brief_title, study.official_title), False)):
+        text = normalise("\n".join(t for t in texts if t))
+        for _, _, kind in _POPULATION_MATCHER.spans(text, text.lower()):
+            if kind != "plasma_cell" and (generic_counts or kind != "generic"):
+                kinds.add(kind)
+    if not kinds:
+        return ""
+    if "other" in kinds:
+        return _OTHERS_WORDS["other"]
+    return _OTHERS_WORDS["blood_cancer"] if kinds == {"blood_cancer"} else _OTHERS_WORDS["cancer"]
+
+
 def classify_setting(study: Study) -> tuple[str, str]:
     """(setting id, one plain sentence saying why)."""
     conditions = study.conditions
@@ -138,6 +190,10 @@ def classify_setting(study: Study) -> tuple[str, str]:
     if "myeloma" not in gate:
         if "smoldering" in gate:
             return "smoldering", f"Smoldering/precursor disease: {_say(gate['smoldering'])}."
+        said = _relapsed_myeloma_said(study)
+        if said:  # a basket or first-in-human study: its conditions are generic, its myeloma cohort is relapsed
+            return "relapsed_refractory", (f"Relapsed or refractory myeloma: {_say(said)}"
+                                           + (f", though the conditions list '{conditions[0]}'." if conditions else "."))
         if conditions or "other_condition" in cues:
             what = conditions[0] if conditions else cues["other_condition"][0]
             return "other_condition", f"The conditions studied are not myeloma (e.g. '{what}')."

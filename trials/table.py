@@ -29,7 +29,7 @@ LIST_SEP = "; "
 
 #: One row per study. Meanings: see COLUMN_MEANINGS.
 TRIAL_COLUMNS: tuple[str, ...] = (
-    "nct_id", "url", "title", "status", "phases", "setting", "family_ids", "families", "why",
+    "nct_id", "url", "title", "status", "phases", "setting", "myeloma_only", "family_ids", "families", "why",
     "sponsor", "conditions", "interventions", "randomized", "comparator",
     "min_age_years", "max_age_years", "sex",
     "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
@@ -52,7 +52,7 @@ SITE_COLUMNS: tuple[str, ...] = (
 
 FLOAT_COLUMNS = frozenset({"min_age_years", "max_age_years", "distance_mi"})
 INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *LINE_KEYS})
-BOOL_COLUMNS = frozenset({"randomized", "stale"})
+BOOL_COLUMNS = frozenset({"randomized", "stale", "myeloma_only"})
 
 COLUMN_MEANINGS: dict[str, str] = {
     "nct_id": "ClinicalTrials.gov identifier (NCT + 8 digits)",
@@ -61,6 +61,8 @@ COLUMN_MEANINGS: dict[str, str] = {
     "status": "overall recruitment status, API code (RECRUITING, ACTIVE_NOT_RECRUITING, ...)",
     "phases": "phases, API codes, '; '-joined (PHASE1; PHASE2); empty for studies without phases",
     "setting": "disease setting in words (e.g. 'Relapsed or refractory myeloma')",
+    "myeloma_only": "FALSE when the study also enrols people with other diseases (basket studies: several blood cancers, "
+                    "advanced cancers) or is about another disease; TRUE when it is only for myeloma",
     "family_ids": "therapy family ids, '; '-joined (car_t; bispecific; ...); 'unclassified' when none matched",
     "families": "the same families as labels ('CAR T-cell therapy; Bispecific antibody (T-cell engager)')",
     "why": "the evidence sentences that put the study in those families",
@@ -170,6 +172,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "status": s.overall_status,
         "phases": _join(s.phases),
         "setting": SETTINGS.get(c.setting, c.setting),
+        "myeloma_only": c.myeloma_only,
         "family_ids": _join(c.families),
         "families": _join(FAMILIES[f].label if f in FAMILIES else f for f in c.families),
         "why": " ".join(dict.fromkeys(e.reason for e in c.evidence)),
