@@ -78,3 +78,10 @@ def test_badge_and_sentence_name_who_else_is_enrolled():
 def test_relapsed_basket_study_is_shown_to_a_relapsed_patient():
     view = P.build_view(annotate_all([FIRST_IN_HUMAN]), P.Filters())
     assert [r.study.nct_id for r in view.rows] == ["NCT00000001"] and not view.hidden_setting
+
+
+def test_inclusion_is_read_when_the_first_line_names_both_headings():
+    s = record("A Study of XYZ-5 in Participants With Multiple Myeloma", ["Multiple Myeloma"],
+               criteria="Key Inclusion and Exclusion Criteria\n\nInclusion Criteria:\n- Relapsed or refractory multiple "
+                        "myeloma with at least 3 prior lines\n\nExclusion Criteria:\n- Newly diagnosed myeloma")
+    assert classify(s).setting == "relapsed_refractory"

@@ -59,7 +59,10 @@ def _rr_myeloma_regex() -> re.Pattern:
 
 
 _RR_MYELOMA = _rr_myeloma_regex()
-_EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
+# The exclusion heading starts a line ('Exclusion Criteria:', '- Key Exclusion Criteria'); a first line such as
+# 'Key inclusion and exclusion criteria' is not it, or nothing would be read.
+_EXCLUSION = re.compile(r"^[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?exclusions?\b", re.IGNORECASE | re.MULTILINE)
+_EXCLUSION_ANYWHERE = re.compile(r"exclusion", re.IGNORECASE)
 _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
 _INCLUSION_LIMIT = 3000
@@ -67,7 +70,7 @@ _INCLUSION_LIMIT = 3000
 
 def inclusion_text(criteria: str) -> str:
     """The eligibility text before its 'Exclusion' heading."""
-    m = _EXCLUSION.search(criteria)
+    m = _EXCLUSION.search(criteria) or _EXCLUSION_ANYWHERE.search(criteria, 40)
     return (criteria[:m.start()] if m else criteria)[:_INCLUSION_LIMIT]
 
 
