@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from trials.model import Study
-from trials.setting import also_enrols, classify_setting
+from trials.setting import classify_setting
 from trials.vocabulary import (FAMILIES, IGNORE, TARGET_NAMES, TAXONOMY, DRUG_MATCHER, Drug, drug_spans,
                                family_order, normalise, trie_regex)
 
@@ -384,8 +384,7 @@ def classify(study: Study) -> Classification:
     try:
         hits = _families(study)
         families = tuple(dict.fromkeys(h.family for h in hits)) or ("unclassified",)
-        setting, setting_reason = classify_setting(study)
-        others = also_enrols(study) if setting != "other_condition" else ""
+        setting, setting_reason, others = classify_setting(study)
         return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason, others)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown
         return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")

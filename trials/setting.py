@@ -4,11 +4,12 @@ and whether it enrols only people with myeloma.
 Read from conditions, keywords, titles and acronym first (strong); only when those say nothing
 about the setting, from the brief summary and the *inclusion* part of the eligibility criteria
 (weak). Trial acronyms with a known setting (CARTITUDE-5 = newly diagnosed ...) decide outright.
-Whether the study is about myeloma at all is asked of the conditions, keywords and MeSH terms; when they
+Whether the study is about myeloma at all is asked of the conditions (and keywords); when they
 name only other or generic diseases ("Hematological Malignancies"), a title or inclusion criterion that says
 relapsed/refractory myeloma still makes it a relapsed study (a basket or first-in-human study with a myeloma
-cohort). MeSH terms are indexed liberally (a 'hematologic malignancies' study gets 'Multiple Myeloma'), so they
-only help tell whether other diseases are enrolled. Words and acronyms are data in taxonomy.json; this module only weighs them.
+cohort). MeSH terms are not read: they are indexed liberally (a 'Hematologic Neoplasms' study of immune
+deficiency gets 'Multiple Myeloma'; 'Precursor Cell Lymphoblastic Leukemia' reads as a precursor state) and
+add nothing the conditions don't say. Words and acronyms are data in taxonomy.json; this module only weighs them.
 """
 from __future__ import annotations
 
@@ -23,11 +24,23 @@ _CLASSES = ("myeloma", "relapsed_refractory", "newly_diagnosed", "maintenance", 
 _SEARCHED_ACRONYM = re.compile(r"[0-9-]")
 
 
+_POPULATION = TAXONOMY["population"]
+_KINDS = ("plasma_cell", "blood_cancer", "cancer", "generic", "other")
+
+
 def _vocabulary() -> tuple[Matcher, dict[str, tuple[str, str]]]:
-    items = []
+    """One matcher for setting cues and population words: a value is ("cue", setting class or None, population
+    kind or None), or ("acronym", setting, name). 'lymphoma' is both an other-condition cue and a blood cancer."""
+    words: dict[tuple[str, bool], list] = {}
     for cls in _CLASSES:
-        items += [(t, False, ("cue", cls)) for t in _TERMS.get(cls, ())]
-        items += [(t, True, ("cue", cls)) for t in _TERMS.get(cls + "_case_sensitive", ())]
+        for case_sensitive, key in ((False, cls), (True, cls + "_case_sensitive")):
+            for t in _TERMS.get(key, ()):
+                words.setdefault((t, case_sensitive), [cls, None])
+    for kind in _KINDS:
+        for case_sensitive, key in ((False, kind), (True, kind + "_case_sensitive")):
+            for t in _POPULATION.get(key, ()):
+                words.setdefault((t, case_sensitive), [None, None])[1] = kind
+    items = [(t, case_sensitive, ("cue", cls, kind)) for (t, case_sensitive), (cls, kind) in words.items()]
     exact_acronyms = {}
     for trial in TAXONOMY["trial_acronyms"]["list"]:
         for name in trial["names"]:
@@ -39,12 +52,6 @@ def _vocabulary() -> tuple[Matcher, dict[str, tuple[str, str]]]:
 
 
 _MATCHER, _EXACT_ACRONYMS = _vocabulary()
-
-_POPULATION = TAXONOMY["population"]
-_KINDS = ("plasma_cell", "blood_cancer", "cancer", "generic", "other")
-_POPULATION_MATCHER = Matcher(
-    [(t, False, kind) for kind in _KINDS for t in _POPULATION[kind]]
-    + [(t, True, kind) for kind in _KINDS for t in _POPULATION.get(kind + "_case_sensitive", ())])
 _OTHERS_WORDS = _POPULATION["words"]
 
 
@@ -61,17 +68,25 @@ def _rr_myeloma_regex() -> re.Pattern:
 _RR_MYELOMA = _rr_myeloma_regex()
 # The exclusion heading starts a line ('Exclusion Criteria:', '- Key Exclusion Criteria'); a first line such as
 # 'Key inclusion and exclusion criteria' is not it, or nothing would be read.
-_EXCLUSION = re.compile(r"^[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?exclusions?\b", re.IGNORECASE | re.MULTILINE)
-_EXCLUSION_ANYWHERE = re.compile(r"exclusion", re.IGNORECASE)
+_EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
+_BOTH_HEADINGS = re.compile(r"inclusion\s*(?:and|&|/)\s*$", re.IGNORECASE)
+_HEADING_START = re.compile(r"[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?", re.IGNORECASE)
 _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
 _INCLUSION_LIMIT = 3000
 
 
 def inclusion_text(criteria: str) -> str:
-    """The eligibility text before its 'Exclusion' heading."""
-    m = _EXCLUSION.search(criteria) or _EXCLUSION_ANYWHERE.search(criteria, 40)
-    return (criteria[:m.start()] if m else criteria)[:_INCLUSION_LIMIT]
+    """The eligibility text before its 'Exclusion' heading (or, when no line starts with one, before the first
+    'exclusion' after the first line)."""
+    fallback = None
+    for m in _EXCLUSION.finditer(criteria):
+        line_start = criteria.rfind("\n", 0, m.start()) + 1
+        if _HEADING_START.fullmatch(criteria, line_start, m.start()):
+            return criteria[:m.start()][:_INCLUSION_LIMIT]
+        if fallback is None and not _BOTH_HEADINGS.search(criteria, max(0, m.start() - 20), m.start()):
+            fallback = m.start()
+    return criteria[:fallback][:_INCLUSION_LIMIT]
 
 
 _RR = "relapsed_refractory"
@@ -79,9 +94,11 @@ _DECISIVE = ("relapsed_refractory", "newly_diagnosed", "smoldering", "maintenanc
 _GATE_CLASSES = ("myeloma", "smoldering")
 
 
-def _cues(segments: list[tuple[str, str]], gate: bool = True) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | None = None
+          ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     """The first cue of each setting class as (matched text, source), 'acronym' -> (setting, name);
-    and (when ``gate``) the first cue of each class found in a condition.
+    and (when ``gate``) the first cue of each class found in a condition. ``kinds`` (when given) collects
+    the population kinds named ('generic' ones only outside titles).
 
     Only first cues are ever reported, so later ones are not collected. Without ``gate`` (the weak
     pass) only the four classes that decide the setting are looked for, and the scan stops once
@@ -108,6 +125,13 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True) -> tuple[dict[str,
                 first["acronym"] = (value[1], value[2])
             continue
         cls = value[1]
+        if kinds is not None:
+            kind = value[2]
+            if kind is not None and kind != "plasma_cell" and (
+                    kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
+                kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
+        if cls is None:
+            continue
         if cls in first:
             if not gate or cls in first_condition or cls not in _GATE_CLASSES:
                 continue  # only the gate classes are asked for their first cue in a condition
@@ -155,22 +179,15 @@ def _relapsed_myeloma_said(study: Study) -> tuple[str, str] | None:
     """(words, where) when a title, keyword or the inclusion criteria say relapsed/refractory myeloma."""
     for text, where in ((study.brief_title, "title"), (study.official_title, "official title"),
                         ("\n".join(study.keywords), "keywords"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")):
-        m = _RR_MYELOMA.search(normalise(text).lower()) if text else None
+        low = text.lower()
+        m = _RR_MYELOMA.search(low) if len(low) == len(text) else None  # (lower() keeps offsets but for rare letters)
         if m:
-            return normalise(text)[m.start():m.end()], where
+            return text[m.start():m.end()], where
     return None
 
 
-def also_enrols(study: Study) -> str:
-    """'' when the study enrols only people with myeloma (or its precursors and plasma-cell relatives);
-    otherwise who else, in words: 'other blood cancers', 'other cancers' or 'other diseases'."""
-    kinds = set()
-    for texts, generic_counts in (((*study.conditions, *study.keywords, *study.condition_mesh_terms), True),
-                                  ((study.brief_title, study.official_title), False)):
-        text = normalise("\n".join(t for t in texts if t))
-        for _, _, kind in _POPULATION_MATCHER.spans(text, text.lower()):
-            if kind != "plasma_cell" and (generic_counts or kind != "generic"):
-                kinds.add(kind)
+def _also_enrols(kinds: set[str]) -> str:
+    """'' when only myeloma (or its precursors and plasma-cell relatives) is named; otherwise who else, in words."""
     if not kinds:
         return ""
     if "other" in kinds:
@@ -178,12 +195,20 @@ def also_enrols(study: Study) -> str:
     return _OTHERS_WORDS["blood_cancer"] if kinds == {"blood_cancer"} else _OTHERS_WORDS["cancer"]
 
 
-def classify_setting(study: Study) -> tuple[str, str]:
-    """(setting id, one plain sentence saying why)."""
+def classify_setting(study: Study) -> tuple[str, str, str]:
+    """(setting id, one plain sentence saying why, who else the study enrols: '' when only myeloma, else
+    'other blood cancers', 'other cancers' or 'other diseases'; '' too for a study of another disease)."""
     conditions = study.conditions
     strong = [(c, "condition") for c in conditions] + [(k, "keyword") for k in study.keywords]
     strong += [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
-    cues, condition_cues = _cues(strong)
+    kinds: set[str] = set()
+    cues, condition_cues = _cues(strong, kinds=kinds)
+    setting, reason = _setting(study, cues, condition_cues)
+    return setting, reason, _also_enrols(kinds) if setting != "other_condition" else ""
+
+
+def _setting(study: Study, cues: dict, condition_cues: dict) -> tuple[str, str]:
+    conditions = study.conditions
     acronym = _EXACT_ACRONYMS.get(study.acronym.strip().lower())
     if acronym or "acronym" in cues:
         setting, name = acronym or cues["acronym"]

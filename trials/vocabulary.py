@@ -251,37 +251,37 @@ NAME_PATTERNS: tuple[NamePattern, ...] = tuple(
     for p in TAXONOMY["name_patterns"]["list"])
 
 
-# literal -> the patterns that need it, so that each literal is looked for once per text
+# literal -> the patterns that need it; all literals are found in one pass (a trie regex, longest first)
 _BY_LITERAL: dict[str, list[NamePattern]] = {}
 for _p in NAME_PATTERNS:
     for _lit in _p.needs:
         _BY_LITERAL.setdefault(_lit, []).append(_p)
+_LITERAL_RE = re.compile(trie_regex(_BY_LITERAL))
 
 
 def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = ()) -> list[tuple[int, int, NamePattern, str]]:
     """Matches of the name patterns as (start, end, pattern, target as the app writes it or '').
 
-    Each pattern is tried only in a window around its literals (str.find is far cheaper than a regex over the
-    whole text), and not around a literal inside a ``known`` span (sorted drug-list matches) that names a drug.
+    Each pattern is tried only in a window around its literals (one literal pass is far cheaper than every
+    regex over the whole text), and not around a literal inside a ``known`` span (sorted drug-list matches)
+    that names a drug.
     """
     found: dict[tuple[int, int, str], tuple[int, int, NamePattern, str]] = {}
     named = None
-    for lit, patterns in _BY_LITERAL.items():
-        i = low.find(lit)
-        while i >= 0:
-            if named is None:
-                named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]  # family words name no drug
-                named_starts = [k[0] for k in named]
-            j = bisect.bisect_right(named_starts, i) - 1
-            inside_name = j >= 0 and named[j][1] > i
-            for p in patterns:
-                if inside_name and not p.overrides:
-                    continue
-                for m in p.regex.finditer(text, max(0, i - p.reach), i + len(lit) + p.reach):
-                    groups = m.groupdict()
-                    raw = (groups.get("target") or groups.get("target2") or "").lower()
-                    found.setdefault((m.start(), m.end(), p.id), (m.start(), m.end(), p, TARGET_NAMES.get(raw, raw.upper())))
-            i = low.find(lit, i + 1)
+    for lm in _LITERAL_RE.finditer(low):
+        i, lit = lm.start(), lm.group()
+        if named is None:
+            named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]  # family words name no drug
+            named_starts = [k[0] for k in named]
+        j = bisect.bisect_right(named_starts, i) - 1
+        inside_name = j >= 0 and named[j][1] > i
+        for p in _BY_LITERAL[lit]:
+            if inside_name and not p.overrides:
+                continue
+            for m in p.regex.finditer(text, max(0, i - p.reach), i + len(lit) + p.reach):
+                groups = m.groupdict()
+                raw = (groups.get("target") or groups.get("target2") or "").lower()
+                found.setdefault((m.start(), m.end(), p.id), (m.start(), m.end(), p, TARGET_NAMES.get(raw, raw.upper())))
     return list(found.values())
 
 
