@@ -148,17 +148,22 @@ def _intervention_role(labels: tuple[str, ...], roles: dict[str, tuple[str, str]
     return "comparator", linked[0][1]
 
 
+_NAME_SOURCES = ("intervention", "other name")
+
+
 def _primary_segments(study: Study) -> list[tuple[str, str, str, str]]:
-    """(text, source, role, arm label) for interventions and arms."""
+    """(text, source, role, arm label) for interventions and arms; the names of interventions first (stronger
+    evidence, and where name stems are read)."""
     roles = _arm_roles(study)
-    segs = []
+    segs, descriptions = [], []
     for iv in study.interventions:
         role, arm = _intervention_role(iv.arm_group_labels, roles)
         segs.append((iv.name, "intervention", role, arm))
         for o in iv.other_names:
             segs.append((o, "other name", role, arm))
         if iv.description:
-            segs.append((iv.description, "intervention description", role, arm))
+            descriptions.append((iv.description, "intervention description", role, arm))
+    segs += descriptions
     for a in study.arm_groups:
         role = roles.get(a.label.strip().lower(), ("unspecified", a.label))[0]
         segs.append((a.label, "arm group", role, a.label))
@@ -219,13 +224,15 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
-    found = drug_spans(text, low)
-    if not found:
-        return []
-    starts, pos = [], 0
-    for t in texts:
+    starts, pos, names = [], 0, []
+    for t, (_, source, _, _) in zip(texts, segs):
+        if source in _NAME_SOURCES:
+            names.append((pos, pos + len(t)))
         starts.append(pos)
         pos += len(t) + 1
+    found = drug_spans(text, low, names)
+    if not found:
+        return []
     out = []
     # (family, drug, role) -> best source order already kept. A later hit with the same family,
     # drug and role, from a source that is no stronger, is always dropped by _settle (same fate

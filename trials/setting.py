@@ -180,7 +180,9 @@ def _relapsed_myeloma_said(study: Study) -> tuple[str, str] | None:
     for text, where in ((study.brief_title, "title"), (study.official_title, "official title"),
                         ("\n".join(study.keywords), "keywords"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")):
         low = text.lower()
-        m = _RR_MYELOMA.search(low) if len(low) == len(text) else None  # (lower() keeps offsets but for rare letters)
+        if ("myeloma" not in low and "mm" not in low) or len(low) != len(text):  # (lower() keeps offsets but
+            continue                                                            # for rare letters)
+        m = _RR_MYELOMA.search(low)
         if m:
             return text[m.start():m.end()], where
     return None

@@ -234,6 +234,7 @@ class NamePattern:
     says: str  # how the name was recognised, for the reason shown to people
     needs: tuple[str, ...]  # lower-case literals; the regex is tried only around them
     reach: int  # how far a match may extend beyond its literal
+    names_only: bool  # read only in intervention names (stems), not in descriptions and arms
     overrides: bool = False
     family_if: tuple[tuple[str, re.Pattern], ...] = ()
 
@@ -246,51 +247,78 @@ class NamePattern:
 
 NAME_PATTERNS: tuple[NamePattern, ...] = tuple(
     NamePattern(p["id"], p["family"], re.compile(p["pattern"].replace("{targets}", _TARGETS_ALT)), p["says"],
-                tuple(p["needs"]), int(p["reach"]), bool(p.get("overrides")),
+                tuple(p["needs"]), int(p["reach"]), p["read_in"] == "names", bool(p.get("overrides")),
                 tuple((f, re.compile(rx)) for f, rx in (p.get("family_if") or {}).items()))
     for p in TAXONOMY["name_patterns"]["list"])
 
 
-# literal -> the patterns that need it; all literals are found in one pass (a trie regex, longest first)
-_BY_LITERAL: dict[str, list[NamePattern]] = {}
-for _p in NAME_PATTERNS:
-    for _lit in _p.needs:
-        _BY_LITERAL.setdefault(_lit, []).append(_p)
-_LITERAL_RE = re.compile(trie_regex(_BY_LITERAL))
+def _literal_table(patterns) -> tuple[dict[str, tuple[NamePattern, ...]], re.Pattern]:
+    by_literal: dict[str, tuple[NamePattern, ...]] = {}
+    for p in patterns:
+        for lit in p.needs:
+            by_literal[lit] = by_literal.get(lit, ()) + (p,)
+    return by_literal, re.compile(trie_regex(by_literal) if by_literal else "(?!)")
 
 
-def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = ()) -> list[tuple[int, int, NamePattern, str]]:
+# literal -> the patterns that need it; the literals of each table are found in one trie-regex pass
+_ANYWHERE = _literal_table(p for p in NAME_PATTERNS if not p.names_only)
+_IN_NAMES = _literal_table(p for p in NAME_PATTERNS if p.names_only)
+_ANYWHERE_LITERALS = tuple(_ANYWHERE[0].items())
+_LONGEST_LITERAL = max(map(len, (*_ANYWHERE[0], *_IN_NAMES[0])))
+
+
+def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
+                  names: list[tuple[int, int]] | None = None) -> list[tuple[int, int, NamePattern, str]]:
     """Matches of the name patterns as (start, end, pattern, target as the app writes it or '').
 
     Each pattern is tried only in a window around its literals (one literal pass is far cheaper than every
     regex over the whole text), and not around a literal inside a ``known`` span (sorted drug-list matches)
-    that names a drug.
+    that names a drug. Patterns read only in names (the stems) look in the ``names`` spans of the text that
+    the drug list did not already name (None: the whole text is one name).
     """
+    # spans of drug names (sorted, not overlapping); family words name no drug
+    starts = [k[0] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
+    ends = [k[1] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
+    literals = []
+    for lit, patterns in _ANYWHERE_LITERALS:  # a few literals: str.find beats a regex pass on short texts
+        i = low.find(lit)
+        while i >= 0:
+            literals.append((i, patterns))
+            i = low.find(lit, i + 1)
+    unnamed = []
+    for a, b in ((0, len(low)),) if names is None else names:
+        j = bisect.bisect_left(starts, b) - 1  # the last drug name starting before b
+        if j < 0 or ends[j] <= a:
+            unnamed.append((a, b))
+    if unnamed:
+        by_name, name_re = _IN_NAMES
+        for m in name_re.finditer(low, unnamed[0][0], unnamed[-1][1]):
+            i = m.start()
+            if any(a <= i < b for a, b in unnamed):
+                literals.append((i, by_name[m.group()]))
+    if not literals:
+        return []
     found: dict[tuple[int, int, str], tuple[int, int, NamePattern, str]] = {}
-    named = None
-    for lm in _LITERAL_RE.finditer(low):
-        i, lit = lm.start(), lm.group()
-        if named is None:
-            named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]  # family words name no drug
-            named_starts = [k[0] for k in named]
-        j = bisect.bisect_right(named_starts, i) - 1
-        inside_name = j >= 0 and named[j][1] > i
-        for p in _BY_LITERAL[lit]:
+    for i, patterns in literals:
+        j = bisect.bisect_right(starts, i) - 1
+        inside_name = j >= 0 and ends[j] > i
+        for p in patterns:
             if inside_name and not p.overrides:
                 continue
-            for m in p.regex.finditer(text, max(0, i - p.reach), i + len(lit) + p.reach):
+            for m in p.regex.finditer(text, max(0, i - p.reach), i + p.reach + _LONGEST_LITERAL):
                 groups = m.groupdict()
                 raw = (groups.get("target") or groups.get("target2") or "").lower()
                 found.setdefault((m.start(), m.end(), p.id), (m.start(), m.end(), p, TARGET_NAMES.get(raw, raw.upper())))
     return list(found.values())
 
 
-def drug_spans(text: str, low: str) -> list[tuple[int, int, tuple]]:
+def drug_spans(text: str, low: str, names: list[tuple[int, int]] | None = None) -> list[tuple[int, int, tuple]]:
     """Drug-list matches (``DRUG_MATCHER.spans``) plus name-pattern matches as (start, end, ("pattern", (pattern,
     target))), in text order without overlaps. A list match wins over a pattern overlapping it, unless the pattern
-    overrides (CAR-NK) or the list matches inside it are only family words ('mafodotin' in 'xmab mafodotin')."""
+    overrides (CAR-NK) or the list matches inside it are only family words ('mafodotin' in 'xmab mafodotin').
+    ``names``: (start, end) of the intervention names in the text (see ``pattern_spans``)."""
     found = DRUG_MATCHER.spans(text, low)
-    patterns = pattern_spans(text, low, found)
+    patterns = pattern_spans(text, low, found, names)
     if not patterns:
         return found
     patterns.sort(key=_overlap_order)
