@@ -267,6 +267,15 @@ _ANYWHERE_LITERALS = tuple(_ANYWHERE[0].items())
 _LONGEST_LITERAL = max(map(len, (*_ANYWHERE[0], *_IN_NAMES[0])))
 
 
+def _same_kind(a: str, b: str) -> bool:
+    return (a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit())
+
+
+def _ends_a_token(low: str, j: int) -> bool:
+    """The literal ending at j does not run on into more letters (or digits, after a digit)."""
+    return j == len(low) or not _same_kind(low[j - 1], low[j])
+
+
 def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
                   names: list[tuple[int, int]] | None = None) -> list[tuple[int, int, NamePattern, str]]:
     """Matches of the name patterns as (start, end, pattern, target as the app writes it or '').
@@ -283,7 +292,8 @@ def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
     for lit, patterns in _ANYWHERE_LITERALS:  # a few literals: str.find beats a regex pass on short texts
         i = low.find(lit)
         while i >= 0:
-            literals.append((i, patterns))
+            if _ends_a_token(low, i + len(lit)):  # 'car' in 'care' or 'cd3' in 'cd38' starts no window
+                literals.append((i, patterns))
             i = low.find(lit, i + 1)
     unnamed = []
     for a, b in ((0, len(low)),) if names is None else names:
