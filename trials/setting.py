@@ -55,17 +55,32 @@ _MATCHER, _EXACT_ACRONYMS = _vocabulary()
 _OTHERS_WORDS = _POPULATION["words"]
 
 
-def _rr_myeloma_regex() -> re.Pattern:
-    """A relapse word and a myeloma word in the same clause, at most four words apart ('relapsed or refractory
-    multiple myeloma', 'myeloma that has relapsed'), or RRMM."""
-    rr = "|".join(re.escape(w) for w in ("relapsed", "refractory", "relapse", "relapsing", "recurrent",
-                                         "relapsed/refractory", "relapsed/ refractory", "r/r", "rr"))
-    gap = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"
-    return re.compile(rf"(?<![a-z0-9])(?:(?:{rr}){gap}(?:multiple myeloma|myeloma|mm)|(?:multiple myeloma|myeloma){gap}(?:{rr})"
-                      rf"|rrmm|r/r mm|rr-mm)(?![a-z0-9])")
+_RR_WORDS = "|".join(re.escape(w) for w in ("relapsed/refractory", "relapsed/ refractory", "relapsed", "refractory",
+                                             "relapse", "relapsing", "recurrent", "r/r", "rr"))
+_GAP = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"  # at most four words of the same clause
+_MYELOMA_WORD = re.compile(r"(?:multiple myeloma|myeloma|rrmm|mm)(?![a-z0-9])")
+_RR_BEFORE = re.compile(rf"(?<![a-z0-9])(?:{_RR_WORDS}){_GAP}$")
+_RR_AFTER = re.compile(rf"{_GAP}(?:{_RR_WORDS})(?![a-z0-9])")
 
 
-_RR_MYELOMA = _rr_myeloma_regex()
+def _rr_myeloma(low: str) -> tuple[int, int] | None:
+    """Where a relapse word and a myeloma word stand in the same clause, at most four words apart
+    ('relapsed or refractory multiple myeloma', 'myeloma that has relapsed'), or 'RRMM'."""
+    for m in _MYELOMA_WORD.finditer(low):
+        s, e = m.start(), m.end()
+        if s and low[s - 1].isalnum():
+            if m.group() == "mm" and low[max(0, s - 2):s] == "rr" and (s == 2 or not low[s - 3].isalnum()):
+                return s - 2, e  # 'rrmm' found from its 'mm'
+            continue  # 'comm', 'mmhg' ...
+        if m.group() == "rrmm":
+            return s, e
+        before = _RR_BEFORE.search(low, max(0, s - 80), s)
+        if before:
+            return before.start(), e
+        after = _RR_AFTER.match(low, e, e + 80)
+        if after:
+            return s, after.end()
+    return None
 # The exclusion heading starts a line ('Exclusion Criteria:', '- Key Exclusion Criteria'); a first line such as
 # 'Key inclusion and exclusion criteria' is not it, or nothing would be read.
 _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
@@ -180,11 +195,9 @@ def _relapsed_myeloma_said(study: Study) -> tuple[str, str] | None:
     for text, where in ((study.brief_title, "title"), (study.official_title, "official title"),
                         ("\n".join(study.keywords), "keywords"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")):
         low = text.lower()
-        if ("myeloma" not in low and "mm" not in low) or len(low) != len(text):  # (lower() keeps offsets but
-            continue                                                            # for rare letters)
-        m = _RR_MYELOMA.search(low)
-        if m:
-            return text[m.start():m.end()], where
+        found = _rr_myeloma(low) if len(low) == len(text) else None  # (lower() keeps offsets but for rare letters)
+        if found:
+            return text[found[0]:found[1]], where
     return None
 
 
