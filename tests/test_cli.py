@@ -174,10 +174,17 @@ def test_near_lists_only_studies_with_an_open_site_in_the_circle(capsys):
     assert main(["search", "--offline", "--json", "--near", "Gilbert, AZ", "--radius", "25mi"]) == 0
     out, err = capsys.readouterr()
     assert "NCT07764978" not in out
-    assert "1 studies left out: their sites within 25 miles are not open" in err
+    assert "5 studies left out: no open (recruiting) site within 25 miles" in err
     # NCT07648264's Bethesda site is recruiting
     assert main(["search", "--offline", "--json", "--near", "Bethesda, MD", "--radius", "25mi"]) == 0
-    assert [json.loads(line)["nct_id"] for line in capsys.readouterr().out.splitlines()] == ["NCT07648264"]
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["nct_id"], r["distance_basis"]) for r in rows if r["distance_mi"] is not None] == [
+        ("NCT07648264", "site coordinates")]
+    # recruiting studies whose records name no recruiting site are listed too, as "distance unknown"
+    unknown = [r for r in rows if r["distance_mi"] is None]
+    assert unknown and {r["distance_basis"] for r in unknown} == {"distance unknown"}
+    assert f'{len(unknown)} studies listed under "distance unknown — call to ask"' in err
 
 
 def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, capsys):

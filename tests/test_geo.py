@@ -291,37 +291,40 @@ def test_completed_study_has_no_recruiting_site_real_record():
     nearest_any = nearest_site(study, london, recruiting_only=False)
     assert nearest_any.site.city == "Canterbury"
     assert nearest_any.miles == pytest.approx(54, abs=3)
-    assert nearest_any.miles == min(d for _, d in sites_by_distance(study, london) if d is not None)
+    assert nearest_any.miles == min(m.miles for m in sites_by_distance(study, london) if m.miles is not None)
 
 
 def test_sites_by_distance_keeps_every_site_real_record():
-    study = load("NCT03412565")  # one site (Mallorca) has no coordinates
+    study = load("NCT03412565")  # one site (Mallorca, an island, not a city) has no coordinates
     ordered = sites_by_distance(study, locate("London"))
     assert len(ordered) == 64
-    assert {id(s) for s, _ in ordered} == {id(s) for s in study.sites}
-    distances = [d for _, d in ordered if d is not None]
+    assert {id(m.site) for m in ordered} == {id(s) for s in study.sites}
+    distances = [m.miles for m in ordered if m.miles is not None]
     assert distances == sorted(distances)
     assert len(distances) == 63
-    assert ordered[-1][1] is None and ordered[-1][0].city == "Mallorca"
+    assert ordered[-1].miles is None and ordered[-1].site.city == "Mallorca" and ordered[-1].basis == ""
+    assert {m.basis for m in ordered[:-1]} == {geo.BY_COORDINATES}
 
 
 def test_sites_by_distance_without_origin_keeps_record_order():
     study = load("NCT07764978")
     ordered = sites_by_distance(study, None)
-    assert [s for s, _ in ordered] == list(study.sites)
-    assert all(d is None for _, d in ordered)
+    assert [m.site for m in ordered] == list(study.sites)
+    assert all(m.miles is None for m in ordered)
 
 
 def test_sites_by_distance_includes_every_status_real_record():
     study = load("NCT07764978")
     ordered = sites_by_distance(study, BOSTON)
     assert len(ordered) == 124
-    statuses = {s.status for s, _ in ordered}
+    statuses = {m.site.status for m in ordered}
     assert {"RECRUITING", "NOT_YET_RECRUITING", "WITHDRAWN"} <= statuses
-    assert ordered[0][0].city == "New Haven"
-    no_coords = [s for s, d in ordered if d is None]
-    assert len(no_coords) == 5
-    assert all(d is None for _, d in ordered[-5:])
+    assert ordered[0].site.city == "New Haven"
+    # its five sites without coordinates (Århus N, Nishinomiya-shi, Shibuya-ku, Shinjuku-ku,
+    # Suita-shi) are placed by their city; none is left without a distance
+    by_city = sorted(m.site.city for m in ordered if m.basis == geo.BY_CITY)
+    assert by_city == ["Nishinomiya-shi", "Shibuya-ku", "Shinjuku-ku", "Suita-shi", "Århus N"]
+    assert all(m.miles is not None for m in ordered)
 
 
 def test_within_radius_never_hides_the_only_open_site_real_record():
@@ -375,7 +378,8 @@ def test_nearest_site_without_coordinates_falls_back_to_first_recruiting():
     ))
     assert nearest_site(study, BOSTON) == NearestSite(study.sites[1], None)
     assert not within_radius(study, BOSTON, 500)
-    assert [s.city for s, _ in sites_by_distance(study, BOSTON)] == ["Closed", "First", "Second"]
+    assert geo.reach(study, BOSTON, 500) == geo.DISTANCE_UNKNOWN
+    assert [m.site.city for m in sites_by_distance(study, BOSTON)] == ["Closed", "First", "Second"]
 
 
 def test_nearest_site_without_origin_is_first_recruiting():

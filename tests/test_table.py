@@ -43,15 +43,15 @@ def test_column_names_are_pinned():
         "sponsor", "conditions", "interventions", "randomized", "comparator",
         "min_age_years", "max_age_years", "sex",
         "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
-        "distance_mi", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
-        "site_count", "recruiting_site_count",
+        "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone",
+        "nearest_site_contact_email", "site_count", "recruiting_site_count",
         "central_contact_name", "central_contact_phone", "central_contact_email",
         "first_posted", "last_update_posted", "status_verified", "stale",
         "prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class",
         "min_prior_lines", "max_prior_lines", "data_as_of", "source")
     assert SITE_COLUMNS == (
         "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
-        "facility", "city", "state", "zip", "country", "site_status", "distance_mi",
+        "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
         "site_contact_name", "site_contact_phone", "site_contact_email", "data_as_of", "source")
     for col in TRIAL_COLUMNS + SITE_COLUMNS:
         assert col == col.lower() and " " not in col and COLUMN_MEANINGS[col]
