@@ -214,6 +214,25 @@ def test_try_again_asks_clinicaltrials_gov_again_at_once(fake_api, monkeypatch):
 
 # --- distance ----------------------------------------------------------------------------------
 
+def test_a_site_without_coordinates_is_measured_by_its_zip_and_the_card_says_so(monkeypatch):
+    from tests.conftest import without_coordinates
+    from tests.fake_api import FakeApi
+
+    # hand-made variant of the real NCT07772024: its one recruiting site (Miami, FL 33126) without geoPoint
+    api = FakeApi([without_coordinates("NCT07772024")])
+    monkeypatch.setenv("CTGOV_API_URL", api.start())
+    try:
+        at = run({"place": "33125", "radius": "25"})
+        assert ids_in(section(at, "Proteasome")) == ["NCT07772024"]
+        assert re.search(r"Nearest recruiting site: Regis Clinical Research, Miami, Florida, United States — "
+                         r"about \d miles \(from the site's ZIP code\)", page_text(at))
+        words = page_text(at)
+        assert "Distance unknown: a site without a map position" in words  # "What the words mean"
+        assert "May be for you: the record doesn't say which patients" in words
+    finally:
+        api.stop()
+
+
 def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run({"place": "02115", "setting": ""})  # every patient group
@@ -307,6 +326,25 @@ def test_a_study_in_the_link_opens_its_details():
     at = run({"study": "NCT07772024"})
     assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"]
     assert section(at, "Proteasome").proto.expanded
+
+
+@pytest.mark.parametrize("params, why, shown_in", [
+    ({"study": "NCT07649525"}, "it is for Newly diagnosed myeloma, a patient group not chosen", "Bispecific"),
+    ({"study": "NCT00452569"}, "its status is Completed, and the list shows Recruiting studies", "Immunomodulatory"),
+    ({"study": "NCT07772024", "family": "car_t", "age": "10"},
+     "the age given (10) is outside its age limits; its kind of treatment is not among the therapy families chosen",
+     "Proteasome"),
+])
+def test_a_linked_study_outside_the_list_says_which_filter_leaves_it_out_and_one_click_shows_it(params, why, shown_in):
+    at = run(params)
+    study = params["study"]
+    assert f"**{study}** — It is not in the list shown: {why}." in page_text(at)
+    assert at.tabs  # its details are open all the same
+    assert study not in [i for label in sections(at) for i in ids_in(section(at, label.lstrip("★ ")))]
+    at.button(key="relax_filters").click().run()
+    assert not at.exception
+    assert study in ids_in(section(at, shown_in))
+    assert "It is not in the list shown" not in page_text(at)
 
 
 # --- study detail and safety -------------------------------------------------------------------

@@ -403,3 +403,60 @@ def test_nearest_site_ties_keep_record_order():
 def test_module_does_not_cache_inputs():
     # The only caches are the data indexes; locate() itself keeps no per-input cache.
     assert not hasattr(geo.locate, "cache_info")
+
+
+# --- placing sites without coordinates -------------------------------------------------------
+
+def test_a_site_without_coordinates_is_placed_by_its_zip_then_its_city():
+    from tests.conftest import without_coordinates
+
+    real = load("NCT07772024")  # one recruiting site, in Miami, FL 33126, with the registry's point
+    true = real.sites[0]
+    # hand-made variants: the geoPoint removed, then the ZIP too
+    by_zip = Study.from_api(without_coordinates("NCT07772024"))
+    by_city = Study.from_api(without_coordinates("NCT07772024", keep_zip=False))
+    for study, basis in ((by_zip, geo.BY_ZIP), (by_city, geo.BY_CITY)):
+        point = geo.site_point(study.sites[0])
+        assert point.basis == basis
+        assert distance_miles(point.lat, point.lon, true.lat, true.lon) < 10  # the area's centre, not the door
+        near = nearest_site(study, locate("33125"))
+        assert near.basis == basis and near.miles < 10
+        assert geo.reach(study, locate("Miami, FL"), 25) == geo.WITHIN
+        assert geo.reach(study, BOSTON, 25) == geo.OUTSIDE
+    assert geo.site_point(true).basis == geo.BY_COORDINATES
+
+
+def test_a_site_whose_city_no_list_knows_has_distance_unknown_and_is_not_outside():
+    from tests.conftest import without_coordinates
+
+    # NCT07648264 really lists "Ostrova, CZE, 70852, Czechia" without coordinates (Ostrava, misspelt)
+    ostrova = next(s for s in load("NCT07648264").sites if s.city == "Ostrova")
+    assert geo.site_point(ostrova) is None
+    # hand-made: NCT07772024's only (recruiting) site without coordinates, ZIP, and a known city
+    study = Study.from_api(without_coordinates("NCT07772024", keep_zip=False, city="Ostrova"))
+    assert geo.reach(study, BOSTON, 500) == geo.DISTANCE_UNKNOWN
+    assert nearest_site(study, BOSTON) == NearestSite(study.sites[0], None)
+    assert not within_radius(study, BOSTON, 500)
+
+
+def test_a_zip_is_only_read_as_a_us_zip_in_the_us_and_in_the_sites_own_state():
+    # NCT07648264's Hradec Králové site has ZIP 50005 (also a US ZIP, in Iowa) and coordinates;
+    # without them it is placed by its city in Czechia, never in Iowa
+    real = next(s for s in load("NCT07648264").sites if s.city == "Hradec Králové")
+    point = geo.site_point(Site(city=real.city, state=real.state, zip=real.zip, country=real.country))
+    assert point.basis == geo.BY_CITY
+    assert distance_miles(point.lat, point.lon, real.lat, real.lon) < 10
+    # hand-made: a ZIP of Columbus, OH given for a site in Texas is not trusted; no Texas city of
+    # that name is listed, so the site is not placed rather than placed in Ohio
+    assert geo.site_point(Site(city="Columbus", state="Texas", zip="43210", country="United States")) is None
+    assert geo.site_point(Site(city="Columbus", state="Ohio", zip="43210", country="United States")).basis == geo.BY_ZIP
+
+
+@pytest.mark.parametrize("site_, why", [
+    (Site(city="Paris"), "no country: Paris, France or Paris, Texas?"),
+    (Site(city="Paris", country="Atlantis"), "a country no list knows"),
+    (Site(zip="02115"), "a ZIP without a country"),
+    (Site(country="United States"), "a country alone"),
+])
+def test_a_site_is_never_placed_by_a_guess(site_, why):
+    assert geo.site_point(site_) is None, why

@@ -389,3 +389,61 @@ def test_a_closed_study_names_its_listed_site_without_saying_it_will_open():
     row = P.build_view([annotate(s)], P.Filters(statuses=("ACTIVE_NOT_RECRUITING",), settings=())).shown[0]
     words = P.nearest_words(row, None)
     assert words.startswith("Listed site (the study is not recruiting): Clinic") and "yet" not in words
+
+
+# --- sites without coordinates, and studies outside the view --------------------------------------
+
+def test_a_distance_search_finds_a_site_by_its_zip_or_city_and_says_so():
+    from tests.conftest import without_coordinates
+
+    # hand-made variants of NCT07772024 (relapsed, one recruiting site in Miami): no geoPoint; no ZIP
+    for raw, words in ((without_coordinates("NCT07772024"), "(from the site's ZIP code)"),
+                       (without_coordinates("NCT07772024", keep_zip=False), "(from the site's city centre)")):
+        miami = locate("33125")
+        view = P.build_view(annotate_all([Study.from_api(raw)]), P.Filters(), miami, 25)
+        assert [r.study.nct_id for r in view.rows] == ["NCT07772024"]
+        assert P.nearest_words(view.rows[0], miami).endswith(words)
+        assert P.site_rows(view.rows[0].study, miami)[0]["Distance"].endswith(words)
+
+
+def test_open_sites_that_cant_be_placed_are_listed_as_distance_unknown_never_hidden():
+    from tests.conftest import without_coordinates
+
+    # hand-made: NCT07772024's only recruiting site without coordinates or ZIP, in a city no list knows
+    raw = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")
+    f = P.Filters(radius="25")
+    view = P.build_view(annotate_all([Study.from_api(raw)]), f, locate("02115"), 25)
+    assert not view.rows and view.hidden_distance == 0
+    assert [r.study.nct_id for r in view.distance_unknown] == ["NCT07772024"]
+    assert P.nearest_words(view.distance_unknown[0], locate("02115")).startswith(
+        "Nearest recruiting site: Regis Clinical Research, Ostrova, United States — distance unknown")
+    assert [s.heading for s in P.sections(view, "unknown")] == ["Distance unknown — call to ask — 1 study"]
+    assert not P.map_points(view.distance_unknown[0].study)
+
+
+def test_a_linked_study_outside_the_view_says_which_filters_leave_it_out_and_relaxing_them_shows_it(
+        items_with_excluder):
+    boston = locate("02115")
+    f = P.Filters(statuses=("RECRUITING",), phases=("PHASE3",), age=10, families=("car_t",), radius="10",
+                  prior=("car_t",))
+    view = P.build_view(items_with_excluder, f, boston, 10)
+    shown = {r.study.nct_id for r in view.shown}
+    left_out = [a for a in items_with_excluder if a.study.nct_id not in shown]
+    assert len(left_out) > 20
+    for a in left_out:
+        sentence, relax = P.why_left_out(a, f, boston, 10)
+        assert sentence.startswith("It is not in the list shown: ") and relax, a.study.nct_id
+        relaxed = f.with_(**relax)
+        after = P.build_view(items_with_excluder, relaxed, boston, relaxed.radius_miles())
+        assert a.study.nct_id in {r.study.nct_id for r in after.shown}, (a.study.nct_id, sentence)
+    excluder = next(a for a in items_with_excluder if a.study.nct_id == EXCLUDES_CAR_T_ID)
+    sentence, relax = P.why_left_out(excluder, P.Filters(prior=("car_t",)))
+    assert sentence == "It is not in the list shown: its criteria exclude people who had CAR T-cell therapy."
+    assert relax == {"show_excluded": True}
+    closed = next(a for a in items_with_excluder if a.study.overall_status == "COMPLETED"
+                  and a.setting == "relapsed_refractory")
+    sentence, relax = P.why_left_out(closed, P.Filters())
+    assert sentence == ("It is not in the list shown: its status is Completed, and the list shows Recruiting "
+                        "studies.")
+    assert relax == {"statuses": ("RECRUITING", "COMPLETED")}
+    assert P.why_left_out(None, P.Filters())[1] == {}
