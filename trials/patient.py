@@ -622,10 +622,11 @@ def _reach(a: Annotated, place: Place | None, miles: float | None) -> str:
     return reach(a.study, place, miles, recruiting_only=open_sites_only(a.study))
 
 
-def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: float | None = None) -> list[str]:
-    """The filters that leave this study out of the view, in the order build_view applies them
-    (keys of LEFT_OUT). A setting the record doesn't state ("unknown") and a distance that can't be
-    measured never leave a study out: those studies have groups of their own."""
+def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: float | None = None, *,
+                where: str | None = None) -> list[str]:
+    """The filters that leave this study out of the view, in the order build_view applies them.
+    A setting the record doesn't state ("unknown") and a distance that can't be measured never leave
+    a study out: those studies have groups of their own. `where`: _reach's answer, if known."""
     s = a.study
     checks = (
         ("status", lambda: bool(f.statuses) and s.overall_status not in f.statuses),
@@ -634,7 +635,7 @@ def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: flo
         ("age", lambda: f.age is not None and not s.eligibility.admits_age(f.age)),
         ("sex", lambda: bool(f.sex) and not s.eligibility.admits_sex(f.sex)),
         ("family", lambda: bool(f.families) and not set(f.families) & set(a.families)),
-        ("distance", lambda: _reach(a, place, miles) == OUTSIDE),
+        ("distance", lambda: (where or _reach(a, place, miles)) == OUTSIDE),
         ("prior", lambda: bool(excluded_for(a.flags, f.prior)) and not f.show_excluded),
     )
     return [key for key, hides in checks if hides()]
@@ -660,7 +661,8 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
     unfiltered_status = f.with_(statuses=())  # already applied above, before the total
     for a in items:
         s = a.study
-        out = leaving_out(a, unfiltered_status, place, miles)
+        where = _reach(a, place, miles)
+        out = leaving_out(a, unfiltered_status, place, miles, where=where)
         if out:
             first = out[0]
             if first == "setting":
@@ -673,7 +675,7 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
                 setattr(view, f"hidden_{first}", getattr(view, f"hidden_{first}") + 1)
             continue
         row = Row(a, nearest_open_site(s, place), excluded_for(a.flags, f.prior), required_for(a.flags))
-        if _reach(a, place, miles) == DISTANCE_UNKNOWN:
+        if where == DISTANCE_UNKNOWN:
             view.distance_unknown.append(row)
         elif a.setting == "unknown":
             view.maybe.append(row)

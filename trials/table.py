@@ -80,7 +80,8 @@ COLUMN_MEANINGS: dict[str, str] = {
     "distance_mi": "miles from the searched place (number, 1 decimal); empty when the site can't be placed",
     "distance_basis": "how distance_mi was found: 'site coordinates' (the record's map position), 'site ZIP' "
                       "(centre of the site's US ZIP code) or 'site city' (centre of its city), both approximate; "
-                      "'distance unknown' when none of these places the site; empty without a searched place",
+                      "'distance unknown' when none of these places the site; empty without a searched place "
+                      "(and, per study, when no site is recruiting)",
     "nearest_site_contact_name": "that site's contact (first one with a phone or e-mail)",
     "nearest_site_contact_phone": "its phone (' ext. N' appended when there is an extension)",
     "nearest_site_contact_email": "its e-mail",
