@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from trials.eligibility import (
-    FLAGS, VALUES, Criteria, Flag, eligibility_flags, flags_as_json, split_criteria,
+    FLAGS, KEYS, VALUES, Criteria, Flag, eligibility_flags, flags_as_json, split_criteria,
 )
 from trials.model import Study
 
@@ -168,9 +168,12 @@ def test_hand_made_conditions_of_scoped_and_not_refractory_phrasings():
     # "not refractory": exposure is allowed, refractoriness is the condition
     f = eligibility_flags(_one("Inclusion", "Not refractory to daratumumab"))
     assert f["prior_anti_cd38"] == Flag("allowed", "Not refractory to daratumumab", "Not refractory to daratumumab")
-    # a wash-out window in an exclusion list stays a ban, with the window quoted
+    # a time window only asks for a wait (issue 10): allowed, with the window quoted
     f = eligibility_flags(_one("Exclusion", "No prior daratumumab within 6 months"))
-    assert (f["prior_anti_cd38"].value, f["prior_anti_cd38"].condition) == ("excluded", "within 6 months")
+    assert (f["prior_anti_cd38"].value, f["prior_anti_cd38"].condition) == ("allowed", "within 6 months")
+    f = eligibility_flags(_one("Exclusion", "Autologous stem cell transplant within 100 days before enrollment"))
+    assert (f["prior_autologous_transplant"].value, f["prior_autologous_transplant"].condition) == (
+        "allowed", "within 100 days before enrollment")
 
 
 HAND_MADE_LINES = [
@@ -282,7 +285,8 @@ def test_flags_as_json_shape():
     flags = eligibility_flags("Inclusion Criteria:\n- ≥ 3 prior lines\nExclusion Criteria:\n"
                               "- Prior CAR T allowed if more than 6 months ago\n- Prior belantamab")  # hand-made
     j = flags_as_json(flags)
-    assert list(j) == list(FLAGS) + ["min_prior_lines", "max_prior_lines"]
+    assert list(j) == list(KEYS)
+    assert j["required_drugs"] == {"value": [], "sentence": ""}
     assert j["min_prior_lines"] == {"value": 3, "sentence": "≥ 3 prior lines"}
     assert j["max_prior_lines"] == {"value": None, "sentence": ""}
     assert j["prior_car_t"] == {"value": "allowed", "sentence": "Prior CAR T allowed if more than 6 months ago",

@@ -31,8 +31,8 @@
       * otherwise by section: exclusion → excluded; inclusion → required;
         other → required only with demand wording (must / refractory /
         received / exposed), else ignored.
-      * An exclusion with a time window ("prior CAR T within 3 months") stays
-        excluded, with the window quoted as condition.
+      * A time window ("prior CAR T within 3 months", "no ASCT within 100
+        days") only asks for a wait: allowed, with the window quoted as condition.
     Within one item a permitting sentence beats an excluding one (the item
     itself permits it). Across items: required > excluded > allowed; the first
     item of the winning rank gives the sentence. A BCMA CAR T mention sets
@@ -45,128 +45,121 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
 
 from trials.criteria import fold
+from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics
 
 # --------------------------------------------------------------------------------------
-_LEXICON: dict[str, tuple[str, ...]] = {
-    "car_t": (
-        r"car[\s-]?t(?:[\s-]?cells?)?", r"chimeric\s+antigen\s+receptor",
-        r"\w+cabtagene(?:\s+\w*leucel)?", r"\w+leucel",
-        r"(?:ide|cilta|anito|arlo|zevor|orva|eque|axi|tisa|liso|brexu|obe)-cel",
-        r"abecma", r"carvykti", r"car-?nk",
-    ),
-    "bcma_car_t": (
-        r"ide-cel", r"idecabtagene(?:\s+vicleucel)?", r"cilta-cel", r"ciltacabtagene(?:\s+autoleucel)?",
-        r"abecma", r"carvykti", r"anito-cel", r"anitocabtagene(?:\s+autoleucel)?", r"arlo-cel",
-        r"arlocabtagene(?:\s+autoleucel)?", r"zevor-cel", r"zevorcabtagene(?:\s+autoleucel)?",
-        r"orva-cel", r"orvacabtagene(?:\s+autoleucel)?", r"eque-cel", r"equecabtagene(?:\s+autoleucel)?",
-    ),
-    "bcma": (
-        r"bcma(?:[\s-]?(?:directed|targeted|targeting|specific))?", r"anti-?\s?bcma",
-        r"b[\s-]cell\s+maturation\s+antigen", r"belantamab(?:\s+mafodotin)?", r"blenrep",
-        r"gsk\s?2857916", r"teclistamab", r"tecvayli", r"elranatamab", r"elrexfio",
-        r"linvoseltamab", r"lynozyfic", r"etentamig", r"abbv-?383", r"alnuctamab", r"pavurutamab",
-    ),
-    "bispecific": (
-        r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?",
-        r"t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?)?)(?:\s+(?:antibod(?:y|ies)|therapy))?",
-        r"teclistamab", r"tecvayli", r"elranatamab", r"elrexfio", r"talquetamab", r"talvey",
-        r"linvoseltamab", r"lynozyfic", r"etentamig", r"abbv-?383", r"cevostamab", r"alnuctamab",
-        r"forimtamab", r"pavurutamab", r"blinatumomab", r"epcoritamab", r"glofitamab",
-        r"mosunetuzumab", r"odronextamab", r"(?!mezagi)\w{3,}tamab",
-    ),
-    "anti_cd38": (
-        r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?(?:\s+(?:monoclonal\s+)?antibod(?:y|ies))?",
-        r"daratumumab(?:\s+and\s+hyaluronidase)?", r"darzalex", r"isatuximab", r"sarclisa",
-        r"felzartamab", r"mezagitamab", r"tak-?079",
-    ),
-    "pi": (
-        r"proteasome\s+inhibitors?", r"bortezomib", r"carfilzomib", r"ixazomib", r"velcade",
-        r"kyprolis", r"ninlaro",
-    ),
-    "imid": (
-        r"immunomodulatory(?:\s+(?:imide\s+)?(?:drugs?|agents?))?", r"immunomodulators?",
-        r"lenalidomide", r"pomalidomide", r"thalidomide", r"revlimid", r"pomalyst",
-        r"iberdomide", r"mezigdomide",
-    ),
-    "triple": (
-        r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)",
-        r"triple[\s-]class", r"penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)",
-        r"quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
-    ),
+# What a sentence names. Drugs, codes, brands, regimens and family words come from the one
+# vocabulary (taxonomy.json through trials.vocabulary): each drug row implies its topics
+# (``vocabulary.prior_topics``). Below only the class words that criteria use and trial arms
+# don't ("BCMA-directed therapy", "gene therapy", "triple-class refractory").
+# --------------------------------------------------------------------------------------
+TOPIC_FLAGS = {  # topic -> the flag it sets
+    "car_t": "prior_car_t", "bcma": "prior_bcma", "bispecific": "prior_bispecific", "anti_cd38": "prior_anti_cd38",
+    "gprc5d": "prior_gprc5d", "auto_sct": "prior_autologous_transplant", "allo_sct": "prior_allogeneic_transplant",
 }
-_CASE_SENSITIVE: dict[str, tuple[str, ...]] = {
-    "bispecific": (r"TCEs?", r"BsAbs?", r"BiTEs?", r"bsAbs?"),
-    "pi": (r"PIs?",),
-    "imid": (r"IMiDs?", r"IMIDs?"),
-    "triple": (r"TCR(?:MM)?",),
+_CLASS_WORDS: dict[str, str] = {
+    "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
+             r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
+             r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]+based\s+therap\w*"
+             r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)|\w+cabtagene|\w+leucel|[a-z]{3,6}-cel",
+    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
+    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
+              r"|g[\s-]protein[\s-]coupled\s+receptor,?\s+(?:class|family)\s+c,?\s+group\s+5,?\s+member\s+d",
+    "bispecific": r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?"
+                  r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?"
+                  r"|(?!mezagi)[a-z]{3,}tamab|[a-z]{3,}tamig",
+    "anti_cd38": r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?"
+                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?",
+    "pi": r"proteasome\s+inhibit\w*|[a-z]{3,}zomib",
+    "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?|[a-z]{3,}domide",
+    "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
+              r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
+    "auto_sct": r"auto(?:logous)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+                r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
+                r"(?:transplant\w*|rescue|support|sct|hsct|hct)|autograft\w*"
+                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
+    "allo_sct": r"allo(?:geneic)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+                r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
+                r"(?:transplant\w*|sct|hsct|hct)|allograft\w*",
+    "sct": r"(?:hematopoietic|haematopoietic|bone\s+marrow|peripheral\s+blood)?\s*(?:stem[\s-]+cell|cell|marrow)\s+transplant\w*"
+           r"|stem[\s-]cell\s+(?:rescue|support)"
+           r"|(?<!organ\s)(?<!kidney\s)(?<!renal\s)(?<!liver\s)(?<!heart\s)(?<!lung\s)(?<!cornea\s)transplant(?:ation|s)?",
 }
-
-
-def _compile(key: str) -> re.Pattern:
-    # \b(?:p1|p2|...)\b matches exactly where one of \b(?:p1)\b, \b(?:p2)\b ... does; with the
-    # boundary factored out, the regex engine tries the alternatives only at word boundaries.
-    parts = []
-    if _LEXICON.get(key):
-        parts.append(r"(?i:\b(?:" + "|".join(f"(?:{p})" for p in _LEXICON[key]) + r")\b)")
-    if _CASE_SENSITIVE.get(key):
-        parts.append(r"\b(?:" + "|".join(f"(?:{p})" for p in _CASE_SENSITIVE[key]) + r")\b")
-    return re.compile("|".join(parts))
-
-
-_RX = {k: _compile(k) for k in set(_LEXICON) | set(_CASE_SENSITIVE)}
-# Literals every match contains: (in the lower-cased sentence for _LEXICON, as written for
-# _CASE_SENSITIVE). A sentence with none of them is not searched. Keep in step with the tables above.
-_RX_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "car_t": (("car", "chimeric", "cabtagene", "leucel", "-cel", "abecma"), ()),
-    "bcma_car_t": (("-cel", "cabtagene", "abecma", "carvykti"), ()),
-    "bcma": (("bcma", "maturation", "tamab", "blenrep", "gsk", "tecvayli", "elrexfio", "lynozyfic", "etentamig", "abbv"), ()),
-    "bispecific": (("specific", "engag", "redirect", "tamab", "tecvayli", "elrexfio", "talvey", "lynozyfic", "etentamig",
-                    "abbv", "blinatumomab", "mosunetuzumab"), ("TCE", "BsAb", "BiTE", "bsAb")),
-    "anti_cd38": (("cd", "daratumumab", "darzalex", "isatuximab", "sarclisa", "tamab", "tak"), ()),
-    "pi": (("proteasome", "zomib", "velcade", "kyprolis", "ninlaro"), ("PI",)),
-    "imid": (("immunomodulat", "domide", "revlimid", "pomalyst"), ("IMiD", "IMID")),
-    "triple": (("triple", "penta", "quad"), ("TCR",)),
+_CLASS_CASE_SENSITIVE: dict[str, str] = {
+    "bispecific": r"TCEs?|BsAbs?|BiTEs?|bsAbs?",
+    "pi": r"PIs?",
+    "imid": r"IMiDs?|IMIDs?|CELMoDs?",
+    "triple": r"TCR(?:MM)?",
+    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
+    "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
+    "sct": r"SCT|HSCT|HCT|BMT",
 }
+_CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b)" if t in _CLASS_WORDS else r"(?!x)x")
+             for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
+_CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
+# one pass over a whole item: does it name any class word at all?
+_ANY_CLASS_RX = re.compile(r"(?i:\b(?:" + "|".join(f"(?:{p})" for p in _CLASS_WORDS.values()) + r")\b)|\b(?:"
+                           + "|".join(f"(?:{p})" for p in _CLASS_CASE_SENSITIVE.values()) + r")\b")
+_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
+                         r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
-def _names(key: str, sent: str, low: str | None) -> bool:
-    """Whether the sentence names therapy ``key``. ``low``: fold(sent) or None."""
-    if low is not None:
-        ci, cs = _RX_NEEDS[key]
-        if not any(k in low for k in ci) and not any(k in sent for k in cs):
-            return False
-    return _RX[key].search(sent) is not None
-# cheap pre-filter: an item matching none of these literals cannot name any flagged therapy
-_MENTION_LITERALS = (
-    "car t", "car-t", "cart", "chimeric", "bcma", "maturation", "-cel", "leucel", "cabtagene", "abecma", "carvykti",
-    "tamab", "tuximab", "cd38", "cd-38", "cd 38", "daratum", "darzalex", "sarclisa", "specific", "engag", "redirect",
-    "tce", "bsab", "bite", "triple", "penta", "quad", "blenrep", "belantamab", "gsk", "abbv", "tecvayli", "elrexfio",
-    "talvey", "lynozyfic", "blinatumomab", "mosunetuzumab", "tak-079", "tak079", "etentamig", "car-nk", "carnk", "tcr")
+def _drug_topics(sent: str) -> tuple[set[str], list[tuple[int, str]]]:
+    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
+    text = normalise(sent)
+    topics: set[str] = set()
+    drugs: list[tuple[int, str]] = []
+    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, text.lower()):
+        for drug in (value if kind == "regimen" else (value,)):
+            topics |= prior_topics(drug)
+            if drug.name and not drug.generic and drug.family != IGNORE:
+                drugs.append((start, drug.name))
+    return topics, drugs
 
 
-def _trie(words: Iterable[str]) -> str:
-    """Regex matching exactly the given literals, shaped as a trie (one branch per next character)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return "(?:" + body + ")?" if "" in node else body
-
-    return build(trie)
+def topics_in(sent: str) -> set[str]:
+    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
+    auto_sct, allo_sct, triple)."""
+    found, _ = _drug_topics(sent)
+    for topic, rx in _CLASS_RX.items():
+        if topic not in found and (rx.search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent))):
+            found.add(topic)
+    if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
+        found.discard("sct")
+        if "auto_sct" not in found and "allo_sct" not in found:
+            found |= {"auto_sct", "allo_sct"}
+    return found
 
 
-_MENTION_LITERALS_RX = re.compile(_trie(_MENTION_LITERALS))  # one pass: is any of them in the text?
+def names_any_therapy(item: str) -> bool:
+    """Cheap test on a whole item: could any of its sentences name a therapy?"""
+    if _ANY_CLASS_RX.search(item):
+        return True
+    text = normalise(item)
+    return bool(DRUG_MATCHER.spans(text, text.lower()))
+
+
+def specific_drugs(sent: str) -> list[str]:
+    """Canonical names of the drugs a sentence names specifically (not as examples of a class:
+    "an anti-CD38 antibody such as daratumumab", "(e.g. bortezomib)")."""
+    _, drugs = _drug_topics(sent)
+    out = []
+    for start, name in drugs:
+        before = sent[max(0, start - 90):start]
+        if _EXAMPLE_RX.search(before) or _open_paren(before):
+            continue
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _open_paren(before: str) -> bool:
+    """The drug sits inside a parenthesis opened after a class word: "anti-CD38 (daratumumab)"."""
+    i = before.rfind("(")
+    return i >= 0 and ")" not in before[i:] and bool(_ANY_CLASS_RX.search(before[max(0, i - 40):i]))
+
 
 # "prior exposure" context: without one of these a mention is not about history.
 _PRIOR_RX = re.compile(
@@ -182,7 +175,9 @@ _DISEASE_STATE_RX = re.compile(
 _COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
-    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*)\b", re.I)
+    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
+    r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells)\b", re.I)
 
 _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
@@ -240,20 +235,10 @@ _RANK = {"required": 3, "excluded": 2, "allowed": 1}
 
 
 def _mentions(sent: str, low: str | None = None) -> set[str]:
-    found: set[str] = set()
-    if _names("car_t", sent, low):
-        found.add("prior_car_t")
-    bcma_car_t = _names("bcma_car_t", sent, low)
-    if bcma_car_t or _names("bcma", sent, low):
-        found.add("prior_bcma")
-    if bcma_car_t:
-        found.add("prior_car_t")
-    if _names("bispecific", sent, low):
-        found.add("prior_bispecific")
-    cd38 = _names("anti_cd38", sent, low)
-    if cd38:
-        found.add("prior_anti_cd38")
-    if _names("triple", sent, low) or (cd38 and _names("pi", sent, low) and _names("imid", sent, low)):
+    """Flags a sentence speaks about (before any reading of its wording)."""
+    topics = topics_in(sent)
+    found = {TOPIC_FLAGS[t] for t in topics if t in TOPIC_FLAGS}
+    if "triple" in topics or {"anti_cd38", "pi", "imid"} <= topics:
         found.add("triple_class")
     return found
 
@@ -311,6 +296,12 @@ def _window(sent: str) -> str:
     return w.group(0).strip(" ,") if w else ""
 
 
+def _excluded(text: str) -> tuple[str, str]:
+    """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
+    w = _window(text)
+    return ("allowed", w) if w else ("excluded", "")
+
+
 def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
     ctx = _DISEASE_STATE_RX.sub(" ", sent)
@@ -339,28 +330,98 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
             if neg and neg.start() >= absent.end():
                 return "required", ""
         if modal:  # "must not have received X"
-            return "excluded", _window(text)
+            return _excluded(text)
         if ban:
-            return "excluded", _window(text)
+            return _excluded(text)
         if _PERMIT_RX.search(text):
             # "No prior CAR T allowed" bans it; "patients without prior X are eligible" only permits
             if absent.start() == 0 and absent.group(0)[:2].lower() == "no":
-                return "excluded", _window(text)
+                return _excluded(text)
             return "allowed", ""
         if section == "exclusion":
             w = _window(text)
             # "No daratumumab within 3 months" is a wash-out ban; otherwise excluding the unexposed
-            return ("excluded", w) if w else ("required", "")
-        return "excluded", _window(text)
+            return ("allowed", w) if w else ("required", "")
+        return _excluded(text)
     if modal or ban:
-        return "excluded", _window(text)
+        return _excluded(text)
     if _PERMIT_RX.search(text):
         return "allowed", ""
     if section == "exclusion":
-        return "excluded", _window(text)
+        return _excluded(text)
     if section == "inclusion":
         return "required", ""
     if _DEMAND_RX.search(text):
         return "required", ""
     return None
 
+
+
+# --------------------------------------------------------------------------------------
+# Disease features: present conditions, not past exposures, so no "prior" context is needed.
+# --------------------------------------------------------------------------------------
+DISEASE_KEYS = ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease")
+_DISEASE_RX = {
+    "cns_involvement": re.compile(
+        r"\b(?:(?:cns|central\s+nervous\s+system)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation|plasmacytomas?"
+        r"|manifestations?|relapse|infiltration|spread)"
+        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization)\s+(?:of|in|to)\s+(?:the\s+)?"
+        r"(?:cns|central\s+nervous\s+system|brain|meninges)"
+        r"|leptomening\w*|meningeal\s+(?:myeloma\w*|involvement|disease)|intracranial\s+(?:plasmacytomas?|myeloma|involvement))\b",
+        re.I),
+    "plasma_cell_leukemia": re.compile(r"\bplasma[\s-]*cell\s+leuka?emia\b|\bPCL\b|(?i:\bplasma\s+cell\s+leuk)"),
+    "amyloidosis": re.compile(r"\bamyloidosis\b|\bAL[\s-]+amyloid\w*|\bamyloid\s+light[\s-]chain", re.I),
+    "measurable_disease": re.compile(
+        r"\bmeasurable\s+(?:disease|myeloma|paraprotein|levels?|m[\s-]?protein|by)\b"
+        r"|\b(?:serum|urine|urinary)\s+(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein)|paraprotein)\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)"
+        r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
+        r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
+}
+# a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
+_NEG_BEFORE_RX = re.compile(
+    r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
+_NOT_REQUIRED_RX = re.compile(r"\bnot\s+(?:\w+\s+){0,2}?(?:required|mandatory|necessary|needed)\b|\boptional\b"
+                              r"|\bmeasurable\s+or\s+non-?\s?measurable|\bnon-?\s?measurable\s+or\s+measurable", re.I)
+_ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
+
+
+def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
+    """(key, (value, sentence, condition)) for each disease feature a sentence decides."""
+    out: list[tuple[str, tuple[str, str, str]]] = []
+    for key, rx in _DISEASE_RX.items():
+        m = rx.search(sent)
+        if not m:
+            continue
+        got = _disease_value(key, sent, section, m)
+        if got:
+            out.append((key, (got[0], sent, got[1])))
+    return out
+
+
+def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str, str] | None:
+    before = sent[:m.start()]
+    negated = bool(_NEG_BEFORE_RX.search(before)) or sent[m.start():m.end()].lower().startswith("non")
+    if key == "measurable_disease":
+        if _NOT_REQUIRED_RX.search(sent):
+            return None
+        # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
+        if section in ("inclusion", "exclusion") or _DEMAND_RX.search(sent):
+            return "required", ""
+        return None
+    if _DOUBLE_NEG_RX.search(sent):
+        return "allowed", ""
+    cond = _condition(sent)
+    if cond or _OPTIONAL_RX.search(sent) or (_PERMIT_RX.search(sent) and not _PROHIBIT_RX.search(sent)
+                                             and not _MODAL_NEG_RX.search(sent)):
+        return "allowed", cond
+    if section == "exclusion":
+        return "excluded", ""
+    if negated or _MODAL_NEG_RX.search(sent) or _PROHIBIT_RX.search(sent):
+        return "excluded", ""
+    if section == "inclusion":
+        # "multiple myeloma or plasma cell leukaemia": one of several diagnoses that qualify
+        window = sent[max(0, m.start() - 40):m.end() + 40]
+        return ("allowed", "") if _ALTERNATIVE_RX.search(window) else ("required", "")
+    if _DEMAND_RX.search(sent):
+        return "required", ""
+    return None

@@ -29,7 +29,8 @@ _BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s
 _GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
 _LINE_TAIL = rf"\s+(?!of\b){_GAP}{_NOUN}\b"
 _RANGE_RX = re.compile(
-    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or)\s*(?P<b>{_NUM})(?P<tail>{_LINE_TAIL})", re.I)
+    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than)"
+    rf"\s*(?P<b>{_NUM}),?(?P<tail>{_LINE_TAIL})", re.I)
 _MIN_RX = re.compile(
     rf"(?:\bat\s+least|\bminimum\s+of|\ba\s+minimum\s+of|≥|>=|≧|\bgreater\s+than\s+or\s+equal\s+to|\bequal\s+to\s+or\s+more\s+than)"
     rf"\s*\(?(?:≥|>=)?\)?\s*(?P<n>{_NUM}){_LINE_TAIL}"
@@ -38,14 +39,15 @@ _MIN_RX = re.compile(
 _GT_RX = re.compile(
     rf"(?<!no\s)(?<!not\s)(?:\bmore\s+than|\bgreater\s+than|\bover|>(?!=))\s*(?P<n>{_NUM}){_LINE_TAIL}", re.I)
 _MAX_RX = re.compile(
-    rf"(?:\bno\s+more\s+than|\bnot\s+more\s+than|\bat\s+most|\bup\s+to|\bmaximum\s+of|\ba\s+maximum\s+of|≤|<=|≦|\bless\s+than\s+or\s+equal\s+to)"
+    rf"(?:\bno\s+more\s+than|\bnot\s+more\s+than|\bno\s+greater\s+than|\bnot\s+greater\s+than|\bat\s+most|\bup\s+to|\bmaximum\s+of|\ba\s+maximum\s+of|≤|<=|≦|\bless\s+than\s+or\s+equal\s+to)"
     rf"\s*(?P<n>{_NUM}){_LINE_TAIL}"
     rf"|\b(?P<n2>{_NUM})\s+or\s+(?:fewer|less){_LINE_TAIL}"
     rf"|\b(?P<n3>{_NUM}){_LINE_TAIL}\s+or\s+(?:fewer|less)\b", re.I)
 _LT_RX = re.compile(
     rf"(?:\bless\s+than|\bfewer\s+than|<(?!=))\s*(?P<n>{_NUM}){_LINE_TAIL}", re.I)
 _EXACT_RX = re.compile(
-    rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b", re.I)
+    rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b"
+    rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
 _IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b|\bis\s+considered\b|\bare\s+considered\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
 _ZERO_INCL_RX = re.compile(
@@ -73,7 +75,7 @@ def _num(s: str) -> int | None:
 _LINE_LITERALS = {
     "min": ("least", "minimum", "≥", ">=", "≧", "greater than", "or more", "equal to"),
     "gt": ("more than", "greater than", "over", ">"),
-    "max": ("more than", "at most", "up to", "maximum", "≤", "<=", "≦", "or fewer", "or less", "less than"),
+    "max": ("more than", "greater than", "at most", "up to", "maximum", "≤", "<=", "≦", "or fewer", "or less", "less than"),
     "lt": ("less than", "fewer than", "<"),
 }
 _LINES_PRE_RX = re.compile(r"lines?\b|regimens?\b|therap(?:y|ies)\b|treatments?\b|courses?\b", re.I)
@@ -91,7 +93,7 @@ def _lower_twin(rx: re.Pattern) -> re.Pattern:
 _LINES_PRE_LOW_RX = _lower_twin(_LINES_PRE_RX)
 # Every line-count regex has a number followed by whitespace, then at most six words, then a
 # line noun as a whole word: without such a stretch none of them can match.
-_NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:\S+\s+){0,6}?"
+_NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve),?\s+(?:\S+\s+){0,6}?"
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
 _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
@@ -103,11 +105,16 @@ _EXACT_LITERALS = (" prior ", " previous ", " treatment ", " therapy ")
 _LINE_LITERALS_FOLDED = {
     "min": ("at least", "minimum of", "≥", ">=", "≧", "greater than or equal to", "equal to or more than", "or more"),
     "gt": _LINE_LITERALS["gt"],
-    "max": ("no more than", "not more than", "at most", "up to", "maximum of", "≤", "<=", "≦", "less than or equal to",
+    "max": ("no more than", "not more than", "no greater than", "not greater than", "at most", "up to", "maximum of", "≤", "<=", "≦", "less than or equal to",
             "or fewer", "or less"),
     "lt": _LINE_LITERALS["lt"],
 }
 _LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
+
+
+_LABEL_NUMBER_RX = re.compile(
+    r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
+    r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
 
 
 def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None]:
@@ -128,6 +135,9 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             return None, None
         text, twin, literals = sent, None, _LINE_LITERALS
         low = sent.lower()
+    if _LABEL_NUMBER_RX.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
+        text = _LABEL_NUMBER_RX.sub(lambda m: " " * len(m.group(0)), text)
+        sent = text if twin is None else sent
     lo: int | None = None
     hi: int | None = None
     taken: list[tuple[int, int]] = []
@@ -165,7 +175,7 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             return lo, hi
         m = (twin[_EXACT_RX] if twin else _EXACT_RX).search(text)
         if m and free(m):
-            n = _num(m.group("n"))
+            n = _num(m.group("n") or m.group("n2"))
             if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
                 lo = hi = n
     return lo, hi
@@ -187,3 +197,67 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
         return bool(_ZERO_EXCL_RX.search(sent))
     return False
 
+
+
+# ---- lab and fitness limits ----------------------------------------------------------------
+# "CrCl ≥ 30 mL/min" (inclusion) and "creatinine clearance < 30 mL/min" (exclusion) both give 30;
+# "ECOG 0-2", "ECOG ≤ 2" (inclusion) and "ECOG ≥ 3" (exclusion) all give 2.
+_CMP = r"(?P<cmp>≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
+       r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
+_CRCL_RX = re.compile(
+    r"\b(?:creatinine\s+clearance|crcl|clcr|cr\s*cl|e?gfr|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
+    r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,60}?" + _CMP + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?:ml|mL)?", re.I)
+_ECOG_RX = re.compile(
+    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod)\b(?:\s*\([^)]{0,40}\))?"
+    r"[^.;\d≥≤<>]{0,50}?" + _CMP + r"\s*(?P<a>[0-4])(?:\s*(?:-|–|to|or|,)\s*(?P<b>[0-4])(?:\s*(?:,\s*or|,|or)\s*(?P<c>[0-4]))?)?(?!\s*\.\d|\d)",
+    re.I)
+_GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over", "above")
+_LESS_STRICT = ("<", "less than", "below", "under", "lower than")
+
+
+def _cmp(m: re.Match) -> str:
+    return " ".join((m.group("cmp") or "").lower().split())
+
+
+def _crcl(sent: str, section: str) -> int | None:
+    m = _CRCL_RX.search(sent)
+    if not m or "dialys" in sent[:m.start()].lower():
+        return None
+    n = float(m.group("n"))
+    if not 10 <= n <= 150:
+        return None
+    return round(n)
+
+
+def _ecog(sent: str, section: str) -> int | None:
+    if "ecog" not in sent.lower() and "performance" not in sent.lower() and "zubrod" not in sent.lower():
+        return None
+    m = _ECOG_RX.search(sent)
+    if not m:
+        return None
+    nums = [int(g) for g in (m.group("a"), m.group("b"), m.group("c")) if g is not None]
+    cmp = _cmp(m)
+    if section == "exclusion":  # "ECOG ≥ 3" / "> 2" bars entry: the highest allowed is below it
+        if cmp.startswith(_GREATER):
+            return max(0, nums[0] - (0 if cmp in (">", "greater than", "more than", "over", "above") else 1))
+        return None
+    if len(nums) > 1:
+        return max(nums)
+    if cmp.startswith(_LESS_STRICT) and "equal" not in cmp:
+        return max(0, nums[0] - 1)
+    if cmp.startswith(_GREATER):
+        return None  # "ECOG ≥ 2" in inclusion is not a ceiling
+    return nums[0]
+
+
+class _Reader:
+    def __init__(self, read, looser):
+        self.read = read
+        self.looser = looser  # (new, old) -> True when new is the less restrictive limit
+
+
+# Several statements (cohorts, "or" alternatives): the least restrictive one is kept.
+NUMBER_READERS = {
+    "min_creatinine_clearance": _Reader(_crcl, lambda new, old: new < old),
+    "max_ecog": _Reader(_ecog, lambda new, old: new > old),
+}

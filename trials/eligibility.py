@@ -3,24 +3,42 @@ sentence that decides it. Splitting lives in ``criteria``, therapy and disease f
 ``criteria_flags``, numbers in ``criteria_numbers``; this module only runs them and merges items."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import _MENTION_LITERALS_RX, _RANK, _classify, _mentions
-from trials.criteria_numbers import _lines_in, _states_no_prior_therapy
+from trials.criteria_flags import (DISEASE_KEYS, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
+                                   specific_drugs)
+from trials.criteria_numbers import NUMBER_READERS, _lines_in, _states_no_prior_therapy
 
-FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class")
+FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
+         "prior_autologous_transplant", "prior_allogeneic_transplant")
 VALUES = ("required", "excluded", "allowed", "not_mentioned")
 LINE_KEYS = ("min_prior_lines", "max_prior_lines")
+NUMBER_KEYS = LINE_KEYS + tuple(NUMBER_READERS)  # + min_creatinine_clearance, max_ecog
+DRUG_KEYS = ("required_drugs", "excluded_drugs")
+KEYS = FLAGS + NUMBER_KEYS + DISEASE_KEYS + DRUG_KEYS
 
-__all__ = ["FLAGS", "VALUES", "LINE_KEYS", "MAX_TEXT", "Flag", "split_criteria", "eligibility_flags", "flags_as_json"]
+__all__ = ["FLAGS", "VALUES", "LINE_KEYS", "NUMBER_KEYS", "DISEASE_KEYS", "DRUG_KEYS", "KEYS", "MAX_TEXT", "Criteria",
+           "Flag", "split_criteria", "eligibility_flags", "flags_as_json"]
+
+
+def _blank(key: str) -> Flag:
+    if key in NUMBER_KEYS:
+        return Flag(None, "")
+    if key in DRUG_KEYS:
+        return Flag((), "")
+    return Flag("not_mentioned", "")
 
 
 def _empty() -> dict[str, Flag]:
-    d: dict[str, Flag] = {f: Flag("not_mentioned", "") for f in FLAGS}
-    d["min_prior_lines"] = Flag(None, "")
-    d["max_prior_lines"] = Flag(None, "")
-    return d
+    return {k: _blank(k) for k in KEYS}
+
+
+def _pick(votes: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+    values = [v for v, _, _ in votes]
+    if "allowed" in values and "excluded" in values:
+        return next(v for v in votes if v[0] == "allowed")  # the item itself permits it
+    return max(votes, key=lambda v: _RANK[v[0]])
 
 
 def _flags(text: str) -> dict[str, Flag]:
@@ -28,16 +46,21 @@ def _flags(text: str) -> dict[str, Flag]:
     best: dict[str, tuple[int, Flag]] = {}
     lo: tuple[int, str] | None = None
     hi: tuple[int, str] | None = None
+    numbers: dict[str, tuple[int, str]] = {}
+    drugs: dict[str, dict[str, str]] = {"required_drugs": {}, "excluded_drugs": {}}
     for section, item in items(text):
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
-        low = item.lower()
-        maybe = _MENTION_LITERALS_RX.search(low) is not None
+        maybe = names_any_therapy(item)
         for sent in sentences(item):
             low_sent = fold(sent)
-            for flag in (_mentions(sent, low_sent) if maybe else ()):
-                got = _classify(sent, section, flag)
-                if got:
-                    item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
+            if maybe:
+                for flag in _mentions(sent, low_sent):
+                    got = _classify(sent, section, flag)
+                    if got:
+                        item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
+                _drug_votes(sent, section, drugs)
+            for key, vote in disease_votes(sent, section):
+                item_votes.setdefault(key, []).append(vote)
             a, b = _lines_in(sent, low_sent)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
@@ -45,12 +68,12 @@ def _flags(text: str) -> dict[str, Flag]:
                 hi = (b, sent)
             if hi is None and _states_no_prior_therapy(sent, section, low_sent):
                 hi = (0, sent)
+            for key, reader in NUMBER_READERS.items():
+                n = reader.read(sent, section)
+                if n is not None and (key not in numbers or reader.looser(n, numbers[key][0])):
+                    numbers[key] = (n, sent)
         for flag, votes in item_votes.items():
-            values = [v for v, _, _ in votes]
-            if "allowed" in values and "excluded" in values:
-                pick = next(v for v in votes if v[0] == "allowed")  # the item itself permits it
-            else:
-                pick = max(votes, key=lambda v: _RANK[v[0]])
+            pick = _pick(votes)
             rank = _RANK[pick[0]]
             if flag not in best or rank > best[flag][0]:
                 best[flag] = (rank, Flag(pick[0], pick[1], pick[2]))
@@ -62,11 +85,28 @@ def _flags(text: str) -> dict[str, Flag]:
         # a maximum below the minimum comes from a different cohort (e.g. newly diagnosed arm)
         if lo is None or hi[0] >= lo[0]:
             result["max_prior_lines"] = Flag(hi[0], hi[1])
+    for key, (n, sent) in numbers.items():
+        result[key] = Flag(n, sent)
+    for key, named in drugs.items():
+        if named:
+            result[key] = Flag(tuple(named), next(iter(named.values())))
     return result
 
 
+def _drug_votes(sent: str, section: str, drugs: dict[str, dict[str, str]]) -> None:
+    """Specific drugs whose prior exposure a sentence demands or bars (not a wash-out, not an example)."""
+    for name in specific_drugs(sent):
+        got = _classify(sent, section)
+        if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
+            continue
+        key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
+        if key:
+            drugs[key].setdefault(name, sent)
+
+
 def eligibility_flags(text: str) -> dict[str, Flag]:
-    """Prior-therapy flags and prior-line bounds for one criteria text (never raises)."""
+    """Every reading of one criteria text: therapy flags, numbers, disease features and named
+    drugs, each as a Flag with its deciding sentence (never raises)."""
     try:
         if not isinstance(text, str) or not text.strip():
             return _empty()
@@ -76,21 +116,14 @@ def eligibility_flags(text: str) -> dict[str, Flag]:
 
 
 def flags_as_json(flags: dict[str, Flag] | None) -> dict:
-    """JSON-ready dict: {flag: {"value": ..., "sentence": ..., ["condition": ...]}}."""
+    """JSON-ready dict: {key: {"value": ..., "sentence": ..., ["condition": ...]}} for every key."""
     out: dict[str, dict] = {}
     flags = flags or {}
-    for key in FLAGS + LINE_KEYS:
-        f = flags.get(key)
-        if f is None:
-            f = Flag(None if key in LINE_KEYS else "not_mentioned", "")
-        d: dict[str, Any] = {"value": f.value, "sentence": f.sentence}
+    for key in KEYS:
+        f = flags.get(key) or _blank(key)
+        value = list(f.value) if key in DRUG_KEYS else f.value
+        d: dict[str, Any] = {"value": value, "sentence": f.sentence}
         if f.condition:
             d["condition"] = f.condition
         out[key] = d
     return out
-
-
-def iter_flags(texts: Iterable[str]) -> Iterable[dict[str, Flag]]:
-    """Convenience for batch use."""
-    for t in texts:
-        yield eligibility_flags(t)
