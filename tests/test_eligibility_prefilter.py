@@ -3,11 +3,12 @@
 `names_any_therapy` lets whole items that name no therapy skip the per-sentence work, and the
 prior-line reader has a lower-cased fast path; if either drifts from the slow path, readings go
 missing silently. Both are checked here against the slow path on generated sentences."""
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.criteria import fold
-from trials.criteria_flags import names_any_therapy, topics_in
+from trials.criteria_flags import _CLASS_CS_RX, _CLASS_RX, _may_name, names_any_therapy, topics_in
 from trials.criteria_numbers import _lines_in
 from trials.vocabulary import DRUGS_BY_NAME
 
@@ -32,3 +33,14 @@ def test_the_folded_fast_path_reads_the_same_prior_lines(words):
     low = fold(sentence)
     if low is not None:
         assert _lines_in(sentence, low) == _lines_in(sentence, None), sentence
+
+
+@pytest.mark.parametrize("topic", sorted(_CLASS_RX))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_every_class_word_passes_its_literal_prefilter(topic, data):
+    pattern = _CLASS_RX[topic] if data.draw(st.booleans()) or topic not in _CLASS_CS_RX else _CLASS_CS_RX[topic]
+    # the reader sees items with whitespace collapsed to single spaces
+    text = " " + " ".join(data.draw(st.from_regex(pattern, fullmatch=False)).split()) + " "
+    if pattern.search(text):
+        assert _may_name(topic, text, text.lower()), (topic, text)

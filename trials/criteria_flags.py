@@ -45,6 +45,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from trials.criteria import fold
 from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics
@@ -63,17 +64,16 @@ _CLASS_WORDS: dict[str, str] = {
     "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
              r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
              r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]+based\s+therap\w*"
-             r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)|\w+cabtagene|\w+leucel|[a-z]{3,6}-cel",
+             r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)",
     "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
     "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
               r"|g[\s-]protein[\s-]coupled\s+receptor,?\s+(?:class|family)\s+c,?\s+group\s+5,?\s+member\s+d",
     "bispecific": r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?"
-                  r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?"
-                  r"|(?!mezagi)[a-z]{3,}tamab|[a-z]{3,}tamig",
+                  r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?",
     "anti_cd38": r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?"
                  r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?",
-    "pi": r"proteasome\s+inhibit\w*|[a-z]{3,}zomib",
-    "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?|[a-z]{3,}domide",
+    "pi": r"proteasome\s+inhibit\w*",
+    "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?",
     "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
               r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
     "auto_sct": r"auto(?:logous)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
@@ -87,6 +87,14 @@ _CLASS_WORDS: dict[str, str] = {
            r"|stem[\s-]cell\s+(?:rescue|support)"
            r"|(?<!organ\s)(?<!kidney\s)(?<!renal\s)(?<!liver\s)(?<!heart\s)(?<!lung\s)(?<!cornea\s)transplant(?:ation|s)?",
 }
+# Naming stems (INN): matched at the end of a word of 3+ letters, written as a look-behind so the
+# regex engine searches for the stem itself instead of trying every word start.
+_CLASS_STEMS: dict[str, str] = {
+    "car_t": r"(?<=\w)cabtagene|(?<=\w)leucel|(?<=[a-z]{3})-cel",
+    "bispecific": r"(?<=[a-z]{3})(?<!mezagi)tamab|(?<=[a-z]{3})tamig",
+    "pi": r"(?<=[a-z]{3})zomib",
+    "imid": r"(?<=[a-z]{3})domide",
+}
 _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "bispecific": r"TCEs?|BsAbs?|BiTEs?|bsAbs?",
     "pi": r"PIs?",
@@ -96,17 +104,42 @@ _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
     "sct": r"SCT|HSCT|HCT|BMT",
 }
-_CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b)" if t in _CLASS_WORDS else r"(?!x)x")
+# Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
+# a sentence with none of them skips that topic's regex. Keep in step with the tables above
+# (tests/test_eligibility_prefilter.py checks it on generated text).
+_CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "car_t": (("car t", "car-t", "cart", "car-", "car ", "carnk", "chimeric", "gene", "cellular", "cell-based",
+               "cell based", "adoptive", "cabtagene", "leucel", "-cel"), ()),
+    "bcma": (("bcma", "maturation"), ()),
+    "gprc5d": (("gprc5d", "g protein", "g-protein"), ()),
+    "bispecific": (("specific", "engag", "redirect", "tamab", "tamig"), ("TCE", "BsAb", "BiTE", "bsAb")),
+    "anti_cd38": (("cd38", "cd 38", "cd-38", "cd -38"), ()),
+    "pi": (("proteasome", "zomib"), ("PI",)),
+    "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
+    "triple": (("triple", "penta", "quad"), ("TCR",)),
+    "auto_sct": (("autolog", "autograft", "auto-", "auto ", "autosct", "autohsct", "autohct", "autotransplant",
+                  "autostem", "autohematopoietic", "autohaematopoietic", "autoperipheral", "autobone", "autocell",
+                  "autorescue", "autosupport", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT", "auto")),
+    "allo_sct": (("allo",), ()),
+    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT")),
+}
+
+
+def _may_name(topic: str, sent: str, low: str) -> bool:
+    ci, cs = _CLASS_NEEDLES[topic]
+    return any(n in low for n in ci) or any(n in sent for n in cs)
+
+
+_CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CLASS_STEMS[t]})\\b" if t in _CLASS_STEMS else "")
+                           + ")" if t in _CLASS_WORDS else r"(?!x)x")
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
-# one pass over a whole item: does it name any class word at all?
-_ANY_CLASS_RX = re.compile(r"(?i:\b(?:" + "|".join(f"(?:{p})" for p in _CLASS_WORDS.values()) + r")\b)|\b(?:"
-                           + "|".join(f"(?:{p})" for p in _CLASS_CASE_SENSITIVE.values()) + r")\b")
 _EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
-def _drug_topics(sent: str) -> tuple[set[str], list[tuple[int, str]]]:
+@lru_cache(maxsize=4096)  # a sentence is asked about by several readers
+def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
     """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
     text = normalise(sent)
     topics: set[str] = set()
@@ -116,15 +149,19 @@ def _drug_topics(sent: str) -> tuple[set[str], list[tuple[int, str]]]:
             topics |= prior_topics(drug)
             if drug.name and not drug.generic and drug.family != IGNORE:
                 drugs.append((start, drug.name))
-    return topics, drugs
+    return frozenset(topics), tuple(drugs)
 
 
 def topics_in(sent: str) -> set[str]:
     """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
     auto_sct, allo_sct, triple)."""
-    found, _ = _drug_topics(sent)
+    named, _ = _drug_topics(sent)
+    found = set(named)
+    low = sent.lower()
     for topic, rx in _CLASS_RX.items():
-        if topic not in found and (rx.search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent))):
+        if topic in found or not _may_name(topic, sent, low):
+            continue
+        if rx.search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
             found.add(topic)
     if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
         found.discard("sct")
@@ -135,10 +172,12 @@ def topics_in(sent: str) -> set[str]:
 
 def names_any_therapy(item: str) -> bool:
     """Cheap test on a whole item: could any of its sentences name a therapy?"""
-    if _ANY_CLASS_RX.search(item):
-        return True
-    text = normalise(item)
-    return bool(DRUG_MATCHER.spans(text, text.lower()))
+    low = item.lower()
+    for topic, rx in _CLASS_RX.items():
+        if _may_name(topic, item, low) and (rx.search(item) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(item))):
+            return True
+    topics, drugs = _drug_topics(item)
+    return bool(topics or drugs)
 
 
 def specific_drugs(sent: str) -> list[str]:
@@ -158,7 +197,7 @@ def specific_drugs(sent: str) -> list[str]:
 def _open_paren(before: str) -> bool:
     """The drug sits inside a parenthesis opened after a class word: "anti-CD38 (daratumumab)"."""
     i = before.rfind("(")
-    return i >= 0 and ")" not in before[i:] and bool(_ANY_CLASS_RX.search(before[max(0, i - 40):i]))
+    return i >= 0 and ")" not in before[i:] and names_any_therapy(before[max(0, i - 40):i])
 
 
 # "prior exposure" context: without one of these a mention is not about history.
@@ -377,6 +416,12 @@ _DISEASE_RX = {
         r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
         r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
 }
+_DISEASE_NEEDLES = {  # literals every match contains (lower-case)
+    "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial"),
+    "plasma_cell_leukemia": ("plasma", "pcl"),
+    "amyloidosis": ("amyloid",),
+    "measurable_disease": ("measurable", "protein", "light chain"),
+}
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
@@ -388,7 +433,10 @@ _ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
     """(key, (value, sentence, condition)) for each disease feature a sentence decides."""
     out: list[tuple[str, tuple[str, str, str]]] = []
+    low = sent.lower()
     for key, rx in _DISEASE_RX.items():
+        if not any(n in low for n in _DISEASE_NEEDLES[key]):
+            continue
         m = rx.search(sent)
         if not m:
             continue

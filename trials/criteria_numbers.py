@@ -219,7 +219,13 @@ def _cmp(m: re.Match) -> str:
     return " ".join((m.group("cmp") or "").lower().split())
 
 
+_CRCL_NEEDLES = ("creatinine", "crcl", "clcr", "cr cl", "gfr", "glomerular", "renal clearance")
+
+
 def _crcl(sent: str, section: str) -> int | None:
+    low = sent.lower()
+    if not any(n in low for n in _CRCL_NEEDLES):
+        return None
     m = _CRCL_RX.search(sent)
     if not m or "dialys" in sent[:m.start()].lower():
         return None
