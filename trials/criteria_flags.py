@@ -63,7 +63,7 @@ TOPIC_FLAGS = {  # topic -> the flag it sets
 _CLASS_WORDS: dict[str, str] = {
     "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
              r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
-             r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]+based\s+therap\w*"
+             r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]based\s+therap\w*"
              r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)",
     "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
     "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
@@ -112,7 +112,7 @@ _CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                "cell based", "adoptive", "cabtagene", "leucel", "-cel"), ()),
     "bcma": (("bcma", "maturation"), ()),
     "gprc5d": (("gprc5d", "g protein", "g-protein"), ()),
-    "bispecific": (("specific", "engag", "redirect", "tamab", "tamig"), ("TCE", "BsAb", "BiTE", "bsAb")),
+    "bispecific": (("bispecific", "bi-specific", "engag", "redirect", "tamab", "tamig"), ("TCE", "BsAb", "BiTE", "bsAb")),
     "anti_cd38": (("cd38", "cd 38", "cd-38", "cd -38"), ()),
     "pi": (("proteasome", "zomib"), ("PI",)),
     "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
