@@ -76,11 +76,11 @@ _CLASS_WORDS: dict[str, str] = {
     "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?",
     "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
               r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
-    "auto_sct": r"auto(?:logous)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+    "auto_sct": r"auto(?:logous)?(?:\s*(?:,|or|and|and/or|/)\s*allo\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
                 r"(?:transplant\w*|rescue|support|sct|hsct|hct)|autograft\w*"
                 r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
-    "allo_sct": r"allo(?:geneic)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+    "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
                 r"(?:transplant\w*|sct|hsct|hct)|allograft\w*",
     "sct": r"(?:hematopoietic|haematopoietic|bone\s+marrow|peripheral\s+blood)?\s*(?:stem[\s-]+cell|cell|marrow)\s+transplant\w*"
@@ -205,7 +205,9 @@ _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since"
-    r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?))\b", re.I)
+    r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
+    r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
+    r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug
 _DISEASE_STATE_RX = re.compile(
     r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
@@ -216,7 +218,9 @@ _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
     r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
-    r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells)\b", re.I)
+    r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
+    # candidacy is about the future: "not a candidate for / ineligible for transplant"
+    r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined)\b", re.I)
 
 _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
@@ -253,7 +257,9 @@ _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|can\s+(?:be\s+)?(?:included|enrolled|participate)|"
     r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
     r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|regardless\s+of|irrespective\s+of|"
-    r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included))\b", re.I)
+    r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
+    # a definition of what counts as a line names a therapy without demanding it
+    r"|may\s+(?:also\s+)?include|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
 _DEMAND_RX = re.compile(
     r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
     r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
@@ -267,7 +273,8 @@ _COND_RX = re.compile(
     r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
     r"\s+(?:since|before|prior|ago|from|after|have\s+elapsed|elapsed)[^.;]*)", re.I)
 _WINDOW_RX = re.compile(
-    r"\bwithin\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?\d+\s*(?:weeks?|months?|days?|years?)[^.;,]*", re.I)
+    r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?\d+\s*"
+    r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*", re.I)
 
 
 _RANK = {"required": 3, "excluded": 2, "allowed": 1}
@@ -335,6 +342,16 @@ def _window(sent: str) -> str:
     return w.group(0).strip(" ,") if w else ""
 
 
+_OTHER_TREATMENT_RX = re.compile(r"\b(?:cortico)?steroids?\b|\bdexamethasone\b|\bprednis\w+|\bradio\w*|\bradiation\b"
+                                 r"|\bbisphosphonates?\b|\bsurgery\b", re.I)
+
+
+def _speaks_of_other_treatment(cond: str, flag: str) -> bool:
+    """'... with the exception of a short course of corticosteroids': the exception is about another
+    treatment, not the one the flag reads."""
+    return flag not in _mentions(cond) and bool(_OTHER_TREATMENT_RX.search(cond) or _mentions(cond))
+
+
 def _excluded(text: str) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
@@ -344,14 +361,15 @@ def _excluded(text: str) -> tuple[str, str]:
 def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
     ctx = _DISEASE_STATE_RX.sub(" ", sent)
-    has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and _WINDOW_RX.search(sent))
+    # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
+    has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
     if not has_ctx or _FUTURE_RX.search(sent) or _COHORT_RX.search(sent):
         return None
     text = _scoped(sent, flag) if flag else sent
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
     cond = _condition(text)
-    if cond:
+    if cond and not (flag and _speaks_of_other_treatment(cond, flag)):
         return "allowed", cond
     if _OPTIONAL_RX.search(text):  # "not required", "may or may not have received", "with or without"
         return "allowed", ""
@@ -402,25 +420,28 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
 DISEASE_KEYS = ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease")
 _DISEASE_RX = {
     "cns_involvement": re.compile(
-        r"\b(?:(?:cns|central\s+nervous\s+system)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation|plasmacytomas?"
-        r"|manifestations?|relapse|infiltration|spread)"
+        r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
+        r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
         r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization)\s+(?:of|in|to)\s+(?:the\s+)?"
         r"(?:cns|central\s+nervous\s+system|brain|meninges)"
+        r"|(?:myeloma|disease)\s+affecting\s+the\s+(?:brain|spinal|cns|central)"
+        r"|brain\s+(?:metasta\w*|lesions?|tumou?rs?|involvement)|carcinomatous\s+mening\w*|malignant\s+cells\s+in\s+(?:the\s+)?"
+        r"(?:their\s+)?cerebrospinal"
         r"|leptomening\w*|meningeal\s+(?:myeloma\w*|involvement|disease)|intracranial\s+(?:plasmacytomas?|myeloma|involvement))\b",
         re.I),
     "plasma_cell_leukemia": re.compile(r"\bplasma[\s-]*cell\s+leuka?emia\b|\bPCL\b|(?i:\bplasma\s+cell\s+leuk)"),
     "amyloidosis": re.compile(r"\bamyloidosis\b|\bAL[\s-]+amyloid\w*|\bamyloid\s+light[\s-]chain", re.I),
     "measurable_disease": re.compile(
-        r"\bmeasurable\s+(?:disease|myeloma|paraprotein|levels?|m[\s-]?protein|by)\b"
+        r"\bmeasure?able\b|\bcan\s+be\s+measured\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
         r"|\b(?:serum|urine|urinary)\s+(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein)|paraprotein)\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)"
         r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
         r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
 }
 _DISEASE_NEEDLES = {  # literals every match contains (lower-case)
-    "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial"),
+    "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial", "brain", "cerebrospinal"),
     "plasma_cell_leukemia": ("plasma", "pcl"),
     "amyloidosis": ("amyloid",),
-    "measurable_disease": ("measurable", "protein", "light chain"),
+    "measurable_disease": ("measur", "evaluable", "protein", "light chain"),
 }
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
@@ -430,6 +451,15 @@ _NOT_REQUIRED_RX = re.compile(r"\bnot\s+(?:\w+\s+){0,2}?(?:required|mandatory|ne
 _ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
 
 
+# "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
+_CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inactive|completed)\b[^.;]*", re.I)
+
+
+def _treated(sent: str) -> str:
+    m = _CONTROLLED_RX.search(sent)
+    return m.group(0).strip(" ,") if m else ""
+
+
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
     """(key, (value, sentence, condition)) for each disease feature a sentence decides."""
     out: list[tuple[str, tuple[str, str, str]]] = []
@@ -437,10 +467,16 @@ def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
     for key, rx in _DISEASE_RX.items():
         if not any(n in low for n in _DISEASE_NEEDLES[key]):
             continue
-        m = rx.search(sent)
+        # a parenthesis speaks for a sub-case ("amyloidosis (deposits found on biopsy are eligible)"):
+        # the main clause decides when it names the feature itself
+        main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
+        m = rx.search(main)
+        if m is None:
+            main = sent
+            m = rx.search(sent)
         if not m:
             continue
-        got = _disease_value(key, sent, section, m)
+        got = _disease_value(key, main, section, m)
         if got:
             out.append((key, (got[0], sent, got[1])))
     return out
@@ -453,12 +489,10 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
         if _NOT_REQUIRED_RX.search(sent):
             return None
         # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
-        if section in ("inclusion", "exclusion") or _DEMAND_RX.search(sent):
-            return "required", ""
-        return None
+        return "required", ""
     if _DOUBLE_NEG_RX.search(sent):
         return "allowed", ""
-    cond = _condition(sent)
+    cond = _condition(sent) or _treated(sent)
     if cond or _OPTIONAL_RX.search(sent) or (_PERMIT_RX.search(sent) and not _PROHIBIT_RX.search(sent)
                                              and not _MODAL_NEG_RX.search(sent)):
         return "allowed", cond

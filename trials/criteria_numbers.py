@@ -208,8 +208,10 @@ _CRCL_RX = re.compile(
     r"\b(?:creatinine\s+clearance|crcl|clcr|cr\s*cl|e?gfr|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
     r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,60}?" + _CMP + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?:ml|mL)?", re.I)
 _ECOG_RX = re.compile(
-    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod)\b(?:\s*\([^)]{0,40}\))?"
-    r"[^.;\d≥≤<>]{0,50}?" + _CMP + r"\s*(?P<a>[0-4])(?:\s*(?:-|–|to|or|,)\s*(?P<b>[0-4])(?:\s*(?:,\s*or|,|or)\s*(?P<c>[0-4]))?)?(?!\s*\.\d|\d)",
+    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
+    r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
+    + r"\s*(?P<a>[0-4])(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*(?P<b>[0-4])(?:\s*(?:,\s*or|,|or|and)\s*(?P<c>[0-4]))?)?"
+    r"(?!\s*\.\d|\d|\s*(?:mg|g/|%|x|weeks?|days?|months?))",
     re.I)
 _GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over", "above")
 _LESS_STRICT = ("<", "less than", "below", "under", "lower than")
@@ -236,7 +238,8 @@ def _crcl(sent: str, section: str) -> int | None:
 
 
 def _ecog(sent: str, section: str) -> int | None:
-    if "ecog" not in sent.lower() and "performance" not in sent.lower() and "zubrod" not in sent.lower():
+    low = sent.lower()
+    if "ecog" not in low and "perf" not in low and "zubrod" not in low and "PS" not in sent:
         return None
     m = _ECOG_RX.search(sent)
     if not m:
