@@ -180,14 +180,28 @@ def names_any_therapy(item: str) -> bool:
     return bool(topics or drugs)
 
 
+# Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
+_NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
+                             r"|being\s+treated|must\s+agree)\b", re.I)
+_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*)\b", re.I)
+_STUDY_START_RX = re.compile(r"(?:(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
+                             r"treatment|other\s+than|except(?:\s+for)?|apart\s+from|besides)\b[^.;]{0,40}$", re.I)
+
+
 def specific_drugs(sent: str) -> list[str]:
-    """Canonical names of the drugs a sentence names specifically (not as examples of a class:
-    "an anti-CD38 antibody such as daratumumab", "(e.g. bortezomib)")."""
+    """Canonical names of the drugs a sentence names specifically as a history (not as examples of a
+    class: "an anti-CD38 antibody such as daratumumab", "(e.g. bortezomib)"; not "intolerance to",
+    "prior to the first dose of", "other than")."""
+    if _NOT_HISTORY_RX.search(sent) and not _RESISTANT_RX.search(sent):
+        return []
     _, drugs = _drug_topics(sent)
     out = []
     for start, name in drugs:
         before = sent[max(0, start - 90):start]
-        if _EXAMPLE_RX.search(before) or _open_paren(before):
+        example = _EXAMPLE_RX.search(before)
+        if example and ")" in before[example.start():] and "(" not in before[example.start():].split(")")[-1]:
+            example = None  # "a CD38 drug (such as daratumumab) and lenalidomide": the example ended
+        if example or _open_paren(before) or _STUDY_START_RX.search(before):
             continue
         if name not in out:
             out.append(name)
@@ -213,6 +227,7 @@ _DISEASE_STATE_RX = re.compile(
     r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
     r"\s+(?:multiple\s+)?(?:myeloma|mm|disease|rrmm)\b", re.I)
 # "For Daratumumab + lenalidomide (D-Rd) regimen: …" names a study cohort, not a history
+_COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:\s*", re.I)
 _COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
@@ -273,7 +288,8 @@ _COND_RX = re.compile(
     r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
     r"\s+(?:since|before|prior|ago|from|after|have\s+elapsed|elapsed)[^.;]*)", re.I)
 _WINDOW_RX = re.compile(
-    r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?\d+\s*"
+    r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
     r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*", re.I)
 
 

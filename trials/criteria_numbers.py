@@ -205,8 +205,10 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
 _CMP = r"(?P<cmp>≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
        r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
 _CRCL_RX = re.compile(
-    r"\b(?:creatinine\s+clearance|crcl|clcr|cr\s*cl|e?gfr|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
-    r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,60}?" + _CMP + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?:ml|mL)?", re.I)
+    r"\b(?:creatinine\s+clearance|clear\w*\s+(?:of\s+)?creatinine|crcl|clcr|cr\s*cl|e?gfr"
+    r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
+    r"(?:\s*\([^)]{0,120}\))?[^.;\d≥≤<>]{0,60}?" + _CMP
+    + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)(?!\s*(?:%|percent|hours?|h\b|hr|-hour|mg))\s*(?P<unit>ml|mL|cc)?", re.I)
 _ECOG_RX = re.compile(
     r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
     r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
@@ -232,6 +234,8 @@ def _crcl(sent: str, section: str) -> int | None:
     if not m or "dialys" in sent[:m.start()].lower():
         return None
     n = float(m.group("n"))
+    if not (m.group("cmp") or m.group("unit")):  # a bare number near the words is not a limit
+        return None
     if not 10 <= n <= 150:
         return None
     return round(n)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (DISEASE_KEYS, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
+from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
                                    specific_drugs)
 from trials.criteria_numbers import NUMBER_READERS, _lines_in, _states_no_prior_therapy
 
@@ -95,8 +95,11 @@ def _flags(text: str) -> dict[str, Flag]:
 
 def _drug_votes(sent: str, section: str, drugs: dict[str, dict[str, str]]) -> None:
     """Specific drugs whose prior exposure a sentence demands or bars (not a wash-out, not an example)."""
+    sent = _COHORT_PREFIX_RX.sub("", sent)  # "D-Kd cohort: ..." names the cohort's drugs, not a history
+    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
+    main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
     for name in specific_drugs(sent):
-        got = _classify(sent, section)
+        got = _classify(main, section) or _classify(sent, section)
         if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
             continue
         key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
