@@ -235,7 +235,9 @@ _FUTURE_RX = re.compile(
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
-    r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined)\b", re.I)
+    r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined"
+    # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
+    r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
 
 _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"

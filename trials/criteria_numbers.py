@@ -24,7 +24,7 @@ _NUMWORDS = {"zero": 0, "no": 0, "one": 1, "a single": 1, "single": 1, "two": 2,
              "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 _NUM = r"(?:\d{1,2}|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _NOUN = (r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)")
-_BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s+the\s+following|drugs?|agents?|inhibitors?)"
+_BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s+the\s+following|drugs?|agents?|inhibitors?|half)"
 # up to 4 filler words between the number and the noun, none of which is a unit
 _GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
 _LINE_TAIL = rf"\s+(?!of\b){_GAP}{_NOUN}\b"
@@ -55,11 +55,14 @@ _ZERO_INCL_RX = re.compile(
     r"|\b(?:treatment|therapy)[\s-]na[iï]ve\b(?:\W+\w+){0,4}?\W+(?:myeloma|mm)\b"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma|anti-?\s?cancer|anticancer|systemic)?\s*"
     r"(?:therapy|treatment)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
-    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)", re.I)
+    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
+    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:chemotherapy|therapy|treatment)(?:\s+(?:or|and|and/or)\s+[\w-]+){0,2}\s+for\s+"
+    r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
 _ZERO_EXCL_RX = re.compile(
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
-    r"|\b(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)(?:\s+or\s+\w+)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\b(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|^(?:has\s+|have\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)\s+(?:having|with\s+(?:a|an|any))\b[^.;]{0,60}\bmyeloma\b"
     r"|^(?:patients?\s+)?previously\s+treated\W*$"
     r"|^(?:participant|patient|subject)s?\s+(?:has|have)\s+(?:had\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)", re.I)
@@ -177,7 +180,10 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
         if m and free(m):
             n = _num(m.group("n") or m.group("n2"))
             if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
-                lo = hi = n
+                # "received 2 prior lines" is a minimum; "only / exactly 1 prior line" also a maximum
+                lo = n
+                if m.group(0)[:4].lower() in ("only", "exac"):
+                    hi = n
     return lo, hi
 
 

@@ -3,6 +3,7 @@ sentence that decides it. Splitting lives in ``criteria``, therapy and disease f
 ``criteria_flags``, numbers in ``criteria_numbers``; this module only runs them and merges items."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
@@ -54,14 +55,17 @@ def _flags(text: str) -> dict[str, Flag]:
         for sent in sentences(item):
             low_sent = fold(sent)
             if maybe:
-                for flag in _mentions(sent, low_sent):
-                    got = _classify(sent, section, flag)
+                # "D-Kd cohort: ..." names a cohort's drugs, "other than DRd" an exception: neither is a history
+                # only the therapies named outside it: the exception's own wording still reads ("except X")
+                therapy_sent = _COHORT_PREFIX_RX.sub("", sent)
+                for flag in _mentions(_EXCEPTION_RX.sub(" ", therapy_sent)):
+                    got = _classify(therapy_sent, section, flag)
                     if got:
                         item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
                 _drug_votes(sent, section, drugs)
             for key, vote in disease_votes(sent, section):
                 item_votes.setdefault(key, []).append(vote)
-            a, b = _lines_in(sent, low_sent)
+            a, b = _lines_in(sent, low_sent) if not _other_disease_only(sent) else (None, None)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
             if b is not None and (hi is None or b > hi[0]):
@@ -93,9 +97,20 @@ def _flags(text: str) -> dict[str, Flag]:
     return result
 
 
+_EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
+# a cohort of another disease in a basket study ("CLL failing at least 2 prior regimens")
+_OTHER_DISEASE_RX = re.compile(r"\b(?:lymphoma|leuka?emia|cll|sll|aml|mds|myelodysplastic|solid\s+tumou?rs?|carcinoma)\b",
+                               re.I)
+_MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
+
+
+def _other_disease_only(sent: str) -> bool:
+    return bool(_OTHER_DISEASE_RX.search(sent)) and not _MYELOMA_RX.search(sent)
+
+
 def _drug_votes(sent: str, section: str, drugs: dict[str, dict[str, str]]) -> None:
     """Specific drugs whose prior exposure a sentence demands or bars (not a wash-out, not an example)."""
-    sent = _COHORT_PREFIX_RX.sub("", sent)  # "D-Kd cohort: ..." names the cohort's drugs, not a history
+    sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
     # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
     main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
     for name in specific_drugs(sent):
