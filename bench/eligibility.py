@@ -117,24 +117,31 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--misses", action="store_true", help="print the tuned half's disagreements")
     ap.add_argument("--check", choices=("tuned", "unseen"), help="exit 1 unless this half meets the goals")
+    ap.add_argument("--json", action="store_true", help="print the per-half tables as JSON only (for tests)")
     args = ap.parse_args()
     labels = load_labels()
     texts = [criteria_text(e["file"]) for e in labels]
     results = [eligibility_flags(t) for t in texts]
     verdicts = {}
+    tables = {}
     for half in ("tuned", "unseen"):
         idx = [i for i, e in enumerate(labels) if e["half"] == half]
         if not idx:
             continue
-        table = score([labels[i] for i in idx], [results[i] for i in idx])
+        table = tables[half] = score([labels[i] for i in idx], [results[i] for i in idx])
         ok, failures = meets(table)
         verdicts[half] = ok
+        if args.json:
+            continue
         print(f"\n== {half} half: {len(idx)} real texts ==")
         print(f"{'field':29} {'decisive exact':>16} {'left alone':>16} {'sentence ok':>14}")
         for key, t in table.items():
             print(f"{key:29} {ratio(t['dok'], t['dn']):>16} {ratio(t['nok'], t['nn']):>16} {ratio(t['sok'], t['dok']):>14}")
         print(f"goals (>= {GOAL} decisive where >= {MIN_DECISIVE} labels, >= {GOAL_LEFT_ALONE} left alone): "
               + ("MET" if ok else "NOT MET: " + "; ".join(failures)))
+    if args.json:
+        print(json.dumps({"n": {h: sum(e["half"] == h for e in labels) for h in tables}, "tables": tables}))
+        return 0
     if args.misses:
         print("\ntuned-half disagreements:")
         for e, r in zip(labels, results):

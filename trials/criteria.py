@@ -34,7 +34,7 @@ class Flag:
 
 _HEADING_RX = re.compile(
     r"^(?:key|main|major|general|specific|additional|other|principal|selected|important)?\s*"
-    r"(?:patient\s+|subject\s+|participant\s+)?(?P<kind>inclusion|exclusion|eligibility|ineligibility|inclusions|exclusions)"
+    r"(?:(?:recipients?|donors?|patients?|subjects?|participants?|(?:phase|part|cohort|arm|stage)\s+[\w-]{1,6})\s+){0,2}(?P<kind>inclusion|exclusion|eligibility|ineligibility|inclusions|exclusions)"
     r"(?:\s+(?:and|&)\s+(?:exclusion|inclusion))?"
     r"(?:\s+criteri(?:a|on)s?)?(?P<rest>\b.*)$", re.I)
 _HEAD_PRE_RX = re.compile(r"clusion|criteri|eligib", re.I)

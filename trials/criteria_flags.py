@@ -370,6 +370,10 @@ def _speaks_of_other_treatment(cond: str, flag: str) -> bool:
     return flag not in _mentions(cond) and bool(_OTHER_TREATMENT_RX.search(cond) or _mentions(cond))
 
 
+_TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
+_OR_RX = re.compile(r"\bor\b", re.I)
+
+
 def _excluded(text: str) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
@@ -424,6 +428,9 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
         return "allowed", ""
     if section == "exclusion":
         return _excluded(text)
+    if flag in _TRANSPLANT_FLAGS and _OR_RX.search(text):
+        # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
+        return "allowed", ""
     if section == "inclusion":
         return "required", ""
     if _DEMAND_RX.search(text):
