@@ -85,6 +85,11 @@ def show_all_settings() -> None:
     st.session_state["settings"] = list(SETTINGS)
 
 
+def relax_filters(changes: dict) -> None:
+    """Apply the filter changes that bring a linked study into the list (patient.why_left_out)."""
+    st.session_state.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
+
+
 def toggle_study(nct_id: str, family: str) -> None:
     if st.session_state.get("study") == nct_id:
         st.session_state["study"] = ""
@@ -179,11 +184,14 @@ def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
         for badge in (P.made_for_badge(row.made_for), P.excludes_badge(row.excludes), P.stale_badge(s)):
             if badge:
                 st.markdown(P.md_escape(badge))
-        why, comparator = P.why_in_family(item, family)
+        explained = P.card_family(item, family)
+        if item.setting == "unknown" and family != P.MAYBE:
+            st.markdown(P.md_escape("❔ " + P.GROUPS[P.MAYBE][0]))
+        why, comparator = P.why_in_family(item, explained)
         if why:
             st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + P.md_escape(why, limit=400))
         st.markdown(P.md_escape(P.design_words(s), limit=400))
-        others = P.other_families_words(item, family)
+        others = P.other_families_words(item, explained)
         if others:
             st.caption(P.md_escape(others))
         st.markdown("📍 " + P.md_escape(P.nearest_words(row, place, unit)))
@@ -259,7 +267,8 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
                          .project(type="equirectangular").properties(height=320))
                 st.altair_chart(chart, width="stretch")
                 st.caption("Map of site positions only (no background map, nothing loaded from other sites). "
-                           "Sites without coordinates are in the table, not on the map.")
+                           "Sites placed from their ZIP code or city are drawn at its centre (approximate); "
+                           "sites that can't be placed are in the table, not on the map.")
         with tabs[4]:
             st.markdown("**Central contacts**")
             if study.central_contacts:  # a table: e-mail addresses stay exactly as written, to copy
@@ -270,6 +279,26 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
     except Exception:  # never a traceback in the page
         st.error(APOLOGY)
+
+
+def draw_linked_study(f: P.Filters, items, place, miles, offline: bool) -> None:
+    """A linked study the filters leave out: which filters, a button that shows it, its details."""
+    item = next((a for a in items if a.study.nct_id == f.study), None)
+    if item is None:  # not among the loaded statuses, perhaps: its own record tells
+        try:
+            item = annotate(load_detail(f.study, offline)[0], place)
+        except TrialsError:
+            item = None
+    sentence, relax = P.why_left_out(item, f, place, miles)
+    with st.container(border=True):
+        st.markdown(f"**{P.md_escape(f.study)}** — {P.md_escape(sentence)}")
+        c1, c2 = st.columns(2)
+        if relax:
+            c1.button("Show it in the list", key="relax_filters", on_click=relax_filters, args=(relax,))
+        if c2.button("Close details", key="close_detail"):
+            st.session_state["study"] = ""
+            st.rerun()
+        draw_detail(f.study, None, place, f.unit, offline)
 
 
 def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
@@ -320,6 +349,7 @@ def draw_footer() -> None:
         st.markdown("\n".join(f"- {P.md_escape(P.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
                                                                "ACTIVE_NOT_RECRUITING", "COMPLETED")))
         st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
+        st.markdown("\n".join(f"- {w}" for w in P.WORDS))
     st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
                "Only ClinicalTrials.gov is contacted. " + P.DISCLAIMER)
 
@@ -376,23 +406,18 @@ def main() -> None:
     st.subheader("What the patient article says")
     draw_guidance(view, timing, problem)
 
-    st.subheader(f"Matching studies: {len(view.rows)}")
+    st.subheader(f"Matching studies: {len(view.shown)}")
     notes = P.hidden_notes(view, f)
     for note in notes:
         st.info(P.md_escape(note), icon="🙈")
     if f.prior:
         st.toggle("Show the studies hidden because of my previous treatments (marked)", key="show_excluded")
-    if not view.rows:
+    if not view.shown:
         st.write("No study matches all the choices. Try a larger distance, another status or patient group.")
     offline = data["source"] == "snapshot"
-    shown = {r.study.nct_id for r in view.rows}
+    shown = {r.study.nct_id for r in view.shown}
     if f.study and f.study not in shown:
-        with st.container(border=True):
-            st.markdown(f"**{P.md_escape(f.study)}** is not among the matching studies; its details:")
-            if st.button("Close details", key="close_detail"):
-                st.session_state["study"] = ""
-                st.rerun()
-            draw_detail(f.study, None, place, f.unit, offline)
+        draw_linked_study(f, items, place, miles, offline)
     secs = P.sections(view, timing)
     # the open study's details are drawn in one of its families: the one it was opened from
     homes = [sec.family for sec in secs if any(r.study.nct_id == f.study for r in sec.rows)]
@@ -404,7 +429,7 @@ def main() -> None:
             st.caption(sec.plain)
             for row in sec.rows:
                 draw_card(row, sec.family, place, f.unit, offline)
-    draw_coordinator_tools(view.rows, data, place)
+    draw_coordinator_tools(view.shown, data, place)
     draw_footer()
 
 

@@ -141,33 +141,48 @@ def query_from_args(args: argparse.Namespace):
 
 
 def run_search(args, *, progress=None):
+    """(result, place, unplaced): with --near, result.studies are those with an open site inside the
+    circle, then those whose open sites can't be placed (their NCT ids in `unplaced`): listed, never
+    dropped."""
     from .source import search
 
     query, place = query_from_args(args)
-    result = search(query, offline=args.offline, progress=progress)
+    # The place is matched here, not by ClinicalTrials.gov: filter.geo only sees sites that carry
+    # the registry's coordinates, and would silently drop studies whose sites have only a ZIP or city.
+    result = search(query.with_(near=None), offline=args.offline, progress=progress)
+    result.query = query
     if args.no_fallback and (result.failure or result.source == "snapshot"):
         raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
+    unplaced: set[str] = set()
     if query.near is not None:
-        result.studies = _near_open_sites(result.studies, place, query.near.miles)
-    return result, place
+        result.studies, unplaced = _near_open_sites(result.studies, place, query.near.miles)
+    return result, place, unplaced
 
 
 def _near_open_sites(studies, place, miles):
-    """The API (and the snapshot filter) match a study when ANY of its sites is inside the circle,
-    whatever that site's status. Keep only studies with an open site inside it, and say how many
-    were dropped, so a study whose only nearby site is closed is not listed as nearby."""
-    from .geo import open_sites_only, within_radius
+    """Studies with an open site (geo.open_sites_only) inside the circle, then those whose open sites
+    can't be placed ("distance unknown"), and the ids of the latter; the rest are counted on stderr."""
+    from .geo import DISTANCE_UNKNOWN, WITHIN, open_sites_only, reach
 
-    kept = [s for s in studies if within_radius(s, place, miles, recruiting_only=open_sites_only(s))]
-    if len(kept) < len(studies):
-        print(f"note: {len(studies) - len(kept)} studies left out: their sites within {miles:g} miles "
-              "are not open (recruiting)", file=sys.stderr)
-    return kept
+    where = {s.nct_id: reach(s, place, miles, recruiting_only=open_sites_only(s)) for s in studies}
+    near = [s for s in studies if where[s.nct_id] == WITHIN]
+    unknown = [s for s in studies if where[s.nct_id] == DISTANCE_UNKNOWN]
+    left_out = len(studies) - len(near) - len(unknown)
+    if left_out:
+        print(f"note: {left_out} studies left out: no open (recruiting) site within {miles:g} miles",
+              file=sys.stderr)
+    if unknown:
+        print(f"note: {len(unknown)} studies listed under \"distance unknown — call to ask\": their open "
+              "sites have no map position, ZIP code or city that can be placed (or none is listed)",
+              file=sys.stderr)
+    return near + unknown, {s.nct_id for s in unknown}
 
 
-def study_json(study, result, profile=None) -> dict:
+def study_json(study, result, place=None, unplaced=frozenset(), profile=None) -> dict:
+    """One study as a JSON object; with a searched place, also its nearest open site's distance; with
+    the person's answers, the fit verdict and its reasons."""
     from .annotate import annotate
 
     a = annotate(study, profile=profile)
@@ -187,6 +202,13 @@ def study_json(study, result, profile=None) -> dict:
     }
     if a.fit is not None:
         row["fit"] = a.fit.as_json()
+    if place is not None:
+        from .geo import DISTANCE_UNKNOWN, nearest_site, open_sites_only
+
+        nearest = nearest_site(study, place, recruiting_only=open_sites_only(study))
+        known = nearest is not None and nearest.miles is not None and study.nct_id not in unplaced
+        row["distance_mi"] = round(nearest.miles, 1) if known else None
+        row["distance_basis"] = nearest.basis if known else DISTANCE_UNKNOWN
     return row
 
 
@@ -211,24 +233,28 @@ def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
 
 def cmd_search(args) -> int:
     profile = profile_from_args(args)  # bad answers are refused before any search
-    result, _ = run_search(args)
+    result, place, unplaced = run_search(args)
     if args.json:
         for study in result.studies:
-            print(json.dumps(study_json(study, result, profile), ensure_ascii=False))
+            print(json.dumps(study_json(study, result, place, unplaced, profile), ensure_ascii=False))
         print(f"{len(result.studies)} studies; source: {result.banner}", file=sys.stderr)
         return EXIT_OK
+    fits = {}
     if profile is not None:
         from .annotate import annotate_all
 
-        fits = {a.study.nct_id: a.fit.verdict for a in annotate_all(result.studies, profile=profile)}
-        rows = [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
-                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", fits[s.nct_id].replace("_", " "), s.title)
-                for s in result.studies]
-        print_table(rows, ("NCT id", "Status", "Phase", "Fit", "Title"))
-    else:
-        rows = [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
-                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", s.title) for s in result.studies]
-        print_table(rows, ("NCT id", "Status", "Phase", "Title"))
+        fits = {a.study.nct_id: a.fit.verdict.replace("_", " ") for a in annotate_all(result.studies, profile=profile)}
+
+    def rows(studies):
+        return [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
+                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", *((fits[s.nct_id],) if fits else ()), s.title)
+                for s in studies]
+
+    headers = ("NCT id", "Status", "Phase", *(("Fit",) if fits else ()), "Title")
+    print_table(rows([s for s in result.studies if s.nct_id not in unplaced]), headers)
+    if unplaced:
+        print(f"\nDistance unknown — call to ask ({len(unplaced)} studies: their open sites can't be placed):")
+        print_table(rows([s for s in result.studies if s.nct_id in unplaced]), headers)
     print(f"\n{len(result.studies)} studies ({describe(result.query)}). Source: {result.banner}.")
     return EXIT_OK
 
@@ -312,7 +338,7 @@ def _export_frames(args, per: str):
 
     profile = profile_from_args(args) if hasattr(args, "had") else None
     progress = _progress_to_stderr()
-    result, place = run_search(args, progress=progress)
+    result, place, _ = run_search(args, progress=progress)
     if progress:
         print(file=sys.stderr)
     annotated = annotate_all(result.studies, place, profile)
@@ -439,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_flags(p)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
-                        "last_update_posted, categories, setting, source, data_as_of, and fit with answers)")
+                        "last_update_posted, categories, setting, source, data_as_of; with --near also "
+                        "distance_mi and distance_basis; with answers about your treatment, fit)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("classify", help="therapy families, setting and eligibility flags of study files",

@@ -23,7 +23,8 @@ from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import Flag
 from .errors import BadInput
-from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance
+from .geo import (BY_CITY, BY_ZIP, DISTANCE_UNKNOWN, KM_PER_MILE, OUTSIDE, NearestSite, Place, nearest_site,
+                  open_sites_only, reach, site_point, sites_by_distance)
 from .model import Contact, Site, Study
 from .query import NCT_ID, PHASES, STATUSES
 
@@ -242,12 +243,15 @@ def site_status_words(status: str) -> str:
     return f"{_STATUS_ICON.get(status, '❔')} {STATUSES.get(status, status.replace('_', ' ').capitalize())}"
 
 
-def distance_words(miles: float | None, unit: str = "mi") -> str:
+APPROXIMATE = {BY_ZIP: "from the site's ZIP code", BY_CITY: "from the site's city centre"}
+
+
+def distance_words(miles: float | None, unit: str = "mi", basis: str = "") -> str:
+    """'about 12 miles', 'about 12 miles (from the site's ZIP code)' when approximate."""
     if miles is None:
-        return "distance unknown"
-    if unit == "km":
-        return f"about {miles * KM_PER_MILE:,.0f} km"
-    return f"about {miles:,.0f} miles"
+        return DISTANCE_UNKNOWN
+    shown = f"about {miles * KM_PER_MILE:,.0f} km" if unit == "km" else f"about {miles:,.0f} miles"
+    return f"{shown} ({APPROXIMATE[basis]})" if basis in APPROXIMATE else shown
 
 
 def place_words(site: Site) -> str:
@@ -566,8 +570,10 @@ class Row:
 
 @dataclass
 class View:
-    rows: list[Row]
+    rows: list[Row]  # shown under their therapy families
     total: int  # studies answered by the source (after the status filter)
+    maybe: list[Row] = field(default_factory=list)  # setting "unknown": the record doesn't say which patients
+    distance_unknown: list[Row] = field(default_factory=list)  # no open site placed in or out of the circle
     hidden_setting: dict[str, int] = field(default_factory=dict)
     setting_counts: dict[str, int] = field(default_factory=dict)  # every setting, before that filter
     hidden_phase: int = 0
@@ -575,15 +581,19 @@ class View:
     hidden_sex: int = 0
     hidden_family: int = 0
     hidden_distance: int = 0
-    hidden_distance_unmapped: int = 0  # of those: no open site with coordinates (distance unknown)
     hidden_prior: dict[str, int] = field(default_factory=dict)  # per previous treatment
     hidden_prior_total: int = 0
     place: Place | None = None
     miles: float | None = None
 
+    @property
+    def shown(self) -> list[Row]:
+        """Every study on the page, whichever group it is in."""
+        return self.rows + self.maybe + self.distance_unknown
+
     def family_counts(self) -> dict[str, int]:
         counts = {f: 0 for f in FAMILIES}
-        for r in self.rows:
+        for r in self.shown:
             for fam in r.item.families:
                 counts[fam] = counts.get(fam, 0) + 1
         return counts
@@ -605,57 +615,123 @@ def _neg_date(text: str) -> str:
     return "".join(chr(ord("9") - ord(c) + ord("0")) if c.isdigit() else c for c in (text or "0000"))
 
 
+def _reach(a: Annotated, place: Place | None, miles: float | None) -> str:
+    """geo.reach for the study's open sites; "within" when there is no circle to be in."""
+    if place is None or miles is None:
+        return "within"
+    return reach(a.study, place, miles, recruiting_only=open_sites_only(a.study))
+
+
+def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: float | None = None, *,
+                where: str | None = None) -> list[str]:
+    """The filters that leave this study out of the view, in the order build_view applies them.
+    A setting the record doesn't state ("unknown") and a distance that can't be measured never leave
+    a study out: those studies have groups of their own. `where`: _reach's answer, if known."""
+    s = a.study
+    checks = (
+        ("status", lambda: bool(f.statuses) and s.overall_status not in f.statuses),
+        ("setting", lambda: bool(f.settings) and a.setting != "unknown" and a.setting not in f.settings),
+        ("phase", lambda: bool(f.phases) and not set(f.phases) & set(s.phases)),
+        ("age", lambda: f.age is not None and not s.eligibility.admits_age(f.age)),
+        ("sex", lambda: bool(f.sex) and not s.eligibility.admits_sex(f.sex)),
+        ("family", lambda: bool(f.families) and not set(f.families) & set(a.families)),
+        ("distance", lambda: (where or _reach(a, place, miles)) == OUTSIDE),
+        ("prior", lambda: bool(excluded_for(a.flags, f.prior)) and not f.show_excluded),
+    )
+    return [key for key, hides in checks if hides()]
+
+
 def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = None,
                miles: float | None = None) -> View:
     """Apply the filters in a fixed order, counting what each one hides.
 
     Distance: a study is within the radius when one of its open sites (a recruiting study's
-    recruiting sites; for any other status, its listed sites) with coordinates is. Open sites without coordinates can't
-    be measured, so such a study counts as outside a radius (and is counted separately); with
-    'anywhere' it is shown, last, with 'distance unknown'."""
+    recruiting sites; for any other status, its listed sites) is, placed by geo.site_point (the
+    record's coordinates, else the site's ZIP or city). A study none of whose open sites is within
+    the radius but some of which can't be placed (or that lists none) is not hidden: it goes to
+    View.distance_unknown ("call to ask"). Studies whose setting the record doesn't state go to
+    View.maybe, whatever the patient-group choice."""
     items = list(items)
     statuses = set(f.statuses)
     items = [a for a in items if not statuses or a.study.overall_status in statuses]
     view = View([], len(items), place=place, miles=miles)
     for a in items:
         view.setting_counts[a.setting] = view.setting_counts.get(a.setting, 0) + 1
-    rows: list[Row] = []
     prior_hidden: dict[str, int] = {}
+    unfiltered_status = f.with_(statuses=())  # already applied above, before the total
     for a in items:
         s = a.study
-        if f.settings and a.setting not in f.settings:
-            view.hidden_setting[a.setting] = view.hidden_setting.get(a.setting, 0) + 1
+        where = _reach(a, place, miles)
+        out = leaving_out(a, unfiltered_status, place, miles, where=where)
+        if out:
+            first = out[0]
+            if first == "setting":
+                view.hidden_setting[a.setting] = view.hidden_setting.get(a.setting, 0) + 1
+            elif first == "prior":
+                view.hidden_prior_total += 1
+                for k in excluded_for(a.flags, f.prior):
+                    prior_hidden[k] = prior_hidden.get(k, 0) + 1
+            else:
+                setattr(view, f"hidden_{first}", getattr(view, f"hidden_{first}") + 1)
             continue
-        if f.phases and not set(f.phases) & set(s.phases):
-            view.hidden_phase += 1
-            continue
-        if f.age is not None and not s.eligibility.admits_age(f.age):
-            view.hidden_age += 1
-            continue
-        if f.sex and not s.eligibility.admits_sex(f.sex):
-            view.hidden_sex += 1
-            continue
-        if f.families and not set(f.families) & set(a.families):
-            view.hidden_family += 1
-            continue
-        nearest = nearest_open_site(s, place)
-        if place is not None and miles is not None and not (
-                nearest is not None and nearest.miles is not None and nearest.miles <= miles):
-            # the nearest open site decides: none within the radius, or none that can be measured
-            view.hidden_distance += 1
-            if nearest is None or nearest.miles is None:
-                view.hidden_distance_unmapped += 1
-            continue
-        excl = excluded_for(a.flags, f.prior)
-        if excl and not f.show_excluded:
-            view.hidden_prior_total += 1
-            for k in excl:
-                prior_hidden[k] = prior_hidden.get(k, 0) + 1
-            continue
-        rows.append(Row(a, nearest, excl, required_for(a.flags)))
+        row = Row(a, nearest_open_site(s, place), excluded_for(a.flags, f.prior), required_for(a.flags))
+        if where == DISTANCE_UNKNOWN:
+            view.distance_unknown.append(row)
+        elif a.setting == "unknown":
+            view.maybe.append(row)
+        else:
+            view.rows.append(row)
     view.hidden_prior = prior_hidden
-    view.rows = sorted(rows, key=_sort_key)
+    for group in (view.rows, view.maybe, view.distance_unknown):
+        group.sort(key=_sort_key)
     return view
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Why a study is not in the view, and the filter change that brings it back."""
+    sentence: str
+    relax: dict  # Filters field -> value
+
+
+def _left_out_sentence(key: str, a: Annotated, f: Filters) -> LeftOut:
+    s = a.study
+    if key == "status":
+        return LeftOut(f"its status is {STATUSES.get(s.overall_status, s.overall_status or 'not given')}, and the "
+                       f"list shows {_join(STATUSES.get(x, x) for x in f.statuses)} studies",
+                       {"statuses": tuple(dict.fromkeys((*f.statuses, s.overall_status)))})
+    if key == "setting":
+        return LeftOut(f"it is for {SETTINGS.get(a.setting, a.setting)}, a patient group not chosen",
+                       {"settings": tuple(dict.fromkeys((*f.settings, a.setting)))})
+    if key == "phase":
+        return LeftOut(f"its phase ({phase_words(s.phases)}) is not among the phases chosen", {"phases": ()})
+    if key == "age":
+        return LeftOut(f"the age given ({f.age}) is outside its age limits", {"age": None})
+    if key == "sex":
+        return LeftOut("it is open to one sex only", {"sex": ""})
+    if key == "family":
+        return LeftOut("its kind of treatment is not among the therapy families chosen", {"families": ()})
+    if key == "distance":
+        return LeftOut(f"none of its open sites is within {f.radius} {UNITS.get(f.unit, f.unit)}",
+                       {"radius": "anywhere"})
+    return LeftOut("its criteria exclude people who had " + _join(
+        PRIOR_TREATMENTS[k].label for k in excluded_for(a.flags, f.prior)), {"show_excluded": True})
+
+
+def why_left_out(a: Annotated | None, f: Filters, place: Place | None = None,
+                 miles: float | None = None) -> tuple[str, dict]:
+    """For a linked study not in the view: the sentence saying which filters leave it out, and the
+    filter changes that show it ({} when no filter is the reason, e.g. the search never found it)."""
+    if a is None:
+        return ("It is not among the studies this search found (ClinicalTrials.gov does not list it "
+                "under myeloma, or it is not in this copy of the data).", {})
+    reasons = [_left_out_sentence(k, a, f) for k in leaving_out(a, f, place, miles)]
+    if not reasons:
+        return "It is not among the studies this search found.", {}
+    relax: dict = {}
+    for r in reasons:
+        relax.update(r.relax)
+    return "It is not in the list shown: " + "; ".join(r.sentence for r in reasons) + ".", relax
 
 
 def hidden_notes(view: View, f: Filters) -> list[str]:
@@ -666,9 +742,7 @@ def hidden_notes(view: View, f: Filters) -> list[str]:
                    f"people who had {PRIOR_TREATMENTS[k].label}.")
     if view.hidden_distance:
         radius = f"{f.radius} {UNITS.get(f.unit, f.unit)}"
-        extra = (f" ({view.hidden_distance_unmapped} of them have no recruiting site with map coordinates, "
-                 "so their distance is unknown)") if view.hidden_distance_unmapped else ""
-        out.append(f"{_studies(view.hidden_distance)} hidden: no open site within {radius}{extra}. "
+        out.append(f"{_studies(view.hidden_distance)} hidden: no open site within {radius}. "
                    "Choose \"anywhere\" to see them.")
     if view.hidden_family:
         out.append(f"{_studies(view.hidden_family)} hidden by the therapy-family choice.")
@@ -707,8 +781,9 @@ class Section:
 
 
 def sections(view: View, timing: str) -> list[Section]:
-    """One section per family that has studies, guidance families first; a study in several
-    families is in each."""
+    """One section per family that has studies, guidance families first (a study in several
+    families is in each); then the groups of studies the filters can't place: "May be for you"
+    (the record doesn't say which patients) and "Distance unknown — call to ask"."""
     highlighted = set(guidance(timing).families)
     out = []
     for fam in family_order(timing):
@@ -716,7 +791,40 @@ def sections(view: View, timing: str) -> list[Section]:
         if rows:
             fm = FAMILIES[fam]
             out.append(Section(fam, fm.label, fm.plain, rows, fam in highlighted))
+    for group, rows in ((MAYBE, view.maybe), (DISTANCE_GROUP, view.distance_unknown)):
+        if rows:
+            out.append(Section(group, GROUPS[group][0], GROUPS[group][1], tuple(rows), False))
     return out
+
+
+MAYBE, DISTANCE_GROUP = "maybe_for_you", "distance_unknown"
+GROUPS = {  # section id -> (heading, what it means)
+    MAYBE: ("May be for you: the record doesn't say which patients",
+            "These records don't say whether the study is for relapsed, newly diagnosed or other patients "
+            "with myeloma, so no patient-group choice hides them. The study team can say whether it is open "
+            "to you."),
+    DISTANCE_GROUP: ("Distance unknown — call to ask",
+                     "These studies have open sites that can't be placed on the map (the record gives no "
+                     "map position, and no ZIP code or city we know), or list no open site. They may be "
+                     "near you: the study's contacts can say where it runs."),
+}
+
+WORDS = (  # "What the words mean": the words the lists use for places and patient groups
+    "Distance: measured to the site's map position in its ClinicalTrials.gov record. When the record has "
+    "none, it is measured from the centre of the site's US ZIP code area (\"from the site's ZIP code\") or of "
+    "its city (\"from the site's city centre\"): approximate, usually within a few miles.",
+    "Distance unknown: a site without a map position whose ZIP code or city can't be placed either. A distance "
+    "choice never hides such a study: it is listed under \"Distance unknown — call to ask\".",
+    "May be for you: the record doesn't say which patients the study is for (relapsed, newly diagnosed, …). "
+    "These studies are always listed, in a group of their own.",
+)
+
+
+def card_family(item: Annotated, section: str) -> str:
+    """The family a card explains: its section's, or (in a group that isn't a family) its first one."""
+    if section in FAMILIES:
+        return section
+    return item.families[0] if item.families else "unclassified"
 
 
 def guidance_counts(view: View, timing: str) -> list[tuple[str, str, int]]:
@@ -755,7 +863,10 @@ def nearest_words(row: Row, place: Place | None, unit: str = "mi") -> str:
         n = len(s.recruiting_sites) if recruiting else len(s.sites)
         more = f" (and {n - 1} more)" if n > 1 else ""
         return f"{open_label.capitalize()}: {where}{more}. Enter a ZIP code or city to see distances."
-    return f"Nearest {open_label}: {where} — {distance_words(row.miles, unit)}"
+    if row.miles is None:
+        return (f"Nearest {open_label}: {where} — {DISTANCE_UNKNOWN}: its record has no map position, and its "
+                "ZIP code or city can't be placed. The study's contacts can say where it runs.")
+    return f"Nearest {open_label}: {where} — {distance_words(row.miles, unit, row.nearest.basis)}"
 
 
 # --- study detail ------------------------------------------------------------------------------
@@ -788,24 +899,32 @@ def contact_words(c: Contact) -> str:
 
 
 def site_rows(study: Study, place: Place | None, unit: str = "mi") -> list[dict[str, str]]:
-    """Every site, nearest first (those without coordinates last, still listed)."""
+    """Every site, nearest first (those that can't be placed last, still listed)."""
     rows = []
-    for site, miles in sites_by_distance(study, place):
+    for m in sites_by_distance(study, place):
+        site = m.site
         rows.append({
             "Site": site.facility or "(not named)",
             "Status": site_status_words(site.status),
             "City": ", ".join(p for p in (site.city, site.state, site.country) if p),
-            "Distance": distance_words(miles, unit) if place is not None and site.has_coordinates
-            else ("no map coordinates" if not site.has_coordinates else ""),
+            "Distance": distance_words(m.miles, unit, m.basis) if place is not None else "",
             "Contacts": " | ".join(contact_words(c) for c in site.contacts),
         })
     return rows
 
 
 def map_points(study: Study) -> list[dict]:
-    return [{"lat": s.lat, "lon": s.lon, "site": s.facility or s.city, "status": site_status_words(s.status),
-             "open": "Recruiting" if s.is_recruiting else "Not recruiting"}
-            for s in study.sites if s.has_coordinates]
+    """Sites that can be placed; those placed by ZIP code or city say so ("position approximate")."""
+    out = []
+    for s in study.sites:
+        point = site_point(s)
+        if point is None:
+            continue
+        status = site_status_words(s.status) + (f" (position {APPROXIMATE[point.basis]})"
+                                                 if point.basis in APPROXIMATE else "")
+        out.append({"lat": point.lat, "lon": point.lon, "site": s.facility or s.city, "status": status,
+                    "open": "Recruiting" if s.is_recruiting else "Not recruiting"})
+    return out
 
 
 def key_dates(study: Study) -> list[tuple[str, str]]:

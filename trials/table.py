@@ -22,7 +22,7 @@ import pandas as pd
 from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
-from .geo import Place, sites_by_distance
+from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
 from .model import Contact, Site, Study
 
 LIST_SEP = "; "
@@ -33,7 +33,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "sponsor", "conditions", "interventions", "randomized", "comparator",
     "min_age_years", "max_age_years", "sex",
     "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
-    "distance_mi", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
+    "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
     "site_count", "recruiting_site_count",
     "central_contact_name", "central_contact_phone", "central_contact_email",
     "first_posted", "last_update_posted", "status_verified", "stale",
@@ -45,7 +45,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 #: so every study of the search is in the export).
 SITE_COLUMNS: tuple[str, ...] = (
     "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
-    "facility", "city", "state", "zip", "country", "site_status", "distance_mi",
+    "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
     "site_contact_name", "site_contact_phone", "site_contact_email",
     "data_as_of", "source",
 )
@@ -77,7 +77,11 @@ COLUMN_MEANINGS: dict[str, str] = {
     "nearest_site_city": "its city",
     "nearest_site_state": "its state or region",
     "nearest_site_country": "its country",
-    "distance_mi": "miles from the searched place (number, 1 decimal); empty when a side has no coordinates",
+    "distance_mi": "miles from the searched place (number, 1 decimal); empty when the site can't be placed",
+    "distance_basis": "how distance_mi was found: 'site coordinates' (the record's map position), 'site ZIP' "
+                      "(centre of the site's US ZIP code) or 'site city' (centre of its city), both approximate; "
+                      "'distance unknown' when none of these places the site; empty without a searched place "
+                      "(and, per study, when no site is recruiting)",
     "nearest_site_contact_name": "that site's contact (first one with a phone or e-mail)",
     "nearest_site_contact_phone": "its phone (' ext. N' appended when there is an extension)",
     "nearest_site_contact_email": "its e-mail",
@@ -149,6 +153,10 @@ def _miles(value: float | None) -> float:
     return round(value, 1) if value is not None else float("nan")
 
 
+def _basis(measured: NearestSite) -> str:
+    return measured.basis if measured.miles is not None else DISTANCE_UNKNOWN
+
+
 def _age(value: float | None) -> float:
     return float(value) if value is not None else float("nan")
 
@@ -201,6 +209,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "nearest_site_state": nearest.state if nearest else "",
         "nearest_site_country": nearest.country if nearest else "",
         "distance_mi": _miles(a.nearest.miles) if nearest else float("nan"),
+        "distance_basis": _basis(a.nearest) if nearest else "",
         "nearest_site_contact_name": near_contact.name,
         "nearest_site_contact_phone": near_contact.phone_text,
         "nearest_site_contact_email": near_contact.email,
@@ -241,14 +250,16 @@ def trials_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str
     return _typed(rows, TRIAL_COLUMNS)
 
 
-def _site_cells(site: Site | None, miles: float | None) -> dict:
-    if site is None:
-        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status",
+def _site_cells(measured: NearestSite | None, place: Place | None) -> dict:
+    if measured is None:
+        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status", "distance_basis",
                                 "site_contact_name", "site_contact_phone", "site_contact_email")} | {"distance_mi": float("nan")}
+    site = measured.site
     contact = _best_contact(site.contacts)
     return {
         "facility": site.facility, "city": site.city, "state": site.state, "zip": site.zip,
-        "country": site.country, "site_status": site.status, "distance_mi": _miles(miles),
+        "country": site.country, "site_status": site.status, "distance_mi": _miles(measured.miles),
+        "distance_basis": _basis(measured) if place is not None else "",
         "site_contact_name": contact.name, "site_contact_phone": contact.phone_text,
         "site_contact_email": contact.email,
     }
@@ -258,7 +269,7 @@ def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
                 place: Place | None = None) -> pd.DataFrame:
     """One row per study x site, columns SITE_COLUMNS in that order.
 
-    Sites of a study come nearest first when `place` is given (sites without coordinates last),
+    Sites of a study come nearest first when `place` is given (sites that can't be placed last),
     otherwise in the record's order. A study with no site gets one row with empty site columns.
     """
     rows = []
@@ -270,9 +281,8 @@ def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
             "families": _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families),
             "last_update_posted": s.last_update_posted, "data_as_of": data_as_of, "source": source,
         }
-        pairs = sites_by_distance(s, place) or [(None, None)]
-        for site, miles in pairs:
-            rows.append(study_cells | _site_cells(site, miles))
+        for measured in sites_by_distance(s, place) or [None]:
+            rows.append(study_cells | _site_cells(measured, place))
     return _typed(rows, SITE_COLUMNS)
 
 
