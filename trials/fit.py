@@ -16,7 +16,7 @@ from trials.errors import BadInput
 from trials.criteria_flags import topics_in
 from trials.eligibility import Flag
 from trials.model import Study
-from trials.vocabulary import DRUGS_BY_NAME, DRUG_MATCHER, normalise, prior_topics
+from trials.vocabulary import DRUGS_BY_NAME, DRUG_MATCHER, IGNORE, normalise, prior_topics
 
 VERDICTS = ("conflict", "check", "no_conflict")
 TRANSPLANTS = ("auto", "allo")
@@ -97,6 +97,12 @@ def _name_topics(name: str) -> set[str]:
 
 def _known_names() -> list[str]:
     return sorted(set(DRUGS_BY_NAME))
+
+
+def drug_names() -> list[str]:
+    """Canonical names of the myeloma drugs and products the vocabulary knows, for a picker."""
+    return sorted({d.name for d in DRUGS_BY_NAME.values() if d.name and not d.generic and d.family != IGNORE},
+                  key=str.lower)
 
 
 def resolve_treatment(text: str) -> str:

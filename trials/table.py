@@ -23,7 +23,7 @@ from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
-from .model import Contact, Site, Study
+from .model import Contact, Study
 
 LIST_SEP = "; "
 
