@@ -117,9 +117,7 @@ _CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pi": (("proteasome", "zomib"), ("PI",)),
     "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
     "triple": (("triple", "penta", "quad"), ("TCR",)),
-    "auto_sct": (("autolog", "autograft", "auto-", "auto ", "autosct", "autohsct", "autohct", "autotransplant",
-                  "autostem", "autohematopoietic", "autohaematopoietic", "autoperipheral", "autobone", "autocell",
-                  "autorescue", "autosupport", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT", "auto")),
+    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT")),
     "allo_sct": (("allo",), ()),
     "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT")),
 }

@@ -104,7 +104,7 @@ _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX,
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
 # literals (lower-case); on a folded sentence a regex is skipped when none is present.
 _IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
-_EXACT_LITERALS = (" prior ", " previous ", " treatment ", " therapy ")
+_EXACT_LITERALS = (" prior", " previous", " treatment ", " therapy ")
 _LINE_LITERALS_FOLDED = {
     "min": ("at least", "minimum of", "≥", ">=", "≧", "greater than or equal to", "equal to or more than", "or more"),
     "gt": _LINE_LITERALS["gt"],
