@@ -123,9 +123,25 @@ _CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _may_name(topic: str, sent: str, low: str) -> bool:
-    ci, cs = _CLASS_NEEDLES[topic]
-    return any(n in low for n in ci) or any(n in sent for n in cs)
+_NEEDLE_TOPICS: dict[str, set[str]] = {}
+for _topic, (_ci, _cs) in _CLASS_NEEDLES.items():
+    for _n in _ci + _cs:
+        _NEEDLE_TOPICS.setdefault(_n, set()).add(_topic)
+_CI_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted({n for ci, _ in _CLASS_NEEDLES.values() for n in ci},
+                                                                   key=len, reverse=True)))
+_CS_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted({n for _, cs in _CLASS_NEEDLES.values() for n in cs},
+                                                                   key=len, reverse=True)))
+
+
+def _candidate_topics(sent: str, low: str) -> set[str]:
+    """Topics whose literal needles occur in the sentence: the only ones whose class regexes can match.
+    (One pass of two literal alternations instead of a loop over every topic's needles.)"""
+    found: set[str] = set()
+    for n in _CI_NEEDLES_RX.findall(low):
+        found |= _NEEDLE_TOPICS[n]
+    for n in _CS_NEEDLES_RX.findall(sent):
+        found |= _NEEDLE_TOPICS[n]
+    return found
 
 
 _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CLASS_STEMS[t]})\\b" if t in _CLASS_STEMS else "")
@@ -155,11 +171,8 @@ def topics_in(sent: str) -> set[str]:
     auto_sct, allo_sct, triple)."""
     named, _ = _drug_topics(sent)
     found = set(named)
-    low = sent.lower()
-    for topic, rx in _CLASS_RX.items():
-        if topic in found or not _may_name(topic, sent, low):
-            continue
-        if rx.search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
+    for topic in _candidate_topics(sent, sent.lower()) - found:
+        if _CLASS_RX[topic].search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
             found.add(topic)
     if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
         found.discard("sct")
@@ -170,9 +183,8 @@ def topics_in(sent: str) -> set[str]:
 
 def names_any_therapy(item: str) -> bool:
     """Cheap test on a whole item: could any of its sentences name a therapy?"""
-    low = item.lower()
-    for topic, rx in _CLASS_RX.items():
-        if _may_name(topic, item, low) and (rx.search(item) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(item))):
+    for topic in _candidate_topics(item, item.lower()):
+        if _CLASS_RX[topic].search(item) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(item)):
             return True
     topics, drugs = _drug_topics(item)
     return bool(topics or drugs)
@@ -466,6 +478,11 @@ _DISEASE_NEEDLES = {  # literals every match contains (lower-case)
     "amyloidosis": ("amyloid",),
     "measurable_disease": ("measur", "evaluable", "protein", "light chain"),
 }
+_DISEASE_OF_NEEDLE: dict[str, set[str]] = {}
+for _key, _needles in _DISEASE_NEEDLES.items():
+    for _n in _needles:
+        _DISEASE_OF_NEEDLE.setdefault(_n, set()).add(_key)
+_DISEASE_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted(_DISEASE_OF_NEEDLE, key=len, reverse=True)))
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
@@ -486,9 +503,12 @@ def _treated(sent: str) -> str:
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
     """(key, (value, sentence, condition)) for each disease feature a sentence decides."""
     out: list[tuple[str, tuple[str, str, str]]] = []
-    low = sent.lower()
+    needles = _DISEASE_NEEDLES_RX.findall(sent.lower())
+    if not needles:
+        return out
+    keys = {k for n in needles for k in _DISEASE_OF_NEEDLE[n]}
     for key, rx in _DISEASE_RX.items():
-        if not any(n in low for n in _DISEASE_NEEDLES[key]):
+        if key not in keys:
             continue
         # a parenthesis speaks for a sub-case ("amyloidosis (deposits found on biopsy are eligible)"):
         # the main clause decides when it names the feature itself

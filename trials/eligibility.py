@@ -65,7 +65,9 @@ def _flags(text: str) -> dict[str, Flag]:
                 _drug_votes(sent, section, drugs)
             for key, vote in disease_votes(sent, section):
                 item_votes.setdefault(key, []).append(vote)
-            a, b = _lines_in(sent, low_sent) if not _other_disease_only(sent) else (None, None)
+            a, b = _lines_in(sent, low_sent)
+            if (a is not None or b is not None) and _other_disease_only(sent):
+                a = b = None
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
             if b is not None and (hi is None or b > hi[0]):
