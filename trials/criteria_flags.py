@@ -48,7 +48,7 @@ import re
 from functools import lru_cache
 
 from trials.criteria import fold
-from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics
+from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics, trie_regex
 
 # --------------------------------------------------------------------------------------
 # What a sentence names. Drugs, codes, brands, regimens and family words come from the one
@@ -127,10 +127,9 @@ _NEEDLE_TOPICS: dict[str, set[str]] = {}
 for _topic, (_ci, _cs) in _CLASS_NEEDLES.items():
     for _n in _ci + _cs:
         _NEEDLE_TOPICS.setdefault(_n, set()).add(_topic)
-_CI_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted({n for ci, _ in _CLASS_NEEDLES.values() for n in ci},
-                                                                   key=len, reverse=True)))
-_CS_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted({n for _, cs in _CLASS_NEEDLES.values() for n in cs},
-                                                                   key=len, reverse=True)))
+# literal alternations shaped as tries: the regex engine branches once per next character
+_CI_NEEDLES_RX = re.compile(trie_regex({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
+_CS_NEEDLES_RX = re.compile(trie_regex({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
 
 
 def _candidate_topics(sent: str, low: str) -> set[str]:
@@ -166,7 +165,14 @@ def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]
     return frozenset(topics), tuple(drugs)
 
 
-def topics_in(sent: str) -> set[str]:
+def forget_sentences() -> None:
+    """Empty the per-sentence memos (kept for one criteria text at a time)."""
+    _drug_topics.cache_clear()
+    topics_in.cache_clear()
+
+
+@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
+def topics_in(sent: str) -> frozenset[str]:
     """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
     auto_sct, allo_sct, triple)."""
     named, _ = _drug_topics(sent)
@@ -178,16 +184,12 @@ def topics_in(sent: str) -> set[str]:
         found.discard("sct")
         if "auto_sct" not in found and "allo_sct" not in found:
             found |= {"auto_sct", "allo_sct"}
-    return found
+    return frozenset(found)
 
 
 def names_any_therapy(item: str) -> bool:
-    """Cheap test on a whole item: could any of its sentences name a therapy?"""
-    for topic in _candidate_topics(item, item.lower()):
-        if _CLASS_RX[topic].search(item) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(item)):
-            return True
-    topics, drugs = _drug_topics(item)
-    return bool(topics or drugs)
+    """Whether any sentence of an item could name a therapy (a class word or a drug)."""
+    return bool(topics_in(item) or _drug_topics(item)[1])
 
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
@@ -482,7 +484,7 @@ _DISEASE_OF_NEEDLE: dict[str, set[str]] = {}
 for _key, _needles in _DISEASE_NEEDLES.items():
     for _n in _needles:
         _DISEASE_OF_NEEDLE.setdefault(_n, set()).add(_key)
-_DISEASE_NEEDLES_RX = re.compile("|".join(re.escape(n) for n in sorted(_DISEASE_OF_NEEDLE, key=len, reverse=True)))
+_DISEASE_NEEDLES_RX = re.compile(trie_regex(_DISEASE_OF_NEEDLE))
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)

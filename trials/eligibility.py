@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
+from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, forget_sentences, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
                                    specific_drugs)
 from trials.criteria_numbers import NUMBER_READERS, _lines_in, _states_no_prior_therapy
 
@@ -43,6 +43,7 @@ def _pick(votes: list[tuple[str, str, str]]) -> tuple[str, str, str]:
 
 
 def _flags(text: str) -> dict[str, Flag]:
+    forget_sentences()  # the per-sentence memo serves one text (its readers ask the same sentences)
     result = _empty()
     best: dict[str, tuple[int, Flag]] = {}
     lo: tuple[int, str] | None = None
