@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.criteria import fold
-from trials.criteria_flags import _CLASS_CS_RX, _CLASS_RX, _candidate_topics, names_any_therapy, topics_in
+from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _PRIOR_RX, _candidate_topics, could_speak_of_history,
+                                   names_any_therapy, topics_in)
 from trials.criteria_numbers import _lines_in
 from trials.vocabulary import DRUGS_BY_NAME
 
@@ -44,3 +45,11 @@ def test_every_class_word_passes_its_literal_prefilter(topic, data):
     text = " " + " ".join(data.draw(st.from_regex(pattern, fullmatch=False)).split()) + " "
     if pattern.search(text):
         assert topic in _candidate_topics(text, text.lower()), (topic, text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_history_wording_passes_its_literal_prefilter(data):
+    text = " " + " ".join(data.draw(st.from_regex(_PRIOR_RX, fullmatch=False)).split()) + " "
+    if _PRIOR_RX.search(text):
+        assert could_speak_of_history(text), text

@@ -234,6 +234,17 @@ _PRIOR_RX = re.compile(
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
     r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
     r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
+# Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
+# (tests/test_eligibility_prefilter.py checks it on generated text).
+_HISTORY_NEEDLES_RX = re.compile(trie_regex((
+    "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after")))
+
+
+def could_speak_of_history(text: str) -> bool:
+    return _HISTORY_NEEDLES_RX.search(text.lower()) is not None
+
+
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug
 _DISEASE_STATE_RX = re.compile(
     r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
@@ -500,6 +511,10 @@ _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inacti
 def _treated(sent: str) -> str:
     m = _CONTROLLED_RX.search(sent)
     return m.group(0).strip(" ,") if m else ""
+
+
+def any_disease_feature(low_text: str) -> bool:
+    return _DISEASE_NEEDLES_RX.search(low_text) is not None
 
 
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:

@@ -270,13 +270,17 @@ def _ecog(sent: str, section: str) -> int | None:
 
 
 class _Reader:
-    def __init__(self, read, looser):
+    def __init__(self, read, looser, needles: tuple[str, ...]):
         self.read = read
         self.looser = looser  # (new, old) -> True when new is the less restrictive limit
+        self.needles = needles  # lower-case words every statement it reads contains one of
+
+    def could_read(self, low_text: str) -> bool:
+        return any(n in low_text for n in self.needles)
 
 
 # Several statements (cohorts, "or" alternatives): the least restrictive one is kept.
 NUMBER_READERS = {
-    "min_creatinine_clearance": _Reader(_crcl, lambda new, old: new < old),
-    "max_ecog": _Reader(_ecog, lambda new, old: new > old),
+    "min_creatinine_clearance": _Reader(_crcl, lambda new, old: new < old, _CRCL_NEEDLES),
+    "max_ecog": _Reader(_ecog, lambda new, old: new > old, ("ecog", "perf", "zubrod", "who", "ps")),
 }

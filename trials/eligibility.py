@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, forget_sentences, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
+from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, any_disease_feature, could_speak_of_history,
+                                   forget_sentences, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
                                    specific_drugs)
 from trials.criteria_numbers import NUMBER_READERS, _lines_in, _states_no_prior_therapy
 
@@ -50,9 +51,15 @@ def _flags(text: str) -> dict[str, Flag]:
     hi: tuple[int, str] | None = None
     numbers: dict[str, tuple[int, str]] = {}
     drugs: dict[str, dict[str, str]] = {"required_drugs": {}, "excluded_drugs": {}}
+    low_text = text.lower()
+    # readers whose words never occur in the whole text are skipped for every sentence of it
+    features = any_disease_feature(low_text)
+    readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     for section, item in items(text):
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
-        maybe = names_any_therapy(item)
+        # a therapy reading needs history wording (or, in exclusions, a window or a bare name): items
+        # without any of its literals can't decide a flag, so their therapy names are not looked up
+        maybe = (section == "exclusion" or could_speak_of_history(item)) and names_any_therapy(item)
         for sent in sentences(item):
             low_sent = fold(sent)
             if maybe:
@@ -64,7 +71,7 @@ def _flags(text: str) -> dict[str, Flag]:
                     if got:
                         item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
                 _drug_votes(sent, section, drugs)
-            for key, vote in disease_votes(sent, section):
+            for key, vote in (disease_votes(sent, section) if features else ()):
                 item_votes.setdefault(key, []).append(vote)
             a, b = _lines_in(sent, low_sent)
             if (a is not None or b is not None) and _other_disease_only(sent):
@@ -75,7 +82,7 @@ def _flags(text: str) -> dict[str, Flag]:
                 hi = (b, sent)
             if hi is None and _states_no_prior_therapy(sent, section, low_sent):
                 hi = (0, sent)
-            for key, reader in NUMBER_READERS.items():
+            for key, reader in readers:
                 n = reader.read(sent, section)
                 if n is not None and (key not in numbers or reader.looser(n, numbers[key][0])):
                     numbers[key] = (n, sent)
