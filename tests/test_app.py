@@ -267,7 +267,7 @@ def test_an_unknown_place_gets_a_clear_message_and_results_stay():
 
 # --- "my previous treatments" ------------------------------------------------------------------
 
-def test_previous_treatments_hide_excluding_studies_with_a_count_and_can_show_them_marked(fake_api, monkeypatch):
+def test_answers_about_treatment_list_conflicting_studies_last_with_their_reasons(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run()
     assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Anti-CD38"))
@@ -275,15 +275,16 @@ def test_previous_treatments_hide_excluding_studies_with_a_count_and_can_show_th
 
     at.checkbox(key="prior_car_t").check().run()
     assert not at.exception
-    assert any(unescape(i.value) == "1 study hidden because it excludes people who had CAR T-cell therapy."
-               for i in at.info)
+    assert any("1 study has a criterion that conflicts with your answers" in unescape(i.value) for i in at.info)
     assert EXCLUDES_CAR_T_ID not in ids_in(section(at, "Anti-CD38"))
-    assert section(at, "Anti-CD38").label == "Anti-CD38 antibody — 2 studies"
+    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Studies whose criteria conflict"))
+    assert "Something you told us conflicts with a criterion of this study" in page_text(at)
     assert at.query_params["prior"] == "car_t"
-
-    at.toggle(key="show_excluded").set_value(True).run()
-    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Anti-CD38"))
-    assert "🚫 Excludes people who had CAR T-cell therapy" in page_text(at)
+    # the answers themselves stay out of the link unless the person ticks the box
+    at.number_input(key="lines").set_value(2).run()
+    assert "lines" not in at.query_params and "answers" not in at.query_params
+    at.checkbox(key="share_answers").check().run()
+    assert at.query_params["lines"] == "2" and at.query_params["answers"] == "1"
 
 
 # --- shareable link ----------------------------------------------------------------------------
@@ -355,8 +356,8 @@ def test_study_detail_shows_criteria_flags_sites_and_a_map_without_tiles():
     assert not at.exception and not at.error
     text = page_text(at)
     assert "Inclusion criteria (who can join)" in text and "Exclusion criteria (who cannot join)" in text
-    flags = next(d.value for d in at.dataframe if "Previous treatment" in d.value.columns)
-    row = flags[flags["Previous treatment"] == "An anti-CD38 antibody (such as daratumumab)"].iloc[0]
+    flags = next(d.value for d in at.dataframe if "Criterion" in d.value.columns)
+    row = flags[flags["Criterion"] == "An anti-CD38 antibody (such as daratumumab)"].iloc[0]
     assert row["What the criteria say"].startswith("Required")
     assert "daratumumab" in row["Deciding sentence"]
     sites = next(d.value for d in at.dataframe if "Site" in d.value.columns)

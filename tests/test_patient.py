@@ -168,18 +168,34 @@ def test_default_view_is_recruiting_relapsed_and_counts_the_other_groups(items):
     assert any(n.startswith(f"{sum(view.hidden_setting.values())} studies for other groups of patients") for n in notes)
 
 
-def test_previous_treatments_hide_excluding_studies_with_a_count(items_with_excluder):
+def test_a_conflict_with_the_persons_treatment_is_listed_last_never_hidden(items_with_excluder):
     f = P.Filters(prior=("car_t",))
     view = P.build_view(items_with_excluder, f)
     assert EXCLUDES_CAR_T_ID not in {r.study.nct_id for r in view.rows}
-    assert view.hidden_prior == {"car_t": 1}
-    assert "1 study hidden because it excludes people who had CAR T-cell therapy." in P.hidden_notes(view, f)
-    shown = P.build_view(items_with_excluder, f.with_(show_excluded=True))
-    row = next(r for r in shown.rows if r.study.nct_id == EXCLUDES_CAR_T_ID)
-    assert P.excludes_badge(row.excludes) == "🚫 Excludes people who had CAR T-cell therapy"
+    row = next(r for r in view.conflicts if r.study.nct_id == EXCLUDES_CAR_T_ID)
+    assert row.fit.verdict == "conflict"
+    assert any(r.criterion == "prior_car_t" and r.sentence for r in row.fit.reasons)
+    assert "1 study has a criterion that conflicts with your answers" in " ".join(P.hidden_notes(view, f))
+    assert P.sections(view, "unknown")[-1].family == P.CONFLICTS
+    assert P.fit_lines(row.fit)[0].startswith("⚠️")
     assert P.made_for_badge(row.made_for).startswith("🎯 Made for people who already had an anti-CD38 antibody")
-    # a treatment the study does not exclude hides nothing
-    assert P.build_view(items_with_excluder, P.Filters(prior=("bcma",))).hidden_prior == {}
+    # a treatment the study does not exclude moves nothing
+    assert not P.build_view(items_with_excluder, P.Filters(prior=("bcma",))).conflicts
+    # without answers there is no verdict at all
+    assert all(r.fit is None for r in P.build_view(items_with_excluder, P.Filters()).shown)
+
+
+def test_answers_travel_in_the_link_only_when_asked():
+    f = P.Filters(lines=2, had=("teclistamab",), ecog=1, cns="no", transplant="auto")
+    assert not {"lines", "had", "ecog", "cns", "transplant", "answers"} & set(P.filters_to_params(f))
+    shared = P.filters_to_params(f.with_(share_answers=True))
+    assert shared["answers"] == "1" and shared["had"] == "teclistamab" and shared["lines"] == "2"
+    back, notes = P.filters_from_params(shared)
+    assert back == f.with_(share_answers=True) and notes == []
+    # answers in a link without answers=1 are not read
+    assert P.filters_from_params({k: v for k, v in shared.items() if k != "answers"})[0].lines is None
+    _, notes = P.filters_from_params({"answers": "1", "had": "daratumab", "ecog": "9"})
+    assert any("daratumumab" in n for n in notes) and any("ecog" in n for n in notes)
 
 
 def test_radius_uses_recruiting_sites_and_orders_by_distance(items):
@@ -230,7 +246,7 @@ def test_age_sex_phase_and_family_filters_count_what_they_hide(items):
 def test_filters_round_trip_through_query_params():
     f = P.Filters(months=30, place="Lyon, France", radius="100", unit="km", statuses=("RECRUITING", "NOT_YET_RECRUITING"),
                   phases=("PHASE2",), age=67, sex="FEMALE", families=("car_t",), settings=(), prior=("car_t", "bcma"),
-                  show_excluded=True, study="NCT07772024")
+                  study="NCT07772024")
     back, notes = P.filters_from_params(P.filters_to_params(f), today=TODAY)
     assert back == f and notes == []
     assert P.filters_to_params(P.Filters()) == {}
@@ -262,7 +278,9 @@ def test_bad_params_keep_defaults_and_say_so(params, fragment):
 
 
 @given(st.dictionaries(st.sampled_from(["months", "remission", "relapse", "place", "radius", "unit", "status", "phase",
-                                        "age", "sex", "family", "setting", "prior", "show_excluded", "study"]),
+                                        "age", "sex", "family", "setting", "prior", "study", "answers", "lines",
+                                        "had", "refractory", "transplant", "transplant_months", "crcl", "ecog",
+                                        "cns", "pcl", "amyloidosis"]),
                        st.text(max_size=30)))
 def test_filters_from_params_never_raises(params):
     f, notes = P.filters_from_params(params, today=TODAY)
@@ -283,7 +301,7 @@ def test_site_rows_keep_sites_without_coordinates(items):
 
 def test_flag_rows_give_the_deciding_sentence(items):
     item = next(a for a in items if a.study.nct_id == "NCT07772024")
-    rows = {r["Previous treatment"]: r for r in P.flag_rows(item.flags)}
+    rows = {r["Criterion"]: r for r in P.flag_rows(item.flags)}
     row = rows["An anti-CD38 antibody (such as daratumumab)"]
     assert row["What the criteria say"].startswith("Required") and "daratumumab" in row["Deciding sentence"]
     assert rows["CAR T-cell therapy"]["What the criteria say"] == "Not mentioned in the criteria"
@@ -436,10 +454,10 @@ def test_a_linked_study_outside_the_view_says_which_filters_leave_it_out_and_rel
         relaxed = f.with_(**relax)
         after = P.build_view(items_with_excluder, relaxed, boston, relaxed.radius_miles())
         assert a.study.nct_id in {r.study.nct_id for r in after.shown}, (a.study.nct_id, sentence)
+    # a study whose criteria conflict with the answers is listed (last), so no filter leaves it out
     excluder = next(a for a in items_with_excluder if a.study.nct_id == EXCLUDES_CAR_T_ID)
-    sentence, relax = P.why_left_out(excluder, P.Filters(prior=("car_t",)))
-    assert sentence == "It is not in the list shown: its criteria exclude people who had CAR T-cell therapy."
-    assert relax == {"show_excluded": True}
+    assert excluder.study.nct_id in {r.study.nct_id for r in P.build_view(items_with_excluder,
+                                                                         P.Filters(prior=("car_t",))).shown}
     closed = next(a for a in items_with_excluder if a.study.overall_status == "COMPLETED"
                   and a.setting == "relapsed_refractory")
     sentence, relax = P.why_left_out(closed, P.Filters())

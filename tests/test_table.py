@@ -48,7 +48,10 @@ def test_column_names_are_pinned():
         "central_contact_name", "central_contact_phone", "central_contact_email",
         "first_posted", "last_update_posted", "status_verified", "stale",
         "prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class",
-        "min_prior_lines", "max_prior_lines", "data_as_of", "source")
+        "prior_gprc5d", "prior_autologous_transplant", "prior_allogeneic_transplant",
+        "min_prior_lines", "max_prior_lines", "min_creatinine_clearance", "max_ecog",
+        "cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease",
+        "required_drugs", "excluded_drugs", "fit", "fit_reasons", "data_as_of", "source")
     assert SITE_COLUMNS == (
         "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
         "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",

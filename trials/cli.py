@@ -54,6 +54,65 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
                         "or the bundled snapshot (for scheduled jobs)")
 
 
+def add_history_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("your treatment so far (optional; each study then gets a fit verdict: conflict / "
+                             "check / no_conflict, with the criteria behind it; nothing is stored)")
+    g.add_argument("--lines", default=None, metavar="N", help="number of earlier lines of treatment")
+    g.add_argument("--had", action="append", default=[], metavar="DRUG[,…]",
+                   help="treatments had (generic name, brand or code, or a class such as 'CAR T', 'bispecific')")
+    g.add_argument("--refractory", action="append", default=[], metavar="DRUG[,…]",
+                   help="treatments the myeloma stopped responding to (refractory)")
+    g.add_argument("--transplant", default=None, metavar="KIND", help="auto, allo, auto,allo or none")
+    g.add_argument("--transplant-months", default=None, metavar="N", help="months since the last transplant")
+    g.add_argument("--age", default=None, metavar="N", help="age in years")
+    g.add_argument("--crcl", default=None, metavar="N", help="creatinine clearance, mL/min")
+    g.add_argument("--ecog", default=None, metavar="N", help="ECOG performance status 0-4")
+    for name, words in (("cns", "myeloma in the brain or spinal cord"), ("pcl", "plasma cell leukaemia"),
+                        ("amyloidosis", "AL amyloidosis")):
+        g.add_argument(f"--{name}", default=None, metavar="yes|no", help=words)
+
+
+def _number(text: str | None, flag: str, low: float, high: float, whole: bool = False) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = float("nan")
+    if not (low <= value <= high) or (whole and value != int(value)):
+        kind = "a whole number" if whole else "a number"
+        raise BadInput(f"{flag} takes {kind} from {low:g} to {high:g}, not {str(text)[:20]!r}")
+    return int(value) if whole else value
+
+
+def _yes_no(text: str | None, flag: str) -> bool | None:
+    if text is None:
+        return None
+    answer = {"yes": True, "y": True, "no": False, "n": False}.get(str(text).strip().lower())
+    if answer is None:
+        raise BadInput(f"{flag} takes yes or no, not {str(text)[:20]!r}")
+    return answer
+
+
+def profile_from_args(args: argparse.Namespace):
+    """The person's answers as a fit.Profile, or None when none was given; BadInput on bad values."""
+    from .fit import Profile, parse_transplants, resolve_treatments
+
+    profile = Profile(
+        lines=_number(args.lines, "--lines", 0, 30, whole=True),
+        had=resolve_treatments(args.had),
+        refractory=resolve_treatments(args.refractory),
+        transplants=parse_transplants(args.transplant) if args.transplant is not None else None,
+        transplant_months=_number(args.transplant_months, "--transplant-months", 0, 600),
+        age=_number(args.age, "--age", 0, 120),
+        crcl=_number(args.crcl, "--crcl", 0, 300),
+        ecog=_number(args.ecog, "--ecog", 0, 4, whole=True),
+        cns=_yes_no(args.cns, "--cns"), pcl=_yes_no(args.pcl, "--pcl"),
+        amyloidosis=_yes_no(args.amyloidosis, "--amyloidosis"),
+    )
+    return None if profile.is_empty() else profile
+
+
 def query_from_args(args: argparse.Namespace):
     """TrialQuery and the searched place (or None) from the filter flags; BadInput on bad values."""
     nct_ids = parse_nct_ids(args.id)
@@ -121,11 +180,13 @@ def _near_open_sites(studies, place, miles):
     return near + unknown, {s.nct_id for s in unknown}
 
 
-def study_json(study, result, place=None, unplaced=frozenset()) -> dict:
-    """One study as a JSON object; with a searched place, also its nearest open site's distance."""
-    from .classify import classify
+def study_json(study, result, place=None, unplaced=frozenset(), profile=None) -> dict:
+    """One study as a JSON object; with a searched place, also its nearest open site's distance; with
+    the person's answers, the fit verdict and its reasons."""
+    from .annotate import annotate
 
-    c = classify(study)
+    a = annotate(study, profile=profile)
+    c = a.classification
     row = {
         "nct_id": study.nct_id,
         "title": study.title,
@@ -139,6 +200,8 @@ def study_json(study, result, place=None, unplaced=frozenset()) -> dict:
         "source": result.source,
         "data_as_of": result.data_as_of,
     }
+    if a.fit is not None:
+        row["fit"] = a.fit.as_json()
     if place is not None:
         from .geo import DISTANCE_UNKNOWN, nearest_site, open_sites_only
 
@@ -169,21 +232,29 @@ def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
 
 
 def cmd_search(args) -> int:
+    profile = profile_from_args(args)  # bad answers are refused before any search
     result, place, unplaced = run_search(args)
     if args.json:
         for study in result.studies:
-            print(json.dumps(study_json(study, result, place, unplaced), ensure_ascii=False))
+            print(json.dumps(study_json(study, result, place, unplaced, profile), ensure_ascii=False))
         print(f"{len(result.studies)} studies; source: {result.banner}", file=sys.stderr)
         return EXIT_OK
+    fits = {}
+    if profile is not None:
+        from .annotate import annotate_all
+
+        fits = {a.study.nct_id: a.fit.verdict.replace("_", " ") for a in annotate_all(result.studies, profile=profile)}
 
     def rows(studies):
         return [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
-                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", s.title) for s in studies]
+                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", *((fits[s.nct_id],) if fits else ()), s.title)
+                for s in studies]
 
-    print_table(rows([s for s in result.studies if s.nct_id not in unplaced]), ("NCT id", "Status", "Phase", "Title"))
+    headers = ("NCT id", "Status", "Phase", *(("Fit",) if fits else ()), "Title")
+    print_table(rows([s for s in result.studies if s.nct_id not in unplaced]), headers)
     if unplaced:
         print(f"\nDistance unknown — call to ask ({len(unplaced)} studies: their open sites can't be placed):")
-        print_table(rows([s for s in result.studies if s.nct_id in unplaced]), ("NCT id", "Status", "Phase", "Title"))
+        print_table(rows([s for s in result.studies if s.nct_id in unplaced]), headers)
     print(f"\n{len(result.studies)} studies ({describe(result.query)}). Source: {result.banner}.")
     return EXIT_OK
 
@@ -265,11 +336,12 @@ def _export_frames(args, per: str):
     from .annotate import annotate_all
     from .table import sites_frame, trials_frame
 
+    profile = profile_from_args(args) if hasattr(args, "had") else None
     progress = _progress_to_stderr()
     result, place, _ = run_search(args, progress=progress)
     if progress:
         print(file=sys.stderr)
-    annotated = annotate_all(result.studies, place)
+    annotated = annotate_all(result.studies, place, profile)
     meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
     trials = trials_frame(annotated, **meta)
     sites = sites_frame(annotated, **meta) if per == "site" else None
@@ -390,10 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the studies matching the filters: NCT id, status, phases, title, "
                                    "then a line naming the data source and its date.")
     add_filter_flags(p)
+    add_history_flags(p)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
                         "last_update_posted, categories, setting, source, data_as_of; with --near also "
-                        "distance_mi and distance_basis)")
+                        "distance_mi and distance_basis; with answers about your treatment, fit)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("classify", help="therapy families, setting and eligibility flags of study files",
@@ -418,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is from. Columns are stable from week to week. Cells a spreadsheet could run "
                                    "as a formula get a leading single quote.")
     add_filter_flags(p)
+    add_history_flags(p)
     p.add_argument("--per", choices=("trial", "site"), default="trial",
                    help="one row per study (default) or one row per study and site")
     p.add_argument("-o", "--output", default="-", metavar="FILE",

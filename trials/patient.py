@@ -22,6 +22,7 @@ from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import Flag
+from .fit import Fit, Profile, fit, parse_transplants, resolve_treatments
 from .errors import BadInput
 from .geo import (BY_CITY, BY_ZIP, DISTANCE_UNKNOWN, KM_PER_MILE, OUTSIDE, NearestSite, Place, nearest_site,
                   open_sites_only, reach, site_point, sites_by_distance)
@@ -316,10 +317,9 @@ FLAG_VALUE_WORDS = {
 }
 
 
-def excluded_for(flags: Mapping[str, Flag], had: Iterable[str]) -> tuple[str, ...]:
-    """Which of the person's previous treatments the study's criteria exclude."""
-    return tuple(k for k in had if k in PRIOR_TREATMENTS
-                 and getattr(flags.get(PRIOR_TREATMENTS[k].flag), "value", None) == "excluded")
+# what a ticked kind of treatment means to the eligibility reader (a class word it understands)
+_PRIOR_WORDS = {"car_t": ("CAR T",), "bcma": ("BCMA",), "bispecific": ("bispecific",), "anti_cd38": ("anti-CD38",),
+                "triple_class": ("proteasome inhibitor", "immunomodulatory drug", "anti-CD38")}
 
 
 def required_for(flags: Mapping[str, Flag]) -> tuple[str, ...]:
@@ -334,27 +334,54 @@ def made_for_badge(keys: Iterable[str]) -> str:
     return "🎯 Made for people who already had " + _join(PRIOR_TREATMENTS[k].label for k in keys)
 
 
-def excludes_badge(keys: Iterable[str]) -> str:
-    keys = list(keys)
-    if not keys:
-        return ""
-    return "🚫 Excludes people who had " + _join(PRIOR_TREATMENTS[k].label for k in keys)
-
-
 def _join(words: Iterable[str]) -> str:
     words = list(words)
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+CRITERIA_LABELS = {  # every reading of the criteria, in plain words (eligibility.KEYS)
+    **FLAG_LABELS,
+    "prior_gprc5d": "A GPRC5D-targeted therapy (such as talquetamab)",
+    "prior_autologous_transplant": "A transplant of your own stem cells (autologous)",
+    "prior_allogeneic_transplant": "A donor stem cell transplant (allogeneic)",
+    "min_prior_lines": "Fewest earlier lines of treatment",
+    "max_prior_lines": "Most earlier lines of treatment",
+    "min_creatinine_clearance": "Lowest kidney function (creatinine clearance, mL/min)",
+    "max_ecog": "Highest ECOG performance status (0 = fully active … 4 = in bed all day)",
+    "cns_involvement": "Myeloma in the brain or spinal cord (CNS)",
+    "plasma_cell_leukemia": "Plasma cell leukaemia",
+    "amyloidosis": "AL amyloidosis",
+    "measurable_disease": "Measurable disease (levels the study can follow in blood or urine)",
+    "required_drugs": "Drugs the criteria ask you to have had",
+    "excluded_drugs": "Drugs whose earlier use the criteria name as a reason not to take part",
+}
+_DISEASE_VALUE_WORDS = {"required": "Required: the study is for people with this",
+                        "excluded": "Excluded: people with this cannot join", "allowed": "Allowed",
+                        "not_mentioned": "Not mentioned in the criteria"}
+
+
+def _reading_words(key: str, value) -> str:
+    if key in ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease"):
+        return _DISEASE_VALUE_WORDS.get(value, str(value))
+    if isinstance(value, (tuple, list)):
+        return ", ".join(value) if value else "None named"
+    if value is None:
+        return "Not stated"
+    if isinstance(value, int):
+        return str(value)
+    return FLAG_VALUE_WORDS.get(value, str(value))
+
+
 def flag_rows(flags: Mapping[str, Flag]) -> list[dict[str, str]]:
-    """One row per prior-therapy flag: what, the reading, and the sentence that decided it."""
+    """One row per reading of the criteria: what, the reading, and the sentence that decided it."""
     rows = []
-    for p in PRIOR_TREATMENTS.values():
-        f = flags.get(p.flag)
-        value = getattr(f, "value", "not_mentioned") or "not_mentioned"
+    for key, label in CRITERIA_LABELS.items():
+        f = flags.get(key)
+        value = getattr(f, "value", None)
         rows.append({
-            "Previous treatment": FLAG_LABELS[p.flag],
-            "What the criteria say": FLAG_VALUE_WORDS.get(value, str(value)),
+            "Criterion": label,
+            "What the criteria say": _reading_words(key, "not_mentioned" if value is None and key in FLAG_LABELS
+                                                    else value),
             "Deciding sentence": getattr(f, "sentence", "") or "",
             "Condition": getattr(f, "condition", "") or "",
         })
@@ -384,8 +411,19 @@ class Filters:
     sex: str = ""
     families: tuple[str, ...] = ()  # empty = every family
     settings: tuple[str, ...] = DEFAULT_SETTINGS
-    prior: tuple[str, ...] = ()
-    show_excluded: bool = False
+    prior: tuple[str, ...] = ()  # kinds of treatment ticked (PRIOR_TREATMENTS)
+    # "About your treatment so far": every answer optional; in the link only with share_answers
+    lines: int | None = None
+    had: tuple[str, ...] = ()  # drugs had, canonical names (fit.resolve_treatments)
+    refractory: tuple[str, ...] = ()
+    transplant: str = ""  # "", "none", "auto", "allo", "auto,allo"
+    transplant_months: float | None = None
+    crcl: int | None = None
+    ecog: int | None = None
+    cns: str = ""  # "", "yes", "no"
+    pcl: str = ""
+    amyloidosis: str = ""
+    share_answers: bool = False
     study: str = ""
 
     def with_(self, **changes) -> "Filters":
@@ -398,6 +436,64 @@ class Filters:
         if self.radius in ("", "anywhere"):
             return None
         return parse_radius(f"{self.radius} {self.unit}")
+
+
+ECOG_WORDS = {  # asked in plain words; the number is the ECOG performance status
+    0: "Fully active, no restrictions",
+    1: "Up and about, able to do light work; strenuous activity is hard",
+    2: "Up and about more than half the day, able to care for myself, not able to work",
+    3: "In bed or a chair more than half the day; limited self-care",
+    4: "In bed or a chair all day; need help with self-care",
+}
+YES_NO = {"": "Don't know", "yes": "Yes", "no": "No"}
+TRANSPLANTS = {"": "Don't know / rather not say", "none": "No transplant", "auto": "With my own stem cells (autologous)",
+               "allo": "With a donor's stem cells (allogeneic)", "auto,allo": "Both"}
+HISTORY_FIELDS = ("lines", "had", "refractory", "transplant", "transplant_months", "crcl", "ecog", "cns", "pcl",
+                  "amyloidosis")
+
+
+def profile_of(f: Filters) -> Profile | None:
+    """The person's answers as a fit.Profile (ticked kinds of treatment count as had), or None."""
+    had = f.had + tuple(w for k in f.prior for w in _PRIOR_WORDS.get(k, ()))
+    profile = Profile(
+        lines=f.lines, had=had, refractory=f.refractory,
+        transplants=parse_transplants(f.transplant) if f.transplant else None,
+        transplant_months=f.transplant_months, age=f.age, crcl=f.crcl, ecog=f.ecog,
+        cns={"yes": True, "no": False}.get(f.cns), pcl={"yes": True, "no": False}.get(f.pcl),
+        amyloidosis={"yes": True, "no": False}.get(f.amyloidosis))
+    # age alone is a filter of its own, not a history
+    return None if profile.is_empty() or profile == Profile(age=f.age) else profile
+
+
+def fit_for(study: Study, flags: Mapping[str, Flag], f: Filters) -> Fit | None:
+    profile = profile_of(f)
+    return fit(study, dict(flags), profile) if profile is not None else None
+
+
+VERDICT_WORDS = {
+    "conflict": "⚠️ Something you told us conflicts with a criterion of this study",
+    "check": "❓ Things to ask your care team about",
+    "no_conflict": "✅ Nothing in the criteria we could read conflicts with your answers",
+}
+
+
+def fit_lines(result: Fit | None, limit: int = 6) -> list[str]:
+    """The verdict heading, then one line per reason (what the study says), conflicts first."""
+    if result is None:
+        return []
+    out = [VERDICT_WORDS[result.verdict]]
+    out += [("⚠️ " if r.status == "conflict" else "❓ ") + r.says for r in result.reasons[:limit]]
+    if len(result.reasons) > limit:
+        out.append(f"… and {len(result.reasons) - limit} more (see the details).")
+    return out
+
+
+def fit_rows(result: Fit | None) -> list[dict[str, str]]:
+    """Every reason with the criterion sentence it rests on (the study record's own words)."""
+    if result is None:
+        return []
+    return [{"": "Conflict" if r.status == "conflict" else "Ask", "What the study says": r.says,
+             "From the criteria": r.sentence} for r in result.reasons]
 
 
 def _csv(value) -> list[str]:
@@ -499,14 +595,58 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
             f = f.with_(sex=v.upper())
         elif v:
             ignore("sex", v, 'use "female" or "male".')
-    if (v := get("show_excluded")) is not None:
-        f = f.with_(show_excluded=v.lower() in ("1", "true", "yes", "on"))
+    if (get("answers") or "").lower() in ("1", "true", "yes", "on"):
+        f, history_notes = _history_from_params(f, get)
+        notes += history_notes
     if (v := get("study")) is not None:
         if NCT_ID.match(v.strip().upper()):
             f = f.with_(study=v.strip().upper())
         else:
             ignore("study", v, "not an NCT number (NCT and 8 digits).")
     return f, notes
+
+
+def _history_from_params(f: Filters, get) -> tuple[Filters, list[str]]:
+    """The answers about treatment a link carries (only links made with "include my answers")."""
+    notes: list[str] = []
+    changes: dict = {"share_answers": True}
+
+    def number(key: str, low: float, high: float, whole: bool):
+        v = get(key)
+        if v is None:
+            return None
+        try:
+            x = float(v)
+            if not (math.isfinite(x) and low <= x <= high) or (whole and x != int(x)):
+                raise ValueError
+            return int(x) if whole else x
+        except (ValueError, OverflowError):
+            notes.append(f'Ignored "{key}={_shown(v)}" in the link: not a number from {low:g} to {high:g}.')
+            return None
+
+    changes.update(lines=number("lines", 0, 30, True), transplant_months=number("transplant_months", 0, 600, False),
+                   crcl=number("crcl", 0, 300, True), ecog=number("ecog", 0, 4, True))
+    for key in ("had", "refractory"):
+        if (v := get(key)) is not None:
+            names = []
+            for part in _csv(v):
+                try:
+                    names += resolve_treatments([part])
+                except BadInput as e:
+                    notes.append(f'Ignored "{key}={_shown(part)}" in the link: {e}')
+            changes[key] = tuple(dict.fromkeys(names))
+    if (v := get("transplant")) is not None:
+        if v in TRANSPLANTS:
+            changes["transplant"] = v
+        else:
+            notes.append(f'Ignored "transplant={_shown(v)}" in the link: use none, auto, allo or auto,allo.')
+    for key in ("cns", "pcl", "amyloidosis"):
+        if (v := get(key)) is not None:
+            if v.lower() in YES_NO:
+                changes[key] = v.lower()
+            else:
+                notes.append(f'Ignored "{key}={_shown(v)}" in the link: use yes or no.')
+    return f.with_(**{k: v for k, v in changes.items() if v is not None}), notes
 
 
 def filters_to_params(f: Filters) -> dict[str, str]:
@@ -533,8 +673,14 @@ def filters_to_params(f: Filters) -> dict[str, str]:
         out["age"] = str(f.age)
     if f.sex:
         out["sex"] = f.sex.lower()
-    if f.show_excluded:
-        out["show_excluded"] = "1"
+    if f.share_answers:  # the answers about treatment travel only when the person asked for it
+        out["answers"] = "1"
+        for key in HISTORY_FIELDS:
+            value = getattr(f, key)
+            if value in (None, "", ()):
+                continue
+            out[key] = ",".join(value) if isinstance(value, tuple) else (f"{value:g}" if isinstance(value, float)
+                                                                          else str(value))
     if f.study:
         out["study"] = f.study
     return out
@@ -556,8 +702,8 @@ def timing_of(f: Filters, today: dt.date | None = None) -> tuple[str, str]:
 class Row:
     item: Annotated
     nearest: NearestSite | None  # nearest open site (recruiting; or listed, for studies not recruiting: geo.open_sites_only)
-    excludes: tuple[str, ...]  # the person's previous treatments this study's criteria exclude
     made_for: tuple[str, ...]  # previous treatments the study requires
+    fit: Fit | None = None  # the person's answers against the criteria (None without answers)
 
     @property
     def study(self) -> Study:
@@ -574,6 +720,7 @@ class View:
     total: int  # studies answered by the source (after the status filter)
     maybe: list[Row] = field(default_factory=list)  # setting "unknown": the record doesn't say which patients
     distance_unknown: list[Row] = field(default_factory=list)  # no open site placed in or out of the circle
+    conflicts: list[Row] = field(default_factory=list)  # a criterion conflicts with an answer: listed last
     hidden_setting: dict[str, int] = field(default_factory=dict)
     setting_counts: dict[str, int] = field(default_factory=dict)  # every setting, before that filter
     hidden_phase: int = 0
@@ -581,15 +728,13 @@ class View:
     hidden_sex: int = 0
     hidden_family: int = 0
     hidden_distance: int = 0
-    hidden_prior: dict[str, int] = field(default_factory=dict)  # per previous treatment
-    hidden_prior_total: int = 0
     place: Place | None = None
     miles: float | None = None
 
     @property
     def shown(self) -> list[Row]:
         """Every study on the page, whichever group it is in."""
-        return self.rows + self.maybe + self.distance_unknown
+        return self.rows + self.maybe + self.distance_unknown + self.conflicts
 
     def family_counts(self) -> dict[str, int]:
         counts = {f: 0 for f in FAMILIES}
@@ -636,7 +781,6 @@ def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: flo
         ("sex", lambda: bool(f.sex) and not s.eligibility.admits_sex(f.sex)),
         ("family", lambda: bool(f.families) and not set(f.families) & set(a.families)),
         ("distance", lambda: (where or _reach(a, place, miles)) == OUTSIDE),
-        ("prior", lambda: bool(excluded_for(a.flags, f.prior)) and not f.show_excluded),
     )
     return [key for key, hides in checks if hides()]
 
@@ -657,7 +801,7 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
     view = View([], len(items), place=place, miles=miles)
     for a in items:
         view.setting_counts[a.setting] = view.setting_counts.get(a.setting, 0) + 1
-    prior_hidden: dict[str, int] = {}
+    profile = profile_of(f)
     unfiltered_status = f.with_(statuses=())  # already applied above, before the total
     for a in items:
         s = a.study
@@ -667,22 +811,20 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
             first = out[0]
             if first == "setting":
                 view.hidden_setting[a.setting] = view.hidden_setting.get(a.setting, 0) + 1
-            elif first == "prior":
-                view.hidden_prior_total += 1
-                for k in excluded_for(a.flags, f.prior):
-                    prior_hidden[k] = prior_hidden.get(k, 0) + 1
             else:
                 setattr(view, f"hidden_{first}", getattr(view, f"hidden_{first}") + 1)
             continue
-        row = Row(a, nearest_open_site(s, place), excluded_for(a.flags, f.prior), required_for(a.flags))
-        if where == DISTANCE_UNKNOWN:
+        verdict = fit(s, a.flags, profile) if profile is not None else None
+        row = Row(a, nearest_open_site(s, place), required_for(a.flags), verdict)
+        if verdict is not None and verdict.verdict == "conflict":
+            view.conflicts.append(row)
+        elif where == DISTANCE_UNKNOWN:
             view.distance_unknown.append(row)
         elif a.setting == "unknown":
             view.maybe.append(row)
         else:
             view.rows.append(row)
-    view.hidden_prior = prior_hidden
-    for group in (view.rows, view.maybe, view.distance_unknown):
+    for group in (view.rows, view.maybe, view.distance_unknown, view.conflicts):
         group.sort(key=_sort_key)
     return view
 
@@ -714,8 +856,7 @@ def _left_out_sentence(key: str, a: Annotated, f: Filters) -> LeftOut:
     if key == "distance":
         return LeftOut(f"none of its open sites is within {f.radius} {UNITS.get(f.unit, f.unit)}",
                        {"radius": "anywhere"})
-    return LeftOut("its criteria exclude people who had " + _join(
-        PRIOR_TREATMENTS[k].label for k in excluded_for(a.flags, f.prior)), {"show_excluded": True})
+    return LeftOut("it is not among the studies shown", {})
 
 
 def why_left_out(a: Annotated | None, f: Filters, place: Place | None = None,
@@ -737,9 +878,9 @@ def why_left_out(a: Annotated | None, f: Filters, place: Place | None = None,
 def hidden_notes(view: View, f: Filters) -> list[str]:
     """One sentence per filter that hides studies, with the count: nothing disappears silently."""
     out = []
-    for k, n in view.hidden_prior.items():
-        out.append(f"{_studies(n)} hidden because {'it excludes' if n == 1 else 'they exclude'} "
-                   f"people who had {PRIOR_TREATMENTS[k].label}.")
+    if view.conflicts:
+        out.append(f"{_studies(len(view.conflicts))} {'has' if len(view.conflicts) == 1 else 'have'} a criterion that "
+                   f"conflicts with your answers about your treatment: listed last, under \"{GROUPS[CONFLICTS][0]}\".")
     if view.hidden_distance:
         radius = f"{f.radius} {UNITS.get(f.unit, f.unit)}"
         out.append(f"{_studies(view.hidden_distance)} hidden: no open site within {radius}. "
@@ -791,13 +932,13 @@ def sections(view: View, timing: str) -> list[Section]:
         if rows:
             fm = FAMILIES[fam]
             out.append(Section(fam, fm.label, fm.plain, rows, fam in highlighted))
-    for group, rows in ((MAYBE, view.maybe), (DISTANCE_GROUP, view.distance_unknown)):
+    for group, rows in ((MAYBE, view.maybe), (DISTANCE_GROUP, view.distance_unknown), (CONFLICTS, view.conflicts)):
         if rows:
             out.append(Section(group, GROUPS[group][0], GROUPS[group][1], tuple(rows), False))
     return out
 
 
-MAYBE, DISTANCE_GROUP = "maybe_for_you", "distance_unknown"
+MAYBE, DISTANCE_GROUP, CONFLICTS = "maybe_for_you", "distance_unknown", "conflicts"
 GROUPS = {  # section id -> (heading, what it means)
     MAYBE: ("May be for you: the record doesn't say which patients",
             "These records don't say whether the study is for relapsed, newly diagnosed or other patients "
@@ -807,6 +948,10 @@ GROUPS = {  # section id -> (heading, what it means)
                      "These studies have open sites that can't be placed on the map (the record gives no "
                      "map position, and no ZIP code or city we know), or list no open site. They may be "
                      "near you: the study's contacts can say where it runs."),
+    CONFLICTS: ("Studies whose criteria conflict with your answers",
+                "Something you told us about your treatment goes against one of these studies' criteria, as we "
+                "read them (the sentence is quoted on each card). Reading criteria is hard and criteria change: "
+                "ask your care team before ruling a study out."),
 }
 
 WORDS = (  # "What the words mean": the words the lists use for places and patient groups
@@ -817,6 +962,10 @@ WORDS = (  # "What the words mean": the words the lists use for places and patie
     "choice never hides such a study: it is listed under \"Distance unknown — call to ask\".",
     "May be for you: the record doesn't say which patients the study is for (relapsed, newly diagnosed, …). "
     "These studies are always listed, in a group of their own.",
+    "Things to ask your care team about: when you answer questions about your treatment so far, each study's "
+    "criteria are read for them. A conflict means a criterion, as written in the study record, goes against "
+    "an answer; a question means a criterion depends on something you did not answer, or carries a condition. "
+    "It is never a decision on whether you can join: only the study team can say that.",
 )
 
 

@@ -21,9 +21,9 @@ import pandas as pd
 
 from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
-from .eligibility import FLAGS, LINE_KEYS
+from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
-from .model import Contact, Site, Study
+from .model import Contact, Study
 
 LIST_SEP = "; "
 
@@ -37,7 +37,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "site_count", "recruiting_site_count",
     "central_contact_name", "central_contact_phone", "central_contact_email",
     "first_posted", "last_update_posted", "status_verified", "stale",
-    *FLAGS, *LINE_KEYS,
+    *FLAGS, *NUMBER_KEYS, *DISEASE_KEYS, *DRUG_KEYS, "fit", "fit_reasons",
     "data_as_of", "source",
 )
 
@@ -51,7 +51,7 @@ SITE_COLUMNS: tuple[str, ...] = (
 )
 
 FLOAT_COLUMNS = frozenset({"min_age_years", "max_age_years", "distance_mi"})
-INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *LINE_KEYS})
+INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *NUMBER_KEYS})
 BOOL_COLUMNS = frozenset({"randomized", "stale"})
 
 COLUMN_MEANINGS: dict[str, str] = {
@@ -101,6 +101,20 @@ COLUMN_MEANINGS: dict[str, str] = {
     "triple_class": "triple-class exposure/refractoriness: same values",
     "min_prior_lines": "minimum number of prior lines of therapy (integer; empty = not stated)",
     "max_prior_lines": "maximum number of prior lines of therapy (integer; empty = not stated)",
+    "prior_gprc5d": "prior GPRC5D-targeted therapy: required / excluded / allowed / not_mentioned",
+    "prior_autologous_transplant": "prior autologous stem cell transplant: same values (a time window is allowed)",
+    "prior_allogeneic_transplant": "prior allogeneic (donor) stem cell transplant: same values",
+    "min_creatinine_clearance": "lowest creatinine clearance / eGFR accepted, mL/min (integer; empty = not stated)",
+    "max_ecog": "highest ECOG performance status accepted (0-4; empty = not stated)",
+    "cns_involvement": "myeloma in the central nervous system: required / excluded / allowed / not_mentioned",
+    "plasma_cell_leukemia": "plasma cell leukaemia: same values",
+    "amyloidosis": "AL amyloidosis: same values",
+    "measurable_disease": "measurable disease: required / not_mentioned",
+    "required_drugs": "drugs the criteria demand earlier treatment with (or refractoriness to), '; '-separated",
+    "excluded_drugs": "drugs whose earlier use (or refractoriness) the criteria name as a reason to exclude",
+    "fit": "the searched history against the criteria: conflict / check / no_conflict (empty without answers); "
+           "not a decision on eligibility",
+    "fit_reasons": "the criteria behind `fit`, each 'status: what the study says', ' | '-separated",
     "data_as_of": "when ClinicalTrials.gov's data was current (date and time, UTC)",
     "source": "live, cache (a saved earlier answer) or snapshot (bundled offline data)",
     "facility": "site name",
@@ -211,12 +225,17 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "data_as_of": data_as_of,
         "source": source,
     }
-    for key in FLAGS:
+    for key in FLAGS + DISEASE_KEYS:
         flag = a.flags.get(key)
         row[key] = flag.value if flag is not None else "not_mentioned"
-    for key in LINE_KEYS:
+    for key in NUMBER_KEYS:
         flag = a.flags.get(key)
         row[key] = flag.value if flag is not None else None
+    for key in DRUG_KEYS:
+        flag = a.flags.get(key)
+        row[key] = "; ".join(flag.value) if flag is not None else ""
+    row["fit"] = a.fit.verdict if a.fit is not None else ""
+    row["fit_reasons"] = " | ".join(f"{r.status}: {r.says}" for r in a.fit.reasons) if a.fit is not None else ""
     return row
 
 

@@ -216,3 +216,30 @@ def _load_vocabulary() -> tuple[Matcher, dict[str, Drug]]:
 
 
 DRUG_MATCHER, DRUGS_BY_NAME = _load_vocabulary()
+
+
+# --- what a drug implies for eligibility ---------------------------------------------------
+# A criterion about "prior teclistamab" is about prior bispecifics and prior BCMA therapy: the
+# topics of a drug follow from its family and details, so a new drug row needs nothing else.
+_FAMILY_TOPICS = {"car_t": "car_t", "bispecific": "bispecific", "anti_cd38": "anti_cd38",
+                  "proteasome_inhibitor": "pi", "immunomodulatory": "imid"}
+_TARGET_TOPICS = {"BCMA": "bcma", "GPRC5D": "gprc5d"}
+_TRANSPLANT_TOPICS = {"autologous": "auto_sct", "allogeneic": "allo_sct"}
+
+
+def prior_topics(drug: Drug) -> frozenset[str]:
+    """Eligibility topics a drug (or family word) implies: car_t, bispecific, anti_cd38, pi, imid,
+    bcma, gprc5d, auto_sct, allo_sct, or sct (a transplant of unnamed kind)."""
+    topics = _PRIOR_TOPICS.get(drug)
+    if topics is None:
+        details = dict(drug.details)
+        found = {_FAMILY_TOPICS[drug.family]} if drug.family in _FAMILY_TOPICS else set()
+        if details.get("target") in _TARGET_TOPICS:
+            found.add(_TARGET_TOPICS[details["target"]])
+        if drug.family == "stem_cell_transplant" and drug.name != "Donor lymphocyte infusion":
+            found.add(_TRANSPLANT_TOPICS.get(details.get("transplant"), "sct"))
+        topics = _PRIOR_TOPICS[drug] = frozenset(found)
+    return topics
+
+
+_PRIOR_TOPICS: dict[Drug, frozenset[str]] = {}
