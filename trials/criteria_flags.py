@@ -147,6 +147,7 @@ _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CL
                            + ")" if t in _CLASS_WORDS else r"(?!x)x")
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
+_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.")  # one is in every _EXAMPLE_RX match
 _EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
@@ -155,9 +156,12 @@ _EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+ins
 def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
     """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
     text = normalise(sent)
+    low = text.lower()
     topics: set[str] = set()
     drugs: list[tuple[int, str]] = []
-    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, text.lower()):
+    if not DRUG_MATCHER.could_match(text, low):
+        return frozenset(), ()
+    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, low):
         for drug in (value if kind == "regimen" else (value,)):
             topics |= prior_topics(drug)
             if drug.name and not drug.generic and drug.family != IGNORE:
@@ -210,7 +214,8 @@ def specific_drugs(sent: str) -> list[str]:
     out = []
     for start, name in drugs:
         before = sent[max(0, start - 90):start]
-        example = _EXAMPLE_RX.search(before)
+        low_before = before.lower()
+        example = _EXAMPLE_RX.search(before) if any(w in low_before for w in _EXAMPLE_WORDS) else None
         if example and ")" in before[example.start():] and "(" not in before[example.start():].split(")")[-1]:
             example = None  # "a CD38 drug (such as daratumumab) and lenalidomide": the example ended
         if example or _open_paren(before) or _STUDY_START_RX.search(before):
