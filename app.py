@@ -15,6 +15,7 @@ from trials.annotate import annotate, annotate_all
 from trials.vocabulary import FAMILIES, SETTINGS
 from trials.eligibility import split_criteria
 from trials.errors import BadInput, TrialsError
+from trials.fit import drug_names
 from trials.geo import locate
 from trials.query import PHASES, STATUSES, TrialQuery
 from trials.source import fetch_study, search
@@ -59,8 +60,11 @@ def init_state() -> None:
         "how": how, "months": f.months, "remission": f.remission_start, "relapse": f.relapse,
         "place": f.place, "radius": f.radius, "unit": f.unit, "statuses": list(f.statuses),
         "phases": list(f.phases), "age": f.age, "sex": f.sex, "families": list(f.families),
-        "settings": list(f.settings), "show_excluded": f.show_excluded, "study": f.study,
+        "settings": list(f.settings), "study": f.study,
         **{f"prior_{k}": k in f.prior for k in P.PRIOR_TREATMENTS},
+        "lines": f.lines, "had": list(f.had), "refractory": list(f.refractory), "transplant": f.transplant,
+        "transplant_months": f.transplant_months, "crcl": f.crcl, "ecog": f.ecog, "cns": f.cns, "pcl": f.pcl,
+        "amyloidosis": f.amyloidosis, "share_answers": f.share_answers,
         "_link_notes": notes, "_init": True,
     })
 
@@ -77,12 +81,20 @@ def current_filters() -> P.Filters:
         age=s.get("age"), sex=s.get("sex") or "", families=tuple(s.get("families") or ()),
         settings=tuple(s.get("settings") or ()),
         prior=tuple(k for k in P.PRIOR_TREATMENTS if s.get(f"prior_{k}")),
-        show_excluded=bool(s.get("show_excluded")), study=s.get("study") or "",
+        lines=s.get("lines"), had=tuple(s.get("had") or ()), refractory=tuple(s.get("refractory") or ()),
+        transplant=s.get("transplant") or "", transplant_months=s.get("transplant_months"), crcl=s.get("crcl"),
+        ecog=s.get("ecog"), cns=s.get("cns") or "", pcl=s.get("pcl") or "", amyloidosis=s.get("amyloidosis") or "",
+        share_answers=bool(s.get("share_answers")), study=s.get("study") or "",
     )
 
 
 def show_all_settings() -> None:
     st.session_state["settings"] = list(SETTINGS)
+
+
+def relax_filters(changes: dict) -> None:
+    """Apply the filter changes that bring a linked study into the list (patient.why_left_out)."""
+    st.session_state.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
 
 
 def toggle_study(nct_id: str, family: str) -> None:
@@ -132,11 +144,35 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
                  format_func=lambda r: "Anywhere" if r == "anywhere" else f"{r} {P.UNITS[st.session_state.get('unit', 'mi')]}")
     c2.radio("Unit", list(P.UNITS), key="unit", format_func=P.UNITS.get, horizontal=True)
 
-    with st.expander("My previous treatments"):
-        st.caption("Tick what you have already had. Studies whose criteria exclude it are hidden (with a "
-                   "count); studies made for people who had it are marked.")
+    with st.expander("About your treatment so far (optional)"):
+        st.caption("Every answer is optional and stays in this page: it is not stored or logged. Each study's "
+                   "criteria are then read for your answers, and its card lists the things to ask your care "
+                   "team about. Studies with a criterion that conflicts with an answer are listed last, never "
+                   "hidden. This is not a decision on whether you can join.")
+        st.markdown("**Kinds of treatment you have had**")
         for k, p in P.PRIOR_TREATMENTS.items():
             st.checkbox(p.label[0].upper() + p.label[1:], key=f"prior_{k}")
+        names = drug_names()
+        st.multiselect("Drugs you have had (type to search: generic or brand name)", names, key="had")
+        st.multiselect("Drugs the myeloma stopped responding to (refractory)", names, key="refractory")
+        c1, c2 = st.columns(2)
+        c1.number_input("Number of earlier lines of treatment", min_value=0, max_value=30, step=1, value=None,
+                        key="lines", help="A line is one treatment plan, e.g. induction, transplant and "
+                                          "maintenance together count as one line.")
+        c2.number_input("Kidney function: creatinine clearance (mL/min), if you know it", min_value=0,
+                        max_value=300, step=1, value=None, key="crcl")
+        c1, c2 = st.columns(2)
+        c1.selectbox("Stem cell transplant", list(P.TRANSPLANTS), key="transplant", format_func=P.TRANSPLANTS.get)
+        c2.number_input("Months since the last transplant", min_value=0.0, max_value=600.0, step=1.0,
+                        value=None, key="transplant_months")
+        st.selectbox("Which describes your days best?", [None, *P.ECOG_WORDS], key="ecog",
+                     format_func=lambda k: "Rather not say" if k is None else P.ECOG_WORDS[k])
+        for key, question in (("cns", "Has myeloma been found in the brain or spinal cord (CNS)?"),
+                              ("pcl", "Have you been told you have plasma cell leukaemia?"),
+                              ("amyloidosis", "Have you been told you have AL amyloidosis?")):
+            st.radio(question, list(P.YES_NO), key=key, format_func=P.YES_NO.get, horizontal=True)
+        st.checkbox("Include my answers in the shareable link (off: the link holds the search only)",
+                    key="share_answers")
 
     with st.expander("More filters: status, phase, age, sex, therapy family, patient group"):
         st.multiselect("Study status", list(STATUSES), key="statuses", format_func=STATUSES.get,
@@ -177,14 +213,22 @@ def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
         st.caption(f"{P.md_escape(s.nct_id)} · {P.md_escape(P.phase_words(s.phases))}")
         st.markdown(P.md_escape(P.status_words(s.overall_status)))
         for badge in (P.not_only_myeloma_badge(item.classification), P.made_for_badge(row.made_for),
-                      P.excludes_badge(row.excludes), P.stale_badge(s)):
+                      P.stale_badge(s)):
             if badge:
                 st.markdown(P.md_escape(badge))
-        why, comparator = P.why_in_family(item, family)
+        lines = P.fit_lines(row.fit)
+        if lines:
+            st.markdown(f"**{P.md_escape(lines[0])}** (from the study's criteria, as we read them)")
+            if lines[1:]:
+                st.markdown("\n".join(f"- {P.md_escape(x)}" for x in lines[1:]))
+        explained = P.card_family(item, family)
+        if item.setting == "unknown" and family != P.MAYBE:
+            st.markdown(P.md_escape("❔ " + P.GROUPS[P.MAYBE][0]))
+        why, comparator = P.why_in_family(item, explained)
         if why:
             st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + P.md_escape(why, limit=400))
         st.markdown(P.md_escape(P.design_words(s), limit=400))
-        others = P.other_families_words(item, family)
+        others = P.other_families_words(item, explained)
         if others:
             st.caption(P.md_escape(others))
         st.markdown("📍 " + P.md_escape(P.nearest_words(row, place, unit)))
@@ -231,6 +275,10 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             e = study.eligibility
             st.markdown(P.md_escape(f"Ages: {e.minimum_age or 'no minimum'} to {e.maximum_age or 'no maximum'}. "
                                     f"Sex: {P.SEXES.get(e.sex, 'all') if e.sex != 'ALL' else 'all'}."))
+            reasons = P.fit_rows(P.fit_for(study, flags, current_filters()))
+            if reasons:
+                st.markdown("**Things to ask your care team about**, with the criterion each rests on:")
+                st.dataframe(pd.DataFrame(reasons), hide_index=True)
             st.markdown("**Previous treatments, as read from the criteria** (check with the study team):")
             st.dataframe(pd.DataFrame(P.flag_rows(flags)), hide_index=True)
             crit = split_criteria(e.criteria)
@@ -260,7 +308,8 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
                          .project(type="equirectangular").properties(height=320))
                 st.altair_chart(chart, width="stretch")
                 st.caption("Map of site positions only (no background map, nothing loaded from other sites). "
-                           "Sites without coordinates are in the table, not on the map.")
+                           "Sites placed from their ZIP code or city are drawn at its centre (approximate); "
+                           "sites that can't be placed are in the table, not on the map.")
         with tabs[4]:
             st.markdown("**Central contacts**")
             if study.central_contacts:  # a table: e-mail addresses stay exactly as written, to copy
@@ -271,6 +320,26 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
     except Exception:  # never a traceback in the page
         st.error(APOLOGY)
+
+
+def draw_linked_study(f: P.Filters, items, place, miles, offline: bool) -> None:
+    """A linked study the filters leave out: which filters, a button that shows it, its details."""
+    item = next((a for a in items if a.study.nct_id == f.study), None)
+    if item is None:  # not among the loaded statuses, perhaps: its own record tells
+        try:
+            item = annotate(load_detail(f.study, offline)[0], place)
+        except TrialsError:
+            item = None
+    sentence, relax = P.why_left_out(item, f, place, miles)
+    with st.container(border=True):
+        st.markdown(f"**{P.md_escape(f.study)}** — {P.md_escape(sentence)}")
+        c1, c2 = st.columns(2)
+        if relax:
+            c1.button("Show it in the list", key="relax_filters", on_click=relax_filters, args=(relax,))
+        if c2.button("Close details", key="close_detail"):
+            st.session_state["study"] = ""
+            st.rerun()
+        draw_detail(f.study, None, place, f.unit, offline)
 
 
 def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
@@ -321,7 +390,7 @@ def draw_footer() -> None:
         st.markdown("\n".join(f"- {P.md_escape(P.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
                                                                "ACTIVE_NOT_RECRUITING", "COMPLETED")))
         st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
-        st.markdown("- 🧩 " + P.NOT_ONLY_MYELOMA_EXPLAINED)
+        st.markdown("\n".join(f"- {w}" for w in P.WORDS))
     st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
                "Only ClinicalTrials.gov is contacted. " + P.DISCLAIMER)
 
@@ -378,23 +447,16 @@ def main() -> None:
     st.subheader("What the patient article says")
     draw_guidance(view, timing, problem)
 
-    st.subheader(f"Matching studies: {len(view.rows)}")
+    st.subheader(f"Matching studies: {len(view.shown)}")
     notes = P.hidden_notes(view, f)
     for note in notes:
         st.info(P.md_escape(note), icon="🙈")
-    if f.prior:
-        st.toggle("Show the studies hidden because of my previous treatments (marked)", key="show_excluded")
-    if not view.rows:
+    if not view.shown:
         st.write("No study matches all the choices. Try a larger distance, another status or patient group.")
     offline = data["source"] == "snapshot"
-    shown = {r.study.nct_id for r in view.rows}
+    shown = {r.study.nct_id for r in view.shown}
     if f.study and f.study not in shown:
-        with st.container(border=True):
-            st.markdown(f"**{P.md_escape(f.study)}** is not among the matching studies; its details:")
-            if st.button("Close details", key="close_detail"):
-                st.session_state["study"] = ""
-                st.rerun()
-            draw_detail(f.study, None, place, f.unit, offline)
+        draw_linked_study(f, items, place, miles, offline)
     secs = P.sections(view, timing)
     # the open study's details are drawn in one of its families: the one it was opened from
     homes = [sec.family for sec in secs if any(r.study.nct_id == f.study for r in sec.rows)]
@@ -406,7 +468,7 @@ def main() -> None:
             st.caption(sec.plain)
             for row in sec.rows:
                 draw_card(row, sec.family, place, f.unit, offline)
-    draw_coordinator_tools(view.rows, data, place)
+    draw_coordinator_tools(view.shown, data, place)
     draw_footer()
 
 

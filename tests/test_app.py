@@ -84,9 +84,19 @@ def test_families_with_counts_from_the_snapshot():
     assert sections(at) == [
         "CAR T-cell therapy — 1 study", "Proteasome inhibitor — 1 study", "Anti-CD38 antibody — 1 study",
         "Immunomodulatory drug (IMiD or CELMoD) — 1 study", "Antibody-drug conjugate — 1 study",
-        "Targeted drug — 2 studies", "Other antibody — 1 study", "Not classified — 1 study"]
+        "Targeted drug — 2 studies", "Other antibody — 1 study", "Not classified — 1 study",
+        "May be for you: the record doesn't say which patients — 3 studies"]
     # the family's plain sentence is in its section
     assert "changed in a lab" in section(at, "CAR T").caption[0].value
+
+
+def test_studies_whose_record_does_not_say_which_patients_are_a_visible_group_not_filtered_away():
+    at = run({"setting": "newly_diagnosed"})  # even a patient group that isn't theirs hides none of them
+    maybe = section(at, "May be for you")
+    assert maybe.label == "May be for you: the record doesn't say which patients — 3 studies"
+    assert "The study team can say whether it is open to you" in unescape(maybe.caption[0].value)
+    assert len(ids_in(maybe)) == 3
+    assert not any("Not stated in the record" in unescape(i.value) for i in at.info)  # not counted as hidden
 
 
 def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monkeypatch):
@@ -97,19 +107,20 @@ def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monke
     assert "Anti-CD38 antibody — 3 studies" in labels
     assert "Targeted drug — 4 studies" in labels
     assert "CAR T-cell therapy — 1 study" in labels
-    assert labels[-1] == "Not classified — 1 study"
+    assert labels[-2] == "Not classified — 1 study"
+    assert labels[-1].startswith("May be for you: the record doesn't say which patients")
     assert all(path.startswith("/api/v2") for path, _ in fake_api.log)
 
 
 def test_other_patient_groups_are_counted_and_one_click_away():
     at = run()
     note = next(unescape(i.value) for i in at.info if "for other groups of patients" in i.value)
-    assert note.startswith("9 studies for other groups of patients not shown")
+    assert note.startswith("6 studies for other groups of patients not shown")
     assert "Newly diagnosed myeloma (3)" in note
     at.button(key="all_settings").click().run()
     assert not at.exception
     assert not any("for other groups of patients" in i.value for i in at.info)
-    assert "Tests and imaging — 1 study" in sections(at)  # a diagnostic study, hidden before
+    assert "Bispecific antibody (T-cell engager) — 1 study" in sections(at)  # a newly diagnosed study, hidden before
 
 
 # --- relapse timing and guidance ---------------------------------------------------------------
@@ -131,7 +142,7 @@ def test_changing_relapse_timing_changes_the_guidance_and_the_order():
     assert "pomalidomide" in text
     assert sections(at)[0] == "★ Immunomodulatory drug (IMiD or CELMoD) — 1 study"
     # ordering only: the same studies are all still there
-    assert len(sections(at)) == 8
+    assert len(sections(at)) == 9
     assert at.query_params["months"] == "30"
 
 
@@ -203,6 +214,25 @@ def test_try_again_asks_clinicaltrials_gov_again_at_once(fake_api, monkeypatch):
 
 # --- distance ----------------------------------------------------------------------------------
 
+def test_a_site_without_coordinates_is_measured_by_its_zip_and_the_card_says_so(monkeypatch):
+    from tests.conftest import without_coordinates
+    from tests.fake_api import FakeApi
+
+    # hand-made variant of the real NCT07772024: its one recruiting site (Miami, FL 33126) without geoPoint
+    api = FakeApi([without_coordinates("NCT07772024")])
+    monkeypatch.setenv("CTGOV_API_URL", api.start())
+    try:
+        at = run({"place": "33125", "radius": "25"})
+        assert ids_in(section(at, "Proteasome")) == ["NCT07772024"]
+        assert re.search(r"Nearest recruiting site: Regis Clinical Research, Miami, Florida, United States — "
+                         r"about \d miles \(from the site's ZIP code\)", page_text(at))
+        words = page_text(at)
+        assert "Distance unknown: a site without a map position" in words  # "What the words mean"
+        assert "May be for you: the record doesn't say which patients" in words
+    finally:
+        api.stop()
+
+
 def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run({"place": "02115", "setting": ""})  # every patient group
@@ -216,9 +246,13 @@ def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatc
 
     at.selectbox(key="radius").set_value("500").run()
     assert not at.exception
-    assert sections(at) == ["Supportive care — 1 study"]  # Bethesda, ~391 miles
-    note = next(unescape(i.value) for i in at.info if "no open site within 500 miles" in i.value)
-    assert "have no recruiting site with map coordinates" in note
+    # Bethesda, ~391 miles; the recruiting studies whose records name no recruiting site are listed
+    # in a group of their own, not hidden
+    assert sections(at) == ["Supportive care — 1 study", "Distance unknown — call to ask — 9 studies"]
+    unknown = section(at, "Distance unknown")
+    assert "the study's contacts can say where it runs" in unescape(unknown.caption[0].value)
+    assert "NCT06636552" in ids_in(unknown)
+    assert any("no open site within 500 miles" in unescape(i.value) for i in at.info)
     assert at.query_params["radius"] == "500"
 
     at.radio(key="unit").set_value("km").run()
@@ -228,12 +262,12 @@ def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatc
 def test_an_unknown_place_gets_a_clear_message_and_results_stay():
     at = run({"place": "Qwxzzy"})
     assert any("Try a 5-digit US ZIP code" in unescape(w.value) for w in at.warning)
-    assert len(sections(at)) == 8
+    assert len(sections(at)) == 9
 
 
 # --- "my previous treatments" ------------------------------------------------------------------
 
-def test_previous_treatments_hide_excluding_studies_with_a_count_and_can_show_them_marked(fake_api, monkeypatch):
+def test_answers_about_treatment_list_conflicting_studies_last_with_their_reasons(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run()
     assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Anti-CD38"))
@@ -241,15 +275,16 @@ def test_previous_treatments_hide_excluding_studies_with_a_count_and_can_show_th
 
     at.checkbox(key="prior_car_t").check().run()
     assert not at.exception
-    assert any(unescape(i.value) == "1 study hidden because it excludes people who had CAR T-cell therapy."
-               for i in at.info)
+    assert any("1 study has a criterion that conflicts with your answers" in unescape(i.value) for i in at.info)
     assert EXCLUDES_CAR_T_ID not in ids_in(section(at, "Anti-CD38"))
-    assert section(at, "Anti-CD38").label == "Anti-CD38 antibody — 2 studies"
+    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Studies whose criteria conflict"))
+    assert "Something you told us conflicts with a criterion of this study" in page_text(at)
     assert at.query_params["prior"] == "car_t"
-
-    at.toggle(key="show_excluded").set_value(True).run()
-    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Anti-CD38"))
-    assert "🚫 Excludes people who had CAR T-cell therapy" in page_text(at)
+    # the answers themselves stay out of the link unless the person ticks the box
+    at.number_input(key="lines").set_value(2).run()
+    assert "lines" not in at.query_params and "answers" not in at.query_params
+    at.checkbox(key="share_answers").check().run()
+    assert at.query_params["lines"] == "2" and at.query_params["answers"] == "1"
 
 
 # --- shareable link ----------------------------------------------------------------------------
@@ -284,7 +319,7 @@ def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
     assert any("more than 500 miles" in n for n in notes)
     assert any(f'"remission={remission.isoformat()}"' in n and "future" in n for n in notes)
     assert any(f'"relapse={relapse.isoformat()}"' in n and "future" in n for n in notes)
-    assert len(sections(at)) == 8  # defaults kept
+    assert len(sections(at)) == 9  # defaults kept
     assert "study" not in at.query_params
 
 
@@ -292,6 +327,25 @@ def test_a_study_in_the_link_opens_its_details():
     at = run({"study": "NCT07772024"})
     assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"]
     assert section(at, "Proteasome").proto.expanded
+
+
+@pytest.mark.parametrize("params, why, shown_in", [
+    ({"study": "NCT07649525"}, "it is for Newly diagnosed myeloma, a patient group not chosen", "Bispecific"),
+    ({"study": "NCT00452569"}, "its status is Completed, and the list shows Recruiting studies", "Immunomodulatory"),
+    ({"study": "NCT07772024", "family": "car_t", "age": "10"},
+     "the age given (10) is outside its age limits; its kind of treatment is not among the therapy families chosen",
+     "Proteasome"),
+])
+def test_a_linked_study_outside_the_list_says_which_filter_leaves_it_out_and_one_click_shows_it(params, why, shown_in):
+    at = run(params)
+    study = params["study"]
+    assert f"**{study}** — It is not in the list shown: {why}." in page_text(at)
+    assert at.tabs  # its details are open all the same
+    assert study not in [i for label in sections(at) for i in ids_in(section(at, label.lstrip("★ ")))]
+    at.button(key="relax_filters").click().run()
+    assert not at.exception
+    assert study in ids_in(section(at, shown_in))
+    assert "It is not in the list shown" not in page_text(at)
 
 
 # --- study detail and safety -------------------------------------------------------------------
@@ -302,8 +356,8 @@ def test_study_detail_shows_criteria_flags_sites_and_a_map_without_tiles():
     assert not at.exception and not at.error
     text = page_text(at)
     assert "Inclusion criteria (who can join)" in text and "Exclusion criteria (who cannot join)" in text
-    flags = next(d.value for d in at.dataframe if "Previous treatment" in d.value.columns)
-    row = flags[flags["Previous treatment"] == "An anti-CD38 antibody (such as daratumumab)"].iloc[0]
+    flags = next(d.value for d in at.dataframe if "Criterion" in d.value.columns)
+    row = flags[flags["Criterion"] == "An anti-CD38 antibody (such as daratumumab)"].iloc[0]
     assert row["What the criteria say"].startswith("Required")
     assert "daratumumab" in row["Deciding sentence"]
     sites = next(d.value for d in at.dataframe if "Site" in d.value.columns)

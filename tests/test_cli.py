@@ -174,10 +174,17 @@ def test_near_lists_only_studies_with_an_open_site_in_the_circle(capsys):
     assert main(["search", "--offline", "--json", "--near", "Gilbert, AZ", "--radius", "25mi"]) == 0
     out, err = capsys.readouterr()
     assert "NCT07764978" not in out
-    assert "1 studies left out: their sites within 25 miles are not open" in err
+    assert "5 studies left out: no open (recruiting) site within 25 miles" in err
     # NCT07648264's Bethesda site is recruiting
     assert main(["search", "--offline", "--json", "--near", "Bethesda, MD", "--radius", "25mi"]) == 0
-    assert [json.loads(line)["nct_id"] for line in capsys.readouterr().out.splitlines()] == ["NCT07648264"]
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["nct_id"], r["distance_basis"]) for r in rows if r["distance_mi"] is not None] == [
+        ("NCT07648264", "site coordinates")]
+    # recruiting studies whose records name no recruiting site are listed too, as "distance unknown"
+    unknown = [r for r in rows if r["distance_mi"] is None]
+    assert unknown and {r["distance_basis"] for r in unknown} == {"distance unknown"}
+    assert f'{len(unknown)} studies listed under "distance unknown — call to ask"' in err
 
 
 def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, capsys):
@@ -211,3 +218,36 @@ def test_record_text_cannot_send_escape_sequences_to_the_terminal(capsys):
     print_table([("NCT00000001", "Recruiting", "-", "Title\x1b[2J\x1b]0;pwned\x07 end")], ("NCT id", "Status", "Phase", "Title"))
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "Title[2J]0;pwned end" in out
+
+
+def test_near_finds_sites_by_zip_or_city_and_lists_unplaceable_ones_as_distance_unknown(monkeypatch, capsys,
+                                                                                         tmp_path):
+    from tests.conftest import without_coordinates
+
+    # hand-made variants of the real NCT07772024 (one recruiting site in Miami, FL 33126): no geoPoint;
+    # no geoPoint nor ZIP; and a site in a city no list knows
+    by_zip = without_coordinates("NCT07772024")
+    by_city = without_coordinates("NCT07772024", keep_zip=False)
+    by_city["protocolSection"]["identificationModule"]["nctId"] = "NCT99000011"
+    lost = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")
+    lost["protocolSection"]["identificationModule"]["nctId"] = "NCT99000012"
+    api = FakeApi([by_zip, by_city, lost])
+    monkeypatch.setenv("CTGOV_API_URL", api.start())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        assert main(["search", "--json", "--near", "33125", "--radius", "25mi"]) == 0
+        out, err = capsys.readouterr()
+        rows = {r["nct_id"]: r for r in map(json.loads, out.splitlines())}
+        assert {k: r["distance_basis"] for k, r in rows.items()} == {
+            "NCT07772024": "site ZIP", "NCT99000011": "site city", "NCT99000012": "distance unknown"}
+        assert rows["NCT07772024"]["distance_mi"] < 10 and rows["NCT99000012"]["distance_mi"] is None
+        assert list(rows)[-1] == "NCT99000012"  # the unplaced study comes after the ones in the circle
+        # the place is matched here: ClinicalTrials.gov's filter.geo would only see sites with coordinates
+        assert all("filter.geo" not in params for _, params in api.log)
+        assert main(["search", "--near", "02115", "--radius", "25mi"]) == 0
+        out, err = capsys.readouterr()
+        assert "Distance unknown — call to ask (1 studies: their open sites can't be placed):" in out
+        assert "NCT99000012" in out.split("Distance unknown")[1] and "NCT07772024" not in out
+        assert "2 studies left out: no open (recruiting) site within 25 miles" in err
+    finally:
+        api.stop()

@@ -1,18 +1,55 @@
-"""The eligibility pre-filter (literals every therapy mention contains) never hides a real mention.
+"""The eligibility reader's fast paths never change what it reads.
 
-It only makes eligibility_flags fast; if it drifts from the therapy tables, flags silently go
-missing. Every string the therapy patterns match must pass the pre-filter."""
+`names_any_therapy` lets whole items that name no therapy skip the per-sentence work, and the
+prior-line reader has a lower-cased fast path; if either drifts from the slow path, readings go
+missing silently. Both are checked here against the slow path on generated sentences."""
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trials import eligibility as E
+from trials.criteria import fold
+from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _PRIOR_RX, _candidate_topics, could_speak_of_history,
+                                   names_any_therapy, topics_in)
+from trials.criteria_numbers import _lines_in
+from trials.vocabulary import DRUGS_BY_NAME
+
+ALIASES = sorted(DRUGS_BY_NAME)
+WORDS = st.sampled_from(["prior", "at least", "no more than", "but not more than", "2", "three", "1", "4,", "lines",
+                         "regimens", "of", "therapy", "received", "Criteria", "Grade", "cycles", "≥", "≤", "or more",
+                         "and", "between", "to", "-", "treatments", "previous", "refractory", "İ", "Ä", ","])
 
 
-@pytest.mark.parametrize("key", sorted(E._RX))
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.text(max_size=30), alias=st.sampled_from(ALIASES), after=st.text(max_size=30))
+def test_the_item_prefilter_never_hides_a_named_therapy(before, alias, after):
+    sentence = f"{before} prior {alias} {after}"
+    if topics_in(sentence):
+        assert names_any_therapy(sentence), sentence
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(WORDS, min_size=2, max_size=12))
+def test_the_folded_fast_path_reads_the_same_prior_lines(words):
+    sentence = " ".join(words)
+    low = fold(sentence)
+    if low is not None:
+        assert _lines_in(sentence, low) == _lines_in(sentence, None), sentence
+
+
+@pytest.mark.parametrize("topic", sorted(_CLASS_RX))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
-def test_every_string_a_therapy_pattern_matches_passes_the_prefilter(key, data):
-    text = data.draw(st.from_regex(E._RX[key], fullmatch=False))
-    if E._RX[key].search(text):
-        assert E._names(key, text, E._fold(text)), (key, text)
+def test_every_class_word_passes_its_literal_prefilter(topic, data):
+    pattern = _CLASS_RX[topic] if data.draw(st.booleans()) or topic not in _CLASS_CS_RX else _CLASS_CS_RX[topic]
+    # the reader sees items with whitespace collapsed to single spaces
+    text = " " + " ".join(data.draw(st.from_regex(pattern, fullmatch=False)).split()) + " "
+    if pattern.search(text):
+        assert topic in _candidate_topics(text, text.lower()), (topic, text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_history_wording_passes_its_literal_prefilter(data):
+    text = " " + " ".join(data.draw(st.from_regex(_PRIOR_RX, fullmatch=False)).split()) + " "
+    if _PRIOR_RX.search(text):
+        assert could_speak_of_history(text), text

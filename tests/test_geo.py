@@ -291,37 +291,40 @@ def test_completed_study_has_no_recruiting_site_real_record():
     nearest_any = nearest_site(study, london, recruiting_only=False)
     assert nearest_any.site.city == "Canterbury"
     assert nearest_any.miles == pytest.approx(54, abs=3)
-    assert nearest_any.miles == min(d for _, d in sites_by_distance(study, london) if d is not None)
+    assert nearest_any.miles == min(m.miles for m in sites_by_distance(study, london) if m.miles is not None)
 
 
 def test_sites_by_distance_keeps_every_site_real_record():
-    study = load("NCT03412565")  # one site (Mallorca) has no coordinates
+    study = load("NCT03412565")  # one site (Mallorca, an island, not a city) has no coordinates
     ordered = sites_by_distance(study, locate("London"))
     assert len(ordered) == 64
-    assert {id(s) for s, _ in ordered} == {id(s) for s in study.sites}
-    distances = [d for _, d in ordered if d is not None]
+    assert {id(m.site) for m in ordered} == {id(s) for s in study.sites}
+    distances = [m.miles for m in ordered if m.miles is not None]
     assert distances == sorted(distances)
     assert len(distances) == 63
-    assert ordered[-1][1] is None and ordered[-1][0].city == "Mallorca"
+    assert ordered[-1].miles is None and ordered[-1].site.city == "Mallorca" and ordered[-1].basis == ""
+    assert {m.basis for m in ordered[:-1]} == {geo.BY_COORDINATES}
 
 
 def test_sites_by_distance_without_origin_keeps_record_order():
     study = load("NCT07764978")
     ordered = sites_by_distance(study, None)
-    assert [s for s, _ in ordered] == list(study.sites)
-    assert all(d is None for _, d in ordered)
+    assert [m.site for m in ordered] == list(study.sites)
+    assert all(m.miles is None for m in ordered)
 
 
 def test_sites_by_distance_includes_every_status_real_record():
     study = load("NCT07764978")
     ordered = sites_by_distance(study, BOSTON)
     assert len(ordered) == 124
-    statuses = {s.status for s, _ in ordered}
+    statuses = {m.site.status for m in ordered}
     assert {"RECRUITING", "NOT_YET_RECRUITING", "WITHDRAWN"} <= statuses
-    assert ordered[0][0].city == "New Haven"
-    no_coords = [s for s, d in ordered if d is None]
-    assert len(no_coords) == 5
-    assert all(d is None for _, d in ordered[-5:])
+    assert ordered[0].site.city == "New Haven"
+    # its five sites without coordinates (Århus N, Nishinomiya-shi, Shibuya-ku, Shinjuku-ku,
+    # Suita-shi) are placed by their city; none is left without a distance
+    by_city = sorted(m.site.city for m in ordered if m.basis == geo.BY_CITY)
+    assert by_city == ["Nishinomiya-shi", "Shibuya-ku", "Shinjuku-ku", "Suita-shi", "Århus N"]
+    assert all(m.miles is not None for m in ordered)
 
 
 def test_within_radius_never_hides_the_only_open_site_real_record():
@@ -375,7 +378,8 @@ def test_nearest_site_without_coordinates_falls_back_to_first_recruiting():
     ))
     assert nearest_site(study, BOSTON) == NearestSite(study.sites[1], None)
     assert not within_radius(study, BOSTON, 500)
-    assert [s.city for s, _ in sites_by_distance(study, BOSTON)] == ["Closed", "First", "Second"]
+    assert geo.reach(study, BOSTON, 500) == geo.DISTANCE_UNKNOWN
+    assert [m.site.city for m in sites_by_distance(study, BOSTON)] == ["Closed", "First", "Second"]
 
 
 def test_nearest_site_without_origin_is_first_recruiting():
@@ -399,3 +403,60 @@ def test_nearest_site_ties_keep_record_order():
 def test_module_does_not_cache_inputs():
     # The only caches are the data indexes; locate() itself keeps no per-input cache.
     assert not hasattr(geo.locate, "cache_info")
+
+
+# --- placing sites without coordinates -------------------------------------------------------
+
+def test_a_site_without_coordinates_is_placed_by_its_zip_then_its_city():
+    from tests.conftest import without_coordinates
+
+    real = load("NCT07772024")  # one recruiting site, in Miami, FL 33126, with the registry's point
+    true = real.sites[0]
+    # hand-made variants: the geoPoint removed, then the ZIP too
+    by_zip = Study.from_api(without_coordinates("NCT07772024"))
+    by_city = Study.from_api(without_coordinates("NCT07772024", keep_zip=False))
+    for study, basis in ((by_zip, geo.BY_ZIP), (by_city, geo.BY_CITY)):
+        point = geo.site_point(study.sites[0])
+        assert point.basis == basis
+        assert distance_miles(point.lat, point.lon, true.lat, true.lon) < 10  # the area's centre, not the door
+        near = nearest_site(study, locate("33125"))
+        assert near.basis == basis and near.miles < 10
+        assert geo.reach(study, locate("Miami, FL"), 25) == geo.WITHIN
+        assert geo.reach(study, BOSTON, 25) == geo.OUTSIDE
+    assert geo.site_point(true).basis == geo.BY_COORDINATES
+
+
+def test_a_site_whose_city_no_list_knows_has_distance_unknown_and_is_not_outside():
+    from tests.conftest import without_coordinates
+
+    # NCT07648264 really lists "Ostrova, CZE, 70852, Czechia" without coordinates (Ostrava, misspelt)
+    ostrova = next(s for s in load("NCT07648264").sites if s.city == "Ostrova")
+    assert geo.site_point(ostrova) is None
+    # hand-made: NCT07772024's only (recruiting) site without coordinates, ZIP, and a known city
+    study = Study.from_api(without_coordinates("NCT07772024", keep_zip=False, city="Ostrova"))
+    assert geo.reach(study, BOSTON, 500) == geo.DISTANCE_UNKNOWN
+    assert nearest_site(study, BOSTON) == NearestSite(study.sites[0], None)
+    assert not within_radius(study, BOSTON, 500)
+
+
+def test_a_zip_is_only_read_as_a_us_zip_in_the_us_and_in_the_sites_own_state():
+    # NCT07648264's Hradec Králové site has ZIP 50005 (also a US ZIP, in Iowa) and coordinates;
+    # without them it is placed by its city in Czechia, never in Iowa
+    real = next(s for s in load("NCT07648264").sites if s.city == "Hradec Králové")
+    point = geo.site_point(Site(city=real.city, state=real.state, zip=real.zip, country=real.country))
+    assert point.basis == geo.BY_CITY
+    assert distance_miles(point.lat, point.lon, real.lat, real.lon) < 10
+    # hand-made: a ZIP of Columbus, OH given for a site in Texas is not trusted; no Texas city of
+    # that name is listed, so the site is not placed rather than placed in Ohio
+    assert geo.site_point(Site(city="Columbus", state="Texas", zip="43210", country="United States")) is None
+    assert geo.site_point(Site(city="Columbus", state="Ohio", zip="43210", country="United States")).basis == geo.BY_ZIP
+
+
+@pytest.mark.parametrize("site_, why", [
+    (Site(city="Paris"), "no country: Paris, France or Paris, Texas?"),
+    (Site(city="Paris", country="Atlantis"), "a country no list knows"),
+    (Site(zip="02115"), "a ZIP without a country"),
+    (Site(country="United States"), "a country alone"),
+])
+def test_a_site_is_never_placed_by_a_guess(site_, why):
+    assert geo.site_point(site_) is None, why

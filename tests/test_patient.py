@@ -161,25 +161,41 @@ def test_safe_url_only_for_real_nct_ids():
 
 def test_default_view_is_recruiting_relapsed_and_counts_the_other_groups(items):
     view = P.build_view(items, P.Filters())
-    assert {r.study.overall_status for r in view.rows} == {"RECRUITING"}
+    assert {r.study.overall_status for r in view.shown} == {"RECRUITING"}
     assert {r.item.setting for r in view.rows} <= {"relapsed_refractory", "mixed"}
-    assert len(view.rows) + sum(view.hidden_setting.values()) == view.total
+    assert len(view.shown) + sum(view.hidden_setting.values()) == view.total
     notes = P.hidden_notes(view, P.Filters())
     assert any(n.startswith(f"{sum(view.hidden_setting.values())} studies for other groups of patients") for n in notes)
 
 
-def test_previous_treatments_hide_excluding_studies_with_a_count(items_with_excluder):
+def test_a_conflict_with_the_persons_treatment_is_listed_last_never_hidden(items_with_excluder):
     f = P.Filters(prior=("car_t",))
     view = P.build_view(items_with_excluder, f)
     assert EXCLUDES_CAR_T_ID not in {r.study.nct_id for r in view.rows}
-    assert view.hidden_prior == {"car_t": 1}
-    assert "1 study hidden because it excludes people who had CAR T-cell therapy." in P.hidden_notes(view, f)
-    shown = P.build_view(items_with_excluder, f.with_(show_excluded=True))
-    row = next(r for r in shown.rows if r.study.nct_id == EXCLUDES_CAR_T_ID)
-    assert P.excludes_badge(row.excludes) == "🚫 Excludes people who had CAR T-cell therapy"
+    row = next(r for r in view.conflicts if r.study.nct_id == EXCLUDES_CAR_T_ID)
+    assert row.fit.verdict == "conflict"
+    assert any(r.criterion == "prior_car_t" and r.sentence for r in row.fit.reasons)
+    assert "1 study has a criterion that conflicts with your answers" in " ".join(P.hidden_notes(view, f))
+    assert P.sections(view, "unknown")[-1].family == P.CONFLICTS
+    assert P.fit_lines(row.fit)[0].startswith("⚠️")
     assert P.made_for_badge(row.made_for).startswith("🎯 Made for people who already had an anti-CD38 antibody")
-    # a treatment the study does not exclude hides nothing
-    assert P.build_view(items_with_excluder, P.Filters(prior=("bcma",))).hidden_prior == {}
+    # a treatment the study does not exclude moves nothing
+    assert not P.build_view(items_with_excluder, P.Filters(prior=("bcma",))).conflicts
+    # without answers there is no verdict at all
+    assert all(r.fit is None for r in P.build_view(items_with_excluder, P.Filters()).shown)
+
+
+def test_answers_travel_in_the_link_only_when_asked():
+    f = P.Filters(lines=2, had=("teclistamab",), ecog=1, cns="no", transplant="auto")
+    assert not {"lines", "had", "ecog", "cns", "transplant", "answers"} & set(P.filters_to_params(f))
+    shared = P.filters_to_params(f.with_(share_answers=True))
+    assert shared["answers"] == "1" and shared["had"] == "teclistamab" and shared["lines"] == "2"
+    back, notes = P.filters_from_params(shared)
+    assert back == f.with_(share_answers=True) and notes == []
+    # answers in a link without answers=1 are not read
+    assert P.filters_from_params({k: v for k, v in shared.items() if k != "answers"})[0].lines is None
+    _, notes = P.filters_from_params({"answers": "1", "had": "daratumab", "ecog": "9"})
+    assert any("daratumumab" in n for n in notes) and any("ecog" in n for n in notes)
 
 
 def test_radius_uses_recruiting_sites_and_orders_by_distance(items):
@@ -187,8 +203,11 @@ def test_radius_uses_recruiting_sites_and_orders_by_distance(items):
     everyone = P.Filters(settings=())
     near = P.build_view(items, everyone, boston, 500)
     assert [r.study.nct_id for r in near.rows] == ["NCT07648264"]
-    assert near.hidden_distance == near.total - 1
-    assert near.hidden_distance_unmapped > 0
+    # recruiting studies whose records (projected copies) name no recruiting site can't be measured:
+    # listed under "distance unknown", never hidden
+    assert near.distance_unknown and all(not r.study.recruiting_sites for r in near.distance_unknown)
+    assert near.hidden_distance == near.total - 1 - len(near.distance_unknown)
+    assert "no open site within 500 miles" in " ".join(P.hidden_notes(near, everyone.with_(radius="500")))
     anywhere = P.build_view(items, everyone, boston, None)
     miles = [r.miles for r in anywhere.rows]
     known = [m for m in miles if m is not None]
@@ -205,7 +224,12 @@ def test_sections_put_guidance_families_first_and_repeat_multi_family_studies(it
     for fam in multi.item.families:
         assert multi.study.nct_id in ids_by_family[fam]
     assert P.other_families_words(multi.item, multi.item.families[0]).startswith("Also listed under: ")
-    assert sum(len(s.rows) for s in secs) == sum(len(r.item.families) for r in view.rows)
+    family_secs = [s for s in secs if s.family in FAMILIES]
+    assert sum(len(s.rows) for s in family_secs) == sum(len(r.item.families) for r in view.rows)
+    # then the group of studies whose records don't say which patients, once each, never hidden
+    assert [s.family for s in secs[len(family_secs):]] == [P.MAYBE]
+    assert secs[-1].heading == f"May be for you: the record doesn't say which patients — {len(view.maybe)} studies"
+    assert {r.item.setting for r in view.maybe} == {"unknown"}
 
 
 def test_age_sex_phase_and_family_filters_count_what_they_hide(items):
@@ -214,7 +238,7 @@ def test_age_sex_phase_and_family_filters_count_what_they_hide(items):
                     (base.with_(families=("car_t",)), "hidden_family")):
         view = P.build_view(items, f)
         assert getattr(view, attr) > 0
-        assert len(view.rows) + getattr(view, attr) == view.total
+        assert len(view.shown) + getattr(view, attr) == view.total
 
 
 # --- shareable link ----------------------------------------------------------------------------
@@ -222,7 +246,7 @@ def test_age_sex_phase_and_family_filters_count_what_they_hide(items):
 def test_filters_round_trip_through_query_params():
     f = P.Filters(months=30, place="Lyon, France", radius="100", unit="km", statuses=("RECRUITING", "NOT_YET_RECRUITING"),
                   phases=("PHASE2",), age=67, sex="FEMALE", families=("car_t",), settings=(), prior=("car_t", "bcma"),
-                  show_excluded=True, study="NCT07772024")
+                  study="NCT07772024")
     back, notes = P.filters_from_params(P.filters_to_params(f), today=TODAY)
     assert back == f and notes == []
     assert P.filters_to_params(P.Filters()) == {}
@@ -254,7 +278,9 @@ def test_bad_params_keep_defaults_and_say_so(params, fragment):
 
 
 @given(st.dictionaries(st.sampled_from(["months", "remission", "relapse", "place", "radius", "unit", "status", "phase",
-                                        "age", "sex", "family", "setting", "prior", "show_excluded", "study"]),
+                                        "age", "sex", "family", "setting", "prior", "study", "answers", "lines",
+                                        "had", "refractory", "transplant", "transplant_months", "crcl", "ecog",
+                                        "cns", "pcl", "amyloidosis"]),
                        st.text(max_size=30)))
 def test_filters_from_params_never_raises(params):
     f, notes = P.filters_from_params(params, today=TODAY)
@@ -268,14 +294,14 @@ def test_site_rows_keep_sites_without_coordinates(items):
     study = next(a.study for a in items if a.study.nct_id == "NCT07648264")
     rows = P.site_rows(study, locate("02115"))
     assert len(rows) == len(study.sites)
-    assert rows[-1]["Distance"] == "no map coordinates"
+    assert rows[-1]["Distance"] == "distance unknown"  # "Ostrova, Czechia" (sic): no such city is listed
     assert rows[0]["Distance"].startswith("about ")
     assert len(P.map_points(study)) == sum(s.has_coordinates for s in study.sites)
 
 
 def test_flag_rows_give_the_deciding_sentence(items):
     item = next(a for a in items if a.study.nct_id == "NCT07772024")
-    rows = {r["Previous treatment"]: r for r in P.flag_rows(item.flags)}
+    rows = {r["Criterion"]: r for r in P.flag_rows(item.flags)}
     row = rows["An anti-CD38 antibody (such as daratumumab)"]
     assert row["What the criteria say"].startswith("Required") and "daratumumab" in row["Deciding sentence"]
     assert rows["CAR T-cell therapy"]["What the criteria say"] == "Not mentioned in the criteria"
@@ -378,6 +404,64 @@ def test_a_closed_study_names_its_listed_site_without_saying_it_will_open():
     # HAND-MADE: a study that stopped recruiting, one listed site without a status
     s = P.Study(nct_id="NCT00000009", overall_status="ACTIVE_NOT_RECRUITING",
                 sites=(Site(facility="Clinic", city="Boston", country="United States", lat=42.36, lon=-71.06),))
-    row = P.build_view([annotate(s)], P.Filters(statuses=("ACTIVE_NOT_RECRUITING",), settings=())).rows[0]
+    row = P.build_view([annotate(s)], P.Filters(statuses=("ACTIVE_NOT_RECRUITING",), settings=())).shown[0]
     words = P.nearest_words(row, None)
     assert words.startswith("Listed site (the study is not recruiting): Clinic") and "yet" not in words
+
+
+# --- sites without coordinates, and studies outside the view --------------------------------------
+
+def test_a_distance_search_finds_a_site_by_its_zip_or_city_and_says_so():
+    from tests.conftest import without_coordinates
+
+    # hand-made variants of NCT07772024 (relapsed, one recruiting site in Miami): no geoPoint; no ZIP
+    for raw, words in ((without_coordinates("NCT07772024"), "(from the site's ZIP code)"),
+                       (without_coordinates("NCT07772024", keep_zip=False), "(from the site's city centre)")):
+        miami = locate("33125")
+        view = P.build_view(annotate_all([Study.from_api(raw)]), P.Filters(), miami, 25)
+        assert [r.study.nct_id for r in view.rows] == ["NCT07772024"]
+        assert P.nearest_words(view.rows[0], miami).endswith(words)
+        assert P.site_rows(view.rows[0].study, miami)[0]["Distance"].endswith(words)
+
+
+def test_open_sites_that_cant_be_placed_are_listed_as_distance_unknown_never_hidden():
+    from tests.conftest import without_coordinates
+
+    # hand-made: NCT07772024's only recruiting site without coordinates or ZIP, in a city no list knows
+    raw = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")
+    f = P.Filters(radius="25")
+    view = P.build_view(annotate_all([Study.from_api(raw)]), f, locate("02115"), 25)
+    assert not view.rows and view.hidden_distance == 0
+    assert [r.study.nct_id for r in view.distance_unknown] == ["NCT07772024"]
+    assert P.nearest_words(view.distance_unknown[0], locate("02115")).startswith(
+        "Nearest recruiting site: Regis Clinical Research, Ostrova, United States — distance unknown")
+    assert [s.heading for s in P.sections(view, "unknown")] == ["Distance unknown — call to ask — 1 study"]
+    assert not P.map_points(view.distance_unknown[0].study)
+
+
+def test_a_linked_study_outside_the_view_says_which_filters_leave_it_out_and_relaxing_them_shows_it(
+        items_with_excluder):
+    boston = locate("02115")
+    f = P.Filters(statuses=("RECRUITING",), phases=("PHASE3",), age=10, families=("car_t",), radius="10",
+                  prior=("car_t",))
+    view = P.build_view(items_with_excluder, f, boston, 10)
+    shown = {r.study.nct_id for r in view.shown}
+    left_out = [a for a in items_with_excluder if a.study.nct_id not in shown]
+    assert len(left_out) > 20
+    for a in left_out:
+        sentence, relax = P.why_left_out(a, f, boston, 10)
+        assert sentence.startswith("It is not in the list shown: ") and relax, a.study.nct_id
+        relaxed = f.with_(**relax)
+        after = P.build_view(items_with_excluder, relaxed, boston, relaxed.radius_miles())
+        assert a.study.nct_id in {r.study.nct_id for r in after.shown}, (a.study.nct_id, sentence)
+    # a study whose criteria conflict with the answers is listed (last), so no filter leaves it out
+    excluder = next(a for a in items_with_excluder if a.study.nct_id == EXCLUDES_CAR_T_ID)
+    assert excluder.study.nct_id in {r.study.nct_id for r in P.build_view(items_with_excluder,
+                                                                         P.Filters(prior=("car_t",))).shown}
+    closed = next(a for a in items_with_excluder if a.study.overall_status == "COMPLETED"
+                  and a.setting == "relapsed_refractory")
+    sentence, relax = P.why_left_out(closed, P.Filters())
+    assert sentence == ("It is not in the list shown: its status is Completed, and the list shows Recruiting "
+                        "studies.")
+    assert relax == {"statuses": ("RECRUITING", "COMPLETED")}
+    assert P.why_left_out(None, P.Filters())[1] == {}

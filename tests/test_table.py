@@ -43,15 +43,18 @@ def test_column_names_are_pinned():
         "sponsor", "conditions", "interventions", "randomized", "comparator",
         "min_age_years", "max_age_years", "sex",
         "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
-        "distance_mi", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
-        "site_count", "recruiting_site_count",
+        "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone",
+        "nearest_site_contact_email", "site_count", "recruiting_site_count",
         "central_contact_name", "central_contact_phone", "central_contact_email",
         "first_posted", "last_update_posted", "status_verified", "stale",
         "prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class",
-        "min_prior_lines", "max_prior_lines", "data_as_of", "source")
+        "prior_gprc5d", "prior_autologous_transplant", "prior_allogeneic_transplant",
+        "min_prior_lines", "max_prior_lines", "min_creatinine_clearance", "max_ecog",
+        "cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease",
+        "required_drugs", "excluded_drugs", "fit", "fit_reasons", "data_as_of", "source")
     assert SITE_COLUMNS == (
         "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
-        "facility", "city", "state", "zip", "country", "site_status", "distance_mi",
+        "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
         "site_contact_name", "site_contact_phone", "site_contact_email", "data_as_of", "source")
     for col in TRIAL_COLUMNS + SITE_COLUMNS:
         assert col == col.lower() and " " not in col and COLUMN_MEANINGS[col]
@@ -161,3 +164,28 @@ def test_coerce_names_the_column_and_value(col, value, words):
     with pytest.raises(ValueError, match=words) as info:
         coerce(pd.DataFrame({col: [value]}))
     assert col in str(info.value)
+
+
+def test_distance_basis_says_how_each_distance_was_found(with_place, boston):
+    from tests.conftest import without_coordinates
+    from trials.model import Study
+
+    trials, sites = with_place
+    assert set(trials["distance_basis"]) <= {"", "site coordinates", "site ZIP", "site city", "distance unknown"}
+    known = trials["distance_mi"].notna()
+    assert (trials.loc[known, "distance_basis"] == "site coordinates").all()
+    assert (trials.loc[~known & (trials["nearest_site"] != ""), "distance_basis"] == "distance unknown").all()
+    # NCT07648264's real "Ostrova, Czechia" site has no coordinates and no city a list knows
+    ostrova = sites[(sites["nct_id"] == "NCT07648264") & (sites["city"] == "Ostrova")].iloc[0]
+    assert ostrova["distance_basis"] == "distance unknown" and math.isnan(ostrova["distance_mi"])
+    # hand-made variants of NCT07772024 without the site's geoPoint (then without its ZIP too)
+    for raw, basis in ((without_coordinates("NCT07772024"), "site ZIP"),
+                       (without_coordinates("NCT07772024", keep_zip=False), "site city")):
+        annotated = annotate_all([Study.from_api(raw)], boston)
+        t = trials_frame(annotated, data_as_of="x", source="live", place=boston)
+        s = sites_frame(annotated, data_as_of="x", source="live", place=boston)
+        assert t.loc[0, "distance_basis"] == s.loc[0, "distance_basis"] == basis
+        assert t.loc[0, "distance_mi"] == pytest.approx(1256, abs=15)  # Miami, as with the registry's point
+    # without a searched place there is no distance, so no basis
+    assert (sites_frame(annotate_all(load_snapshot().studies), data_as_of="x", source="live")["distance_basis"]
+            == "").all()

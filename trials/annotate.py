@@ -11,6 +11,7 @@ from typing import Iterable
 
 from .classify import Classification, classify
 from .eligibility import Flag, eligibility_flags
+from .fit import Fit, Profile, fit
 from .geo import NearestSite, Place, nearest_site
 from .model import Study
 
@@ -23,6 +24,7 @@ class Annotated:
     classification: Classification
     flags: dict[str, Flag]
     nearest: NearestSite | None  # nearest site that is itself recruiting; None if there is none
+    fit: Fit | None = None  # the person's answers held against the criteria; None without answers
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -58,13 +60,15 @@ def comparator_text(study: Study) -> str:
     return "; ".join(dict.fromkeys(out))
 
 
-def annotate(study: Study, place: Place | None = None) -> Annotated:
-    return Annotated(study, classify(study), eligibility_flags(study.eligibility.criteria),
-                     nearest_site(study, place))
+def annotate(study: Study, place: Place | None = None, profile: Profile | None = None) -> Annotated:
+    readings = eligibility_flags(study.eligibility.criteria)
+    return Annotated(study, classify(study), readings, nearest_site(study, place),
+                     fit(study, readings, profile) if profile is not None else None)
 
 
-def annotate_all(studies: Iterable[Study], place: Place | None = None) -> list[Annotated]:
-    return [annotate(s, place) for s in studies]
+def annotate_all(studies: Iterable[Study], place: Place | None = None,
+                 profile: Profile | None = None) -> list[Annotated]:
+    return [annotate(s, place, profile) for s in studies]
 
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

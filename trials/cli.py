@@ -54,6 +54,65 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
                         "or the bundled snapshot (for scheduled jobs)")
 
 
+def add_history_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("your treatment so far (optional; each study then gets a fit verdict: conflict / "
+                             "check / no_conflict, with the criteria behind it; nothing is stored)")
+    g.add_argument("--lines", default=None, metavar="N", help="number of earlier lines of treatment")
+    g.add_argument("--had", action="append", default=[], metavar="DRUG[,…]",
+                   help="treatments had (generic name, brand or code, or a class such as 'CAR T', 'bispecific')")
+    g.add_argument("--refractory", action="append", default=[], metavar="DRUG[,…]",
+                   help="treatments the myeloma stopped responding to (refractory)")
+    g.add_argument("--transplant", default=None, metavar="KIND", help="auto, allo, auto,allo or none")
+    g.add_argument("--transplant-months", default=None, metavar="N", help="months since the last transplant")
+    g.add_argument("--age", default=None, metavar="N", help="age in years")
+    g.add_argument("--crcl", default=None, metavar="N", help="creatinine clearance, mL/min")
+    g.add_argument("--ecog", default=None, metavar="N", help="ECOG performance status 0-4")
+    for name, words in (("cns", "myeloma in the brain or spinal cord"), ("pcl", "plasma cell leukaemia"),
+                        ("amyloidosis", "AL amyloidosis")):
+        g.add_argument(f"--{name}", default=None, metavar="yes|no", help=words)
+
+
+def _number(text: str | None, flag: str, low: float, high: float, whole: bool = False) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = float("nan")
+    if not (low <= value <= high) or (whole and value != int(value)):
+        kind = "a whole number" if whole else "a number"
+        raise BadInput(f"{flag} takes {kind} from {low:g} to {high:g}, not {str(text)[:20]!r}")
+    return int(value) if whole else value
+
+
+def _yes_no(text: str | None, flag: str) -> bool | None:
+    if text is None:
+        return None
+    answer = {"yes": True, "y": True, "no": False, "n": False}.get(str(text).strip().lower())
+    if answer is None:
+        raise BadInput(f"{flag} takes yes or no, not {str(text)[:20]!r}")
+    return answer
+
+
+def profile_from_args(args: argparse.Namespace):
+    """The person's answers as a fit.Profile, or None when none was given; BadInput on bad values."""
+    from .fit import Profile, parse_transplants, resolve_treatments
+
+    profile = Profile(
+        lines=_number(args.lines, "--lines", 0, 30, whole=True),
+        had=resolve_treatments(args.had),
+        refractory=resolve_treatments(args.refractory),
+        transplants=parse_transplants(args.transplant) if args.transplant is not None else None,
+        transplant_months=_number(args.transplant_months, "--transplant-months", 0, 600),
+        age=_number(args.age, "--age", 0, 120),
+        crcl=_number(args.crcl, "--crcl", 0, 300),
+        ecog=_number(args.ecog, "--ecog", 0, 4, whole=True),
+        cns=_yes_no(args.cns, "--cns"), pcl=_yes_no(args.pcl, "--pcl"),
+        amyloidosis=_yes_no(args.amyloidosis, "--amyloidosis"),
+    )
+    return None if profile.is_empty() else profile
+
+
 def query_from_args(args: argparse.Namespace):
     """TrialQuery and the searched place (or None) from the filter flags; BadInput on bad values."""
     nct_ids = parse_nct_ids(args.id)
@@ -82,37 +141,53 @@ def query_from_args(args: argparse.Namespace):
 
 
 def run_search(args, *, progress=None):
+    """(result, place, unplaced): with --near, result.studies are those with an open site inside the
+    circle, then those whose open sites can't be placed (their NCT ids in `unplaced`): listed, never
+    dropped."""
     from .source import search
 
     query, place = query_from_args(args)
-    result = search(query, offline=args.offline, progress=progress)
+    # The place is matched here, not by ClinicalTrials.gov: filter.geo only sees sites that carry
+    # the registry's coordinates, and would silently drop studies whose sites have only a ZIP or city.
+    result = search(query.with_(near=None), offline=args.offline, progress=progress)
+    result.query = query
     if args.no_fallback and (result.failure or result.source == "snapshot"):
         raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
+    unplaced: set[str] = set()
     if query.near is not None:
-        result.studies = _near_open_sites(result.studies, place, query.near.miles)
-    return result, place
+        result.studies, unplaced = _near_open_sites(result.studies, place, query.near.miles)
+    return result, place, unplaced
 
 
 def _near_open_sites(studies, place, miles):
-    """The API (and the snapshot filter) match a study when ANY of its sites is inside the circle,
-    whatever that site's status. Keep only studies with an open site inside it, and say how many
-    were dropped, so a study whose only nearby site is closed is not listed as nearby."""
-    from .geo import open_sites_only, within_radius
+    """Studies with an open site (geo.open_sites_only) inside the circle, then those whose open sites
+    can't be placed ("distance unknown"), and the ids of the latter; the rest are counted on stderr."""
+    from .geo import DISTANCE_UNKNOWN, WITHIN, open_sites_only, reach
 
-    kept = [s for s in studies if within_radius(s, place, miles, recruiting_only=open_sites_only(s))]
-    if len(kept) < len(studies):
-        print(f"note: {len(studies) - len(kept)} studies left out: their sites within {miles:g} miles "
-              "are not open (recruiting)", file=sys.stderr)
-    return kept
+    where = {s.nct_id: reach(s, place, miles, recruiting_only=open_sites_only(s)) for s in studies}
+    near = [s for s in studies if where[s.nct_id] == WITHIN]
+    unknown = [s for s in studies if where[s.nct_id] == DISTANCE_UNKNOWN]
+    left_out = len(studies) - len(near) - len(unknown)
+    if left_out:
+        print(f"note: {left_out} studies left out: no open (recruiting) site within {miles:g} miles",
+              file=sys.stderr)
+    if unknown:
+        print(f"note: {len(unknown)} studies listed under \"distance unknown — call to ask\": their open "
+              "sites have no map position, ZIP code or city that can be placed (or none is listed)",
+              file=sys.stderr)
+    return near + unknown, {s.nct_id for s in unknown}
 
 
-def study_json(study, result) -> dict:
-    from .classify import classify
+def study_json(study, result, place=None, unplaced=frozenset(), profile=None) -> dict:
+    """One study as a JSON object; with a searched place, also its nearest open site's distance; with
+    the person's answers, the fit verdict and its reasons."""
+    from .annotate import annotate
 
-    c = classify(study)
-    return {
+    a = annotate(study, profile=profile)
+    c = a.classification
+    row = {
         "nct_id": study.nct_id,
         "title": study.title,
         "status": study.overall_status,
@@ -126,6 +201,16 @@ def study_json(study, result) -> dict:
         "source": result.source,
         "data_as_of": result.data_as_of,
     }
+    if a.fit is not None:
+        row["fit"] = a.fit.as_json()
+    if place is not None:
+        from .geo import DISTANCE_UNKNOWN, nearest_site, open_sites_only
+
+        nearest = nearest_site(study, place, recruiting_only=open_sites_only(study))
+        known = nearest is not None and nearest.miles is not None and study.nct_id not in unplaced
+        row["distance_mi"] = round(nearest.miles, 1) if known else None
+        row["distance_basis"] = nearest.basis if known else DISTANCE_UNKNOWN
+    return row
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -148,15 +233,29 @@ def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
 
 
 def cmd_search(args) -> int:
-    result, _ = run_search(args)
+    profile = profile_from_args(args)  # bad answers are refused before any search
+    result, place, unplaced = run_search(args)
     if args.json:
         for study in result.studies:
-            print(json.dumps(study_json(study, result), ensure_ascii=False))
+            print(json.dumps(study_json(study, result, place, unplaced, profile), ensure_ascii=False))
         print(f"{len(result.studies)} studies; source: {result.banner}", file=sys.stderr)
         return EXIT_OK
-    rows = [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
-             "/".join(PHASES.get(p, p) for p in s.phases) or "-", s.title) for s in result.studies]
-    print_table(rows, ("NCT id", "Status", "Phase", "Title"))
+    fits = {}
+    if profile is not None:
+        from .annotate import annotate_all
+
+        fits = {a.study.nct_id: a.fit.verdict.replace("_", " ") for a in annotate_all(result.studies, profile=profile)}
+
+    def rows(studies):
+        return [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
+                 "/".join(PHASES.get(p, p) for p in s.phases) or "-", *((fits[s.nct_id],) if fits else ()), s.title)
+                for s in studies]
+
+    headers = ("NCT id", "Status", "Phase", *(("Fit",) if fits else ()), "Title")
+    print_table(rows([s for s in result.studies if s.nct_id not in unplaced]), headers)
+    if unplaced:
+        print(f"\nDistance unknown — call to ask ({len(unplaced)} studies: their open sites can't be placed):")
+        print_table(rows([s for s in result.studies if s.nct_id in unplaced]), headers)
     print(f"\n{len(result.studies)} studies ({describe(result.query)}). Source: {result.banner}.")
     return EXIT_OK
 
@@ -238,11 +337,12 @@ def _export_frames(args, per: str):
     from .annotate import annotate_all
     from .table import sites_frame, trials_frame
 
+    profile = profile_from_args(args) if hasattr(args, "had") else None
     progress = _progress_to_stderr()
-    result, place = run_search(args, progress=progress)
+    result, place, _ = run_search(args, progress=progress)
     if progress:
         print(file=sys.stderr)
-    annotated = annotate_all(result.studies, place)
+    annotated = annotate_all(result.studies, place, profile)
     meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
     trials = trials_frame(annotated, **meta)
     sites = sites_frame(annotated, **meta) if per == "site" else None
@@ -363,9 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the studies matching the filters: NCT id, status, phases, title, "
                                    "then a line naming the data source and its date.")
     add_filter_flags(p)
+    add_history_flags(p)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
-                        "last_update_posted, categories, setting, source, data_as_of)")
+                        "last_update_posted, categories, setting, source, data_as_of; with --near also "
+                        "distance_mi and distance_basis; with answers about your treatment, fit)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("classify", help="therapy families, setting and eligibility flags of study files",
@@ -390,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is from. Columns are stable from week to week. Cells a spreadsheet could run "
                                    "as a formula get a leading single quote.")
     add_filter_flags(p)
+    add_history_flags(p)
     p.add_argument("--per", choices=("trial", "site"), default="trial",
                    help="one row per study (default) or one row per study and site")
     p.add_argument("-o", "--output", default="-", metavar="FILE",

@@ -17,6 +17,14 @@ No network, ever. Places come from data shipped inside two packages:
 Indexes are built lazily, once per process (functools.lru_cache). Results for a given input
 are NOT cached and the input is never logged or stored.
 
+Sites: a site placed by its record's ``geoPoint`` is measured from there ("site coordinates").
+Many real sites have no ``geoPoint`` (legacy records, new sites not yet geocoded by the registry):
+those are placed offline from their US ZIP code ("site ZIP": the ZIP area's centre; refused when
+the ZIP's state contradicts the site's state) or from their city with its state and country ("site
+city": the city centre, by the same city lists as above; never without a known country, so "Paris"
+is never guessed). A site none of these places has "distance unknown". Site lookups ARE cached (per
+ZIP and per city/state/country): they are public record text, not what a person typed.
+
 Radius: ClinicalTrials.gov caps a geo DISTANCE at 500 miles, so ``parse_radius`` refuses
 anything larger with a message pointing to "anywhere" (no limit) rather than silently
 clamping, which would quietly hide far-away studies from someone who asked for them.
@@ -34,8 +42,9 @@ from trials.errors import BadInput
 from trials.model import Site, Study
 
 __all__ = [
-    "Place", "NearestSite", "locate", "parse_radius", "distance_miles",
-    "nearest_site", "sites_by_distance", "within_radius", "MAX_RADIUS_MILES", "MAX_INPUT_CHARS",
+    "Place", "NearestSite", "SitePoint", "locate", "parse_radius", "distance_miles", "site_point",
+    "nearest_site", "sites_by_distance", "within_radius", "reach", "MAX_RADIUS_MILES", "MAX_INPUT_CHARS",
+    "BY_COORDINATES", "BY_ZIP", "BY_CITY", "DISTANCE_UNKNOWN", "WITHIN", "OUTSIDE",
 ]
 
 MIN_RADIUS_MILES = 1.0     # ClinicalTrials.gov's DISTANCE takes at least 1 mi / 1 km
@@ -55,10 +64,22 @@ class Place:
     country: str   # country name as ClinicalTrials.gov writes it, e.g. "United States", "France"
 
 
+# How a site's distance was found (the export's distance_basis), most exact first.
+BY_COORDINATES, BY_ZIP, BY_CITY = "site coordinates", "site ZIP", "site city"
+DISTANCE_UNKNOWN = "distance unknown"
+
+
 @dataclass(frozen=True)
 class NearestSite:
     site: Site
-    miles: float | None  # None when the origin or the site has no coordinates
+    miles: float | None  # None when there is no origin, or the site can't be placed
+    basis: str = ""      # BY_COORDINATES / BY_ZIP / BY_CITY when miles is known, else ""
+
+
+class SitePoint(NamedTuple):
+    lat: float
+    lon: float
+    basis: str  # BY_COORDINATES, BY_ZIP or BY_CITY
 
 
 # --- text normalisation ----------------------------------------------------------------------
@@ -349,6 +370,75 @@ def locate(text: str) -> Place:
     return _parse_city(text, shown)
 
 
+# --- placing a trial site ----------------------------------------------------------------------
+
+_US_COUNTRIES = frozenset({"United States", *_US_TERRITORIES.values()})
+_CITY_NOISE = frozenset({"cedex"})  # French postal suffix: "Lyon Cedex 03"
+# Trailing words a site's city may carry that GeoNames' name does not: Japanese "-shi" (city) and
+# "-ku" (ward), and postal district letters ("Århus N").
+_CITY_SUFFIX = re.compile(r"(?: shi| ku| [a-z])$")
+
+
+def _qualifier(text: str) -> frozenset:
+    return _qualifiers().get(_norm(text), frozenset()) if text else frozenset()
+
+
+@lru_cache(maxsize=8192)
+def _zip_point(zip_text: str, state: str) -> tuple[float, float] | None:
+    """Centre of a US ZIP area; None when unknown, without a position, or in another state than the
+    site's own (a typo'd ZIP must not move a site across the country)."""
+    import zipcodes
+
+    m = _ZIP_RE.fullmatch(zip_text.strip())
+    if not m:
+        return None
+    try:
+        rows = zipcodes.matching(m.group(1))
+        lat, lon = float(rows[0]["lat"]), float(rows[0]["long"])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    stated = _qualifier(state)
+    if stated and ("US", str(rows[0].get("state") or "")) not in stated:
+        return None
+    return lat, lon
+
+
+@lru_cache(maxsize=8192)
+def _city_point(city: str, state: str, country: str) -> tuple[float, float] | None:
+    """Centre of the site's city within its country (and state or province, when it names one we
+    know); None without a known country or when no listed city has that name."""
+    countries = _qualifier(country)
+    if not countries:
+        return None
+    name = " ".join(t for t in _norm(city).split() if not t.isdigit() and t not in _CITY_NOISE)
+    if not name:
+        return None
+    isos = {iso for iso, _ in countries}
+    quals = [countries]
+    in_country = frozenset(q for q in _qualifier(state) if q[0] in isos)
+    if in_country:  # a state we know must hold; one we don't know ("Rhône") is left out
+        quals.append(in_country)
+    names = dict.fromkeys((name, _CITY_SUFFIX.sub("", name)))
+    hit = _find_city([(n, quals) for n in names if n])
+    return (hit.lat, hit.lon) if hit else None
+
+
+def site_point(site: Site) -> SitePoint | None:
+    """Where a site is: its record's coordinates, else its US ZIP's centre, else its city's centre;
+    None when none of these is known."""
+    if site.has_coordinates:
+        return SitePoint(site.lat, site.lon, BY_COORDINATES)
+    if site.zip and site.country in _US_COUNTRIES:
+        point = _zip_point(site.zip, site.state)
+        if point:
+            return SitePoint(*point, BY_ZIP)
+    if site.city:
+        point = _city_point(site.city, site.state, site.country)
+        if point:
+            return SitePoint(*point, BY_CITY)
+    return None
+
+
 # --- radius ----------------------------------------------------------------------------------
 
 _NO_LIMIT = {"", "anywhere", "any", "none", "no limit", "unlimited", "all", "everywhere"}
@@ -410,17 +500,22 @@ def distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _miles_to(site: Site, origin: Place | None) -> float | None:
-    if origin is None or not site.has_coordinates:
-        return None
-    return distance_miles(origin.lat, origin.lon, site.lat, site.lon)
+def _measure(site: Site, origin: Place | None) -> NearestSite:
+    point = site_point(site) if origin is not None else None
+    if point is None:
+        return NearestSite(site, None)
+    return NearestSite(site, distance_miles(origin.lat, origin.lon, point.lat, point.lon), point.basis)
 
 
-def sites_by_distance(study: Study, origin: Place | None) -> list[tuple[Site, float | None]]:
+def sites_by_distance(study: Study, origin: Place | None) -> list[NearestSite]:
     """ALL sites (any status), nearest first; sites without a distance last, in listed order."""
-    pairs = [(site, _miles_to(site, origin)) for site in study.sites]
+    measured = [_measure(site, origin) for site in study.sites]
     # sort is stable: equal distances and the no-distance tail keep the record's order
-    return sorted(pairs, key=lambda p: (p[1] is None, p[1] if p[1] is not None else 0.0))
+    return sorted(measured, key=lambda m: (m.miles is None, m.miles if m.miles is not None else 0.0))
+
+
+def _eligible(study: Study, recruiting_only: bool) -> list[Site]:
+    return [s for s in study.sites if s.is_recruiting or not recruiting_only]
 
 
 def nearest_site(study: Study, origin: Place | None, *,
@@ -431,14 +526,14 @@ def nearest_site(study: Study, origin: Place | None, *,
     None) the first eligible site in the record's order is returned with miles=None.
     None when no site is eligible.
     """
-    eligible = [s for s in study.sites if s.is_recruiting or not recruiting_only]
+    eligible = _eligible(study, recruiting_only)
     if not eligible:
         return None
     best: NearestSite | None = None
     for site in eligible:
-        miles = _miles_to(site, origin)
-        if miles is not None and (best is None or miles < best.miles):
-            best = NearestSite(site, miles)
+        measured = _measure(site, origin)
+        if measured.miles is not None and (best is None or measured.miles < best.miles):
+            best = measured
     return best or NearestSite(eligible[0], None)
 
 
@@ -450,16 +545,33 @@ def open_sites_only(study: Study) -> bool:
     return study.overall_status == "RECRUITING"
 
 
+WITHIN, OUTSIDE = "within", "outside"
+
+
+def reach(study: Study, origin: Place, miles: float | None, *, recruiting_only: bool = True) -> str:
+    """WITHIN when an eligible (open) site is placed inside the circle; else DISTANCE_UNKNOWN when
+    one can't be placed (it may be near: the person has to ask) or none is listed; else OUTSIDE.
+    miles=None means no limit: WITHIN when some eligible site is listed at all."""
+    eligible = _eligible(study, recruiting_only)
+    if not eligible:
+        return DISTANCE_UNKNOWN
+    if miles is None:
+        return WITHIN
+    limit = float(miles) + 1e-9
+    unplaced = False
+    for site in eligible:
+        d = _measure(site, origin).miles
+        if d is None:
+            unplaced = True
+        elif d <= limit:
+            return WITHIN
+    return DISTANCE_UNKNOWN if unplaced else OUTSIDE
+
+
 def within_radius(study: Study, origin: Place, miles: float | None, *,
                   recruiting_only: bool = True) -> bool:
-    """True when some (recruiting) site with coordinates lies within `miles` of origin.
-
-    Only eligible sites count, so a far closed site never hides a near open one. A study with
-    no eligible site that has coordinates is False (its distance can't be checked).
-    miles=None means no limit: True whenever the study has an eligible site.
-    """
-    eligible = [s for s in study.sites if s.is_recruiting or not recruiting_only]
-    if miles is None:
-        return bool(eligible)
-    limit = float(miles) + 1e-9
-    return any(d is not None and d <= limit for d in (_miles_to(s, origin) for s in eligible))
+    """True when some (recruiting) site, placed as site_point places it, lies within `miles` of
+    origin. Only eligible sites count, so a far closed site never hides a near open one.
+    miles=None means no limit: True whenever the study has an eligible site."""
+    return bool(_eligible(study, recruiting_only)) and reach(
+        study, origin, miles, recruiting_only=recruiting_only) == WITHIN

@@ -23,8 +23,10 @@ from .annotate import Annotated, comparator_text, is_stale
 from .classify import Classification
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import Flag
+from .fit import Fit, Profile, fit, parse_transplants, resolve_treatments
 from .errors import BadInput
-from .geo import KM_PER_MILE, NearestSite, Place, nearest_site, open_sites_only, sites_by_distance
+from .geo import (BY_CITY, BY_ZIP, DISTANCE_UNKNOWN, KM_PER_MILE, OUTSIDE, NearestSite, Place, nearest_site,
+                  open_sites_only, reach, site_point, sites_by_distance)
 from .model import Contact, Site, Study
 from .query import NCT_ID, PHASES, STATUSES
 
@@ -243,12 +245,15 @@ def site_status_words(status: str) -> str:
     return f"{_STATUS_ICON.get(status, '❔')} {STATUSES.get(status, status.replace('_', ' ').capitalize())}"
 
 
-def distance_words(miles: float | None, unit: str = "mi") -> str:
+APPROXIMATE = {BY_ZIP: "from the site's ZIP code", BY_CITY: "from the site's city centre"}
+
+
+def distance_words(miles: float | None, unit: str = "mi", basis: str = "") -> str:
+    """'about 12 miles', 'about 12 miles (from the site's ZIP code)' when approximate."""
     if miles is None:
-        return "distance unknown"
-    if unit == "km":
-        return f"about {miles * KM_PER_MILE:,.0f} km"
-    return f"about {miles:,.0f} miles"
+        return DISTANCE_UNKNOWN
+    shown = f"about {miles * KM_PER_MILE:,.0f} km" if unit == "km" else f"about {miles:,.0f} miles"
+    return f"{shown} ({APPROXIMATE[basis]})" if basis in APPROXIMATE else shown
 
 
 def place_words(site: Site) -> str:
@@ -289,7 +294,7 @@ def stale_badge(study: Study, today: dt.date | None = None) -> str:
 
 NOT_ONLY_MYELOMA = "Not only for myeloma"
 NOT_ONLY_MYELOMA_EXPLAINED = (
-    "Not only for myeloma: the study also enrols people with other diseases, for example several blood cancers "
+    "🧩 Not only for myeloma: the study also enrols people with other diseases, for example several blood cancers "
     "(lymphoma, leukaemia) or advanced cancers, usually in separate groups (cohorts). It is shown when its myeloma "
     "group fits; the criteria say which group a person could join.")
 
@@ -327,10 +332,9 @@ FLAG_VALUE_WORDS = {
 }
 
 
-def excluded_for(flags: Mapping[str, Flag], had: Iterable[str]) -> tuple[str, ...]:
-    """Which of the person's previous treatments the study's criteria exclude."""
-    return tuple(k for k in had if k in PRIOR_TREATMENTS
-                 and getattr(flags.get(PRIOR_TREATMENTS[k].flag), "value", None) == "excluded")
+# what a ticked kind of treatment means to the eligibility reader (a class word it understands)
+_PRIOR_WORDS = {"car_t": ("CAR T",), "bcma": ("BCMA",), "bispecific": ("bispecific",), "anti_cd38": ("anti-CD38",),
+                "triple_class": ("proteasome inhibitor", "immunomodulatory drug", "anti-CD38")}
 
 
 def required_for(flags: Mapping[str, Flag]) -> tuple[str, ...]:
@@ -345,27 +349,54 @@ def made_for_badge(keys: Iterable[str]) -> str:
     return "🎯 Made for people who already had " + _join(PRIOR_TREATMENTS[k].label for k in keys)
 
 
-def excludes_badge(keys: Iterable[str]) -> str:
-    keys = list(keys)
-    if not keys:
-        return ""
-    return "🚫 Excludes people who had " + _join(PRIOR_TREATMENTS[k].label for k in keys)
-
-
 def _join(words: Iterable[str]) -> str:
     words = list(words)
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+CRITERIA_LABELS = {  # every reading of the criteria, in plain words (eligibility.KEYS)
+    **FLAG_LABELS,
+    "prior_gprc5d": "A GPRC5D-targeted therapy (such as talquetamab)",
+    "prior_autologous_transplant": "A transplant of your own stem cells (autologous)",
+    "prior_allogeneic_transplant": "A donor stem cell transplant (allogeneic)",
+    "min_prior_lines": "Fewest earlier lines of treatment",
+    "max_prior_lines": "Most earlier lines of treatment",
+    "min_creatinine_clearance": "Lowest kidney function (creatinine clearance, mL/min)",
+    "max_ecog": "Highest ECOG performance status (0 = fully active … 4 = in bed all day)",
+    "cns_involvement": "Myeloma in the brain or spinal cord (CNS)",
+    "plasma_cell_leukemia": "Plasma cell leukaemia",
+    "amyloidosis": "AL amyloidosis",
+    "measurable_disease": "Measurable disease (levels the study can follow in blood or urine)",
+    "required_drugs": "Drugs the criteria ask you to have had",
+    "excluded_drugs": "Drugs whose earlier use the criteria name as a reason not to take part",
+}
+_DISEASE_VALUE_WORDS = {"required": "Required: the study is for people with this",
+                        "excluded": "Excluded: people with this cannot join", "allowed": "Allowed",
+                        "not_mentioned": "Not mentioned in the criteria"}
+
+
+def _reading_words(key: str, value) -> str:
+    if key in ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease"):
+        return _DISEASE_VALUE_WORDS.get(value, str(value))
+    if isinstance(value, (tuple, list)):
+        return ", ".join(value) if value else "None named"
+    if value is None:
+        return "Not stated"
+    if isinstance(value, int):
+        return str(value)
+    return FLAG_VALUE_WORDS.get(value, str(value))
+
+
 def flag_rows(flags: Mapping[str, Flag]) -> list[dict[str, str]]:
-    """One row per prior-therapy flag: what, the reading, and the sentence that decided it."""
+    """One row per reading of the criteria: what, the reading, and the sentence that decided it."""
     rows = []
-    for p in PRIOR_TREATMENTS.values():
-        f = flags.get(p.flag)
-        value = getattr(f, "value", "not_mentioned") or "not_mentioned"
+    for key, label in CRITERIA_LABELS.items():
+        f = flags.get(key)
+        value = getattr(f, "value", None)
         rows.append({
-            "Previous treatment": FLAG_LABELS[p.flag],
-            "What the criteria say": FLAG_VALUE_WORDS.get(value, str(value)),
+            "Criterion": label,
+            "What the criteria say": _reading_words(key, "not_mentioned" if value is None and key in FLAG_LABELS
+                                                    else value),
             "Deciding sentence": getattr(f, "sentence", "") or "",
             "Condition": getattr(f, "condition", "") or "",
         })
@@ -395,8 +426,19 @@ class Filters:
     sex: str = ""
     families: tuple[str, ...] = ()  # empty = every family
     settings: tuple[str, ...] = DEFAULT_SETTINGS
-    prior: tuple[str, ...] = ()
-    show_excluded: bool = False
+    prior: tuple[str, ...] = ()  # kinds of treatment ticked (PRIOR_TREATMENTS)
+    # "About your treatment so far": every answer optional; in the link only with share_answers
+    lines: int | None = None
+    had: tuple[str, ...] = ()  # drugs had, canonical names (fit.resolve_treatments)
+    refractory: tuple[str, ...] = ()
+    transplant: str = ""  # "", "none", "auto", "allo", "auto,allo"
+    transplant_months: float | None = None
+    crcl: int | None = None
+    ecog: int | None = None
+    cns: str = ""  # "", "yes", "no"
+    pcl: str = ""
+    amyloidosis: str = ""
+    share_answers: bool = False
     study: str = ""
 
     def with_(self, **changes) -> "Filters":
@@ -409,6 +451,64 @@ class Filters:
         if self.radius in ("", "anywhere"):
             return None
         return parse_radius(f"{self.radius} {self.unit}")
+
+
+ECOG_WORDS = {  # asked in plain words; the number is the ECOG performance status
+    0: "Fully active, no restrictions",
+    1: "Up and about, able to do light work; strenuous activity is hard",
+    2: "Up and about more than half the day, able to care for myself, not able to work",
+    3: "In bed or a chair more than half the day; limited self-care",
+    4: "In bed or a chair all day; need help with self-care",
+}
+YES_NO = {"": "Don't know", "yes": "Yes", "no": "No"}
+TRANSPLANTS = {"": "Don't know / rather not say", "none": "No transplant", "auto": "With my own stem cells (autologous)",
+               "allo": "With a donor's stem cells (allogeneic)", "auto,allo": "Both"}
+HISTORY_FIELDS = ("lines", "had", "refractory", "transplant", "transplant_months", "crcl", "ecog", "cns", "pcl",
+                  "amyloidosis")
+
+
+def profile_of(f: Filters) -> Profile | None:
+    """The person's answers as a fit.Profile (ticked kinds of treatment count as had), or None."""
+    had = f.had + tuple(w for k in f.prior for w in _PRIOR_WORDS.get(k, ()))
+    profile = Profile(
+        lines=f.lines, had=had, refractory=f.refractory,
+        transplants=parse_transplants(f.transplant) if f.transplant else None,
+        transplant_months=f.transplant_months, age=f.age, crcl=f.crcl, ecog=f.ecog,
+        cns={"yes": True, "no": False}.get(f.cns), pcl={"yes": True, "no": False}.get(f.pcl),
+        amyloidosis={"yes": True, "no": False}.get(f.amyloidosis))
+    # age alone is a filter of its own, not a history
+    return None if profile.is_empty() or profile == Profile(age=f.age) else profile
+
+
+def fit_for(study: Study, flags: Mapping[str, Flag], f: Filters) -> Fit | None:
+    profile = profile_of(f)
+    return fit(study, dict(flags), profile) if profile is not None else None
+
+
+VERDICT_WORDS = {
+    "conflict": "⚠️ Something you told us conflicts with a criterion of this study",
+    "check": "❓ Things to ask your care team about",
+    "no_conflict": "✅ Nothing in the criteria we could read conflicts with your answers",
+}
+
+
+def fit_lines(result: Fit | None, limit: int = 6) -> list[str]:
+    """The verdict heading, then one line per reason (what the study says), conflicts first."""
+    if result is None:
+        return []
+    out = [VERDICT_WORDS[result.verdict]]
+    out += [("⚠️ " if r.status == "conflict" else "❓ ") + r.says for r in result.reasons[:limit]]
+    if len(result.reasons) > limit:
+        out.append(f"… and {len(result.reasons) - limit} more (see the details).")
+    return out
+
+
+def fit_rows(result: Fit | None) -> list[dict[str, str]]:
+    """Every reason with the criterion sentence it rests on (the study record's own words)."""
+    if result is None:
+        return []
+    return [{"": "Conflict" if r.status == "conflict" else "Ask", "What the study says": r.says,
+             "From the criteria": r.sentence} for r in result.reasons]
 
 
 def _csv(value) -> list[str]:
@@ -510,14 +610,58 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
             f = f.with_(sex=v.upper())
         elif v:
             ignore("sex", v, 'use "female" or "male".')
-    if (v := get("show_excluded")) is not None:
-        f = f.with_(show_excluded=v.lower() in ("1", "true", "yes", "on"))
+    if (get("answers") or "").lower() in ("1", "true", "yes", "on"):
+        f, history_notes = _history_from_params(f, get)
+        notes += history_notes
     if (v := get("study")) is not None:
         if NCT_ID.match(v.strip().upper()):
             f = f.with_(study=v.strip().upper())
         else:
             ignore("study", v, "not an NCT number (NCT and 8 digits).")
     return f, notes
+
+
+def _history_from_params(f: Filters, get) -> tuple[Filters, list[str]]:
+    """The answers about treatment a link carries (only links made with "include my answers")."""
+    notes: list[str] = []
+    changes: dict = {"share_answers": True}
+
+    def number(key: str, low: float, high: float, whole: bool):
+        v = get(key)
+        if v is None:
+            return None
+        try:
+            x = float(v)
+            if not (math.isfinite(x) and low <= x <= high) or (whole and x != int(x)):
+                raise ValueError
+            return int(x) if whole else x
+        except (ValueError, OverflowError):
+            notes.append(f'Ignored "{key}={_shown(v)}" in the link: not a number from {low:g} to {high:g}.')
+            return None
+
+    changes.update(lines=number("lines", 0, 30, True), transplant_months=number("transplant_months", 0, 600, False),
+                   crcl=number("crcl", 0, 300, True), ecog=number("ecog", 0, 4, True))
+    for key in ("had", "refractory"):
+        if (v := get(key)) is not None:
+            names = []
+            for part in _csv(v):
+                try:
+                    names += resolve_treatments([part])
+                except BadInput as e:
+                    notes.append(f'Ignored "{key}={_shown(part)}" in the link: {e}')
+            changes[key] = tuple(dict.fromkeys(names))
+    if (v := get("transplant")) is not None:
+        if v in TRANSPLANTS:
+            changes["transplant"] = v
+        else:
+            notes.append(f'Ignored "transplant={_shown(v)}" in the link: use none, auto, allo or auto,allo.')
+    for key in ("cns", "pcl", "amyloidosis"):
+        if (v := get(key)) is not None:
+            if v.lower() in YES_NO:
+                changes[key] = v.lower()
+            else:
+                notes.append(f'Ignored "{key}={_shown(v)}" in the link: use yes or no.')
+    return f.with_(**{k: v for k, v in changes.items() if v is not None}), notes
 
 
 def filters_to_params(f: Filters) -> dict[str, str]:
@@ -544,8 +688,14 @@ def filters_to_params(f: Filters) -> dict[str, str]:
         out["age"] = str(f.age)
     if f.sex:
         out["sex"] = f.sex.lower()
-    if f.show_excluded:
-        out["show_excluded"] = "1"
+    if f.share_answers:  # the answers about treatment travel only when the person asked for it
+        out["answers"] = "1"
+        for key in HISTORY_FIELDS:
+            value = getattr(f, key)
+            if value in (None, "", ()):
+                continue
+            out[key] = ",".join(value) if isinstance(value, tuple) else (f"{value:g}" if isinstance(value, float)
+                                                                          else str(value))
     if f.study:
         out["study"] = f.study
     return out
@@ -567,8 +717,8 @@ def timing_of(f: Filters, today: dt.date | None = None) -> tuple[str, str]:
 class Row:
     item: Annotated
     nearest: NearestSite | None  # nearest open site (recruiting; or listed, for studies not recruiting: geo.open_sites_only)
-    excludes: tuple[str, ...]  # the person's previous treatments this study's criteria exclude
     made_for: tuple[str, ...]  # previous treatments the study requires
+    fit: Fit | None = None  # the person's answers against the criteria (None without answers)
 
     @property
     def study(self) -> Study:
@@ -581,8 +731,11 @@ class Row:
 
 @dataclass
 class View:
-    rows: list[Row]
+    rows: list[Row]  # shown under their therapy families
     total: int  # studies answered by the source (after the status filter)
+    maybe: list[Row] = field(default_factory=list)  # setting "unknown": the record doesn't say which patients
+    distance_unknown: list[Row] = field(default_factory=list)  # no open site placed in or out of the circle
+    conflicts: list[Row] = field(default_factory=list)  # a criterion conflicts with an answer: listed last
     hidden_setting: dict[str, int] = field(default_factory=dict)
     setting_counts: dict[str, int] = field(default_factory=dict)  # every setting, before that filter
     hidden_phase: int = 0
@@ -590,15 +743,17 @@ class View:
     hidden_sex: int = 0
     hidden_family: int = 0
     hidden_distance: int = 0
-    hidden_distance_unmapped: int = 0  # of those: no open site with coordinates (distance unknown)
-    hidden_prior: dict[str, int] = field(default_factory=dict)  # per previous treatment
-    hidden_prior_total: int = 0
     place: Place | None = None
     miles: float | None = None
 
+    @property
+    def shown(self) -> list[Row]:
+        """Every study on the page, whichever group it is in."""
+        return self.rows + self.maybe + self.distance_unknown + self.conflicts
+
     def family_counts(self) -> dict[str, int]:
         counts = {f: 0 for f in FAMILIES}
-        for r in self.rows:
+        for r in self.shown:
             for fam in r.item.families:
                 counts[fam] = counts.get(fam, 0) + 1
         return counts
@@ -620,70 +775,130 @@ def _neg_date(text: str) -> str:
     return "".join(chr(ord("9") - ord(c) + ord("0")) if c.isdigit() else c for c in (text or "0000"))
 
 
+def _reach(a: Annotated, place: Place | None, miles: float | None) -> str:
+    """geo.reach for the study's open sites; "within" when there is no circle to be in."""
+    if place is None or miles is None:
+        return "within"
+    return reach(a.study, place, miles, recruiting_only=open_sites_only(a.study))
+
+
+def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: float | None = None, *,
+                where: str | None = None) -> list[str]:
+    """The filters that leave this study out of the view, in the order build_view applies them.
+    A setting the record doesn't state ("unknown") and a distance that can't be measured never leave
+    a study out: those studies have groups of their own. `where`: _reach's answer, if known."""
+    s = a.study
+    checks = (
+        ("status", lambda: bool(f.statuses) and s.overall_status not in f.statuses),
+        ("setting", lambda: bool(f.settings) and a.setting != "unknown" and a.setting not in f.settings),
+        ("phase", lambda: bool(f.phases) and not set(f.phases) & set(s.phases)),
+        ("age", lambda: f.age is not None and not s.eligibility.admits_age(f.age)),
+        ("sex", lambda: bool(f.sex) and not s.eligibility.admits_sex(f.sex)),
+        ("family", lambda: bool(f.families) and not set(f.families) & set(a.families)),
+        ("distance", lambda: (where or _reach(a, place, miles)) == OUTSIDE),
+    )
+    return [key for key, hides in checks if hides()]
+
+
 def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = None,
                miles: float | None = None) -> View:
     """Apply the filters in a fixed order, counting what each one hides.
 
     Distance: a study is within the radius when one of its open sites (a recruiting study's
-    recruiting sites; for any other status, its listed sites) with coordinates is. Open sites without coordinates can't
-    be measured, so such a study counts as outside a radius (and is counted separately); with
-    'anywhere' it is shown, last, with 'distance unknown'."""
+    recruiting sites; for any other status, its listed sites) is, placed by geo.site_point (the
+    record's coordinates, else the site's ZIP or city). A study none of whose open sites is within
+    the radius but some of which can't be placed (or that lists none) is not hidden: it goes to
+    View.distance_unknown ("call to ask"). Studies whose setting the record doesn't state go to
+    View.maybe, whatever the patient-group choice."""
     items = list(items)
     statuses = set(f.statuses)
     items = [a for a in items if not statuses or a.study.overall_status in statuses]
     view = View([], len(items), place=place, miles=miles)
     for a in items:
         view.setting_counts[a.setting] = view.setting_counts.get(a.setting, 0) + 1
-    rows: list[Row] = []
-    prior_hidden: dict[str, int] = {}
+    profile = profile_of(f)
+    unfiltered_status = f.with_(statuses=())  # already applied above, before the total
     for a in items:
         s = a.study
-        if f.settings and a.setting not in f.settings:
-            view.hidden_setting[a.setting] = view.hidden_setting.get(a.setting, 0) + 1
+        where = _reach(a, place, miles)
+        out = leaving_out(a, unfiltered_status, place, miles, where=where)
+        if out:
+            first = out[0]
+            if first == "setting":
+                view.hidden_setting[a.setting] = view.hidden_setting.get(a.setting, 0) + 1
+            else:
+                setattr(view, f"hidden_{first}", getattr(view, f"hidden_{first}") + 1)
             continue
-        if f.phases and not set(f.phases) & set(s.phases):
-            view.hidden_phase += 1
-            continue
-        if f.age is not None and not s.eligibility.admits_age(f.age):
-            view.hidden_age += 1
-            continue
-        if f.sex and not s.eligibility.admits_sex(f.sex):
-            view.hidden_sex += 1
-            continue
-        if f.families and not set(f.families) & set(a.families):
-            view.hidden_family += 1
-            continue
-        nearest = nearest_open_site(s, place)
-        if place is not None and miles is not None and not (
-                nearest is not None and nearest.miles is not None and nearest.miles <= miles):
-            # the nearest open site decides: none within the radius, or none that can be measured
-            view.hidden_distance += 1
-            if nearest is None or nearest.miles is None:
-                view.hidden_distance_unmapped += 1
-            continue
-        excl = excluded_for(a.flags, f.prior)
-        if excl and not f.show_excluded:
-            view.hidden_prior_total += 1
-            for k in excl:
-                prior_hidden[k] = prior_hidden.get(k, 0) + 1
-            continue
-        rows.append(Row(a, nearest, excl, required_for(a.flags)))
-    view.hidden_prior = prior_hidden
-    view.rows = sorted(rows, key=_sort_key)
+        verdict = fit(s, a.flags, profile) if profile is not None else None
+        row = Row(a, nearest_open_site(s, place), required_for(a.flags), verdict)
+        if verdict is not None and verdict.verdict == "conflict":
+            view.conflicts.append(row)
+        elif where == DISTANCE_UNKNOWN:
+            view.distance_unknown.append(row)
+        elif a.setting == "unknown":
+            view.maybe.append(row)
+        else:
+            view.rows.append(row)
+    for group in (view.rows, view.maybe, view.distance_unknown, view.conflicts):
+        group.sort(key=_sort_key)
     return view
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Why a study is not in the view, and the filter change that brings it back."""
+    sentence: str
+    relax: dict  # Filters field -> value
+
+
+def _left_out_sentence(key: str, a: Annotated, f: Filters) -> LeftOut:
+    s = a.study
+    if key == "status":
+        return LeftOut(f"its status is {STATUSES.get(s.overall_status, s.overall_status or 'not given')}, and the "
+                       f"list shows {_join(STATUSES.get(x, x) for x in f.statuses)} studies",
+                       {"statuses": tuple(dict.fromkeys((*f.statuses, s.overall_status)))})
+    if key == "setting":
+        return LeftOut(f"it is for {SETTINGS.get(a.setting, a.setting)}, a patient group not chosen",
+                       {"settings": tuple(dict.fromkeys((*f.settings, a.setting)))})
+    if key == "phase":
+        return LeftOut(f"its phase ({phase_words(s.phases)}) is not among the phases chosen", {"phases": ()})
+    if key == "age":
+        return LeftOut(f"the age given ({f.age}) is outside its age limits", {"age": None})
+    if key == "sex":
+        return LeftOut("it is open to one sex only", {"sex": ""})
+    if key == "family":
+        return LeftOut("its kind of treatment is not among the therapy families chosen", {"families": ()})
+    if key == "distance":
+        return LeftOut(f"none of its open sites is within {f.radius} {UNITS.get(f.unit, f.unit)}",
+                       {"radius": "anywhere"})
+    return LeftOut("it is not among the studies shown", {})
+
+
+def why_left_out(a: Annotated | None, f: Filters, place: Place | None = None,
+                 miles: float | None = None) -> tuple[str, dict]:
+    """For a linked study not in the view: the sentence saying which filters leave it out, and the
+    filter changes that show it ({} when no filter is the reason, e.g. the search never found it)."""
+    if a is None:
+        return ("It is not among the studies this search found (ClinicalTrials.gov does not list it "
+                "under myeloma, or it is not in this copy of the data).", {})
+    reasons = [_left_out_sentence(k, a, f) for k in leaving_out(a, f, place, miles)]
+    if not reasons:
+        return "It is not among the studies this search found.", {}
+    relax: dict = {}
+    for r in reasons:
+        relax.update(r.relax)
+    return "It is not in the list shown: " + "; ".join(r.sentence for r in reasons) + ".", relax
 
 
 def hidden_notes(view: View, f: Filters) -> list[str]:
     """One sentence per filter that hides studies, with the count: nothing disappears silently."""
     out = []
-    for k, n in view.hidden_prior.items():
-        out.append(f"{_studies(n)} hidden because {'it excludes' if n == 1 else 'they exclude'} "
-                   f"people who had {PRIOR_TREATMENTS[k].label}.")
+    if view.conflicts:
+        out.append(f"{_studies(len(view.conflicts))} {'has' if len(view.conflicts) == 1 else 'have'} a criterion that "
+                   f"conflicts with your answers about your treatment: listed last, under \"{GROUPS[CONFLICTS][0]}\".")
     if view.hidden_distance:
         radius = f"{f.radius} {UNITS.get(f.unit, f.unit)}"
-        extra = (f" ({view.hidden_distance_unmapped} of them have no recruiting site with map coordinates, "
-                 "so their distance is unknown)") if view.hidden_distance_unmapped else ""
-        out.append(f"{_studies(view.hidden_distance)} hidden: no open site within {radius}{extra}. "
+        out.append(f"{_studies(view.hidden_distance)} hidden: no open site within {radius}. "
                    "Choose \"anywhere\" to see them.")
     if view.hidden_family:
         out.append(f"{_studies(view.hidden_family)} hidden by the therapy-family choice.")
@@ -722,8 +937,9 @@ class Section:
 
 
 def sections(view: View, timing: str) -> list[Section]:
-    """One section per family that has studies, guidance families first; a study in several
-    families is in each."""
+    """One section per family that has studies, guidance families first (a study in several
+    families is in each); then the groups of studies the filters can't place: "May be for you"
+    (the record doesn't say which patients) and "Distance unknown — call to ask"."""
     highlighted = set(guidance(timing).families)
     out = []
     for fam in family_order(timing):
@@ -731,7 +947,49 @@ def sections(view: View, timing: str) -> list[Section]:
         if rows:
             fm = FAMILIES[fam]
             out.append(Section(fam, fm.label, fm.plain, rows, fam in highlighted))
+    for group, rows in ((MAYBE, view.maybe), (DISTANCE_GROUP, view.distance_unknown), (CONFLICTS, view.conflicts)):
+        if rows:
+            out.append(Section(group, GROUPS[group][0], GROUPS[group][1], tuple(rows), False))
     return out
+
+
+MAYBE, DISTANCE_GROUP, CONFLICTS = "maybe_for_you", "distance_unknown", "conflicts"
+GROUPS = {  # section id -> (heading, what it means)
+    MAYBE: ("May be for you: the record doesn't say which patients",
+            "These records don't say whether the study is for relapsed, newly diagnosed or other patients "
+            "with myeloma, so no patient-group choice hides them. The study team can say whether it is open "
+            "to you."),
+    DISTANCE_GROUP: ("Distance unknown — call to ask",
+                     "These studies have open sites that can't be placed on the map (the record gives no "
+                     "map position, and no ZIP code or city we know), or list no open site. They may be "
+                     "near you: the study's contacts can say where it runs."),
+    CONFLICTS: ("Studies whose criteria conflict with your answers",
+                "Something you told us about your treatment goes against one of these studies' criteria, as we "
+                "read them (the sentence is quoted on each card). Reading criteria is hard and criteria change: "
+                "ask your care team before ruling a study out."),
+}
+
+WORDS = (  # "What the words mean": the words the lists use for places and patient groups
+    "Distance: measured to the site's map position in its ClinicalTrials.gov record. When the record has "
+    "none, it is measured from the centre of the site's US ZIP code area (\"from the site's ZIP code\") or of "
+    "its city (\"from the site's city centre\"): approximate, usually within a few miles.",
+    "Distance unknown: a site without a map position whose ZIP code or city can't be placed either. A distance "
+    "choice never hides such a study: it is listed under \"Distance unknown — call to ask\".",
+    "May be for you: the record doesn't say which patients the study is for (relapsed, newly diagnosed, …). "
+    "These studies are always listed, in a group of their own.",
+    NOT_ONLY_MYELOMA_EXPLAINED,
+    "Things to ask your care team about: when you answer questions about your treatment so far, each study's "
+    "criteria are read for them. A conflict means a criterion, as written in the study record, goes against "
+    "an answer; a question means a criterion depends on something you did not answer, or carries a condition. "
+    "It is never a decision on whether you can join: only the study team can say that.",
+)
+
+
+def card_family(item: Annotated, section: str) -> str:
+    """The family a card explains: its section's, or (in a group that isn't a family) its first one."""
+    if section in FAMILIES:
+        return section
+    return item.families[0] if item.families else "unclassified"
 
 
 def guidance_counts(view: View, timing: str) -> list[tuple[str, str, int]]:
@@ -770,7 +1028,10 @@ def nearest_words(row: Row, place: Place | None, unit: str = "mi") -> str:
         n = len(s.recruiting_sites) if recruiting else len(s.sites)
         more = f" (and {n - 1} more)" if n > 1 else ""
         return f"{open_label.capitalize()}: {where}{more}. Enter a ZIP code or city to see distances."
-    return f"Nearest {open_label}: {where} — {distance_words(row.miles, unit)}"
+    if row.miles is None:
+        return (f"Nearest {open_label}: {where} — {DISTANCE_UNKNOWN}: its record has no map position, and its "
+                "ZIP code or city can't be placed. The study's contacts can say where it runs.")
+    return f"Nearest {open_label}: {where} — {distance_words(row.miles, unit, row.nearest.basis)}"
 
 
 # --- study detail ------------------------------------------------------------------------------
@@ -803,24 +1064,32 @@ def contact_words(c: Contact) -> str:
 
 
 def site_rows(study: Study, place: Place | None, unit: str = "mi") -> list[dict[str, str]]:
-    """Every site, nearest first (those without coordinates last, still listed)."""
+    """Every site, nearest first (those that can't be placed last, still listed)."""
     rows = []
-    for site, miles in sites_by_distance(study, place):
+    for m in sites_by_distance(study, place):
+        site = m.site
         rows.append({
             "Site": site.facility or "(not named)",
             "Status": site_status_words(site.status),
             "City": ", ".join(p for p in (site.city, site.state, site.country) if p),
-            "Distance": distance_words(miles, unit) if place is not None and site.has_coordinates
-            else ("no map coordinates" if not site.has_coordinates else ""),
+            "Distance": distance_words(m.miles, unit, m.basis) if place is not None else "",
             "Contacts": " | ".join(contact_words(c) for c in site.contacts),
         })
     return rows
 
 
 def map_points(study: Study) -> list[dict]:
-    return [{"lat": s.lat, "lon": s.lon, "site": s.facility or s.city, "status": site_status_words(s.status),
-             "open": "Recruiting" if s.is_recruiting else "Not recruiting"}
-            for s in study.sites if s.has_coordinates]
+    """Sites that can be placed; those placed by ZIP code or city say so ("position approximate")."""
+    out = []
+    for s in study.sites:
+        point = site_point(s)
+        if point is None:
+            continue
+        status = site_status_words(s.status) + (f" (position {APPROXIMATE[point.basis]})"
+                                                 if point.basis in APPROXIMATE else "")
+        out.append({"lat": point.lat, "lon": point.lon, "site": s.facility or s.city, "status": status,
+                    "open": "Recruiting" if s.is_recruiting else "Not recruiting"})
+    return out
 
 
 def key_dates(study: Study) -> list[tuple[str, str]]:

@@ -21,9 +21,9 @@ import pandas as pd
 
 from .annotate import Annotated, comparator_text, is_stale
 from .vocabulary import FAMILIES, SETTINGS
-from .eligibility import FLAGS, LINE_KEYS
-from .geo import Place, sites_by_distance
-from .model import Contact, Site, Study
+from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
+from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
+from .model import Contact, Study
 
 LIST_SEP = "; "
 
@@ -33,11 +33,11 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "sponsor", "conditions", "interventions", "randomized", "comparator",
     "min_age_years", "max_age_years", "sex",
     "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
-    "distance_mi", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
+    "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
     "site_count", "recruiting_site_count",
     "central_contact_name", "central_contact_phone", "central_contact_email",
     "first_posted", "last_update_posted", "status_verified", "stale",
-    *FLAGS, *LINE_KEYS,
+    *FLAGS, *NUMBER_KEYS, *DISEASE_KEYS, *DRUG_KEYS, "fit", "fit_reasons",
     "data_as_of", "source",
 )
 
@@ -45,13 +45,13 @@ TRIAL_COLUMNS: tuple[str, ...] = (
 #: so every study of the search is in the export).
 SITE_COLUMNS: tuple[str, ...] = (
     "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
-    "facility", "city", "state", "zip", "country", "site_status", "distance_mi",
+    "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
     "site_contact_name", "site_contact_phone", "site_contact_email",
     "data_as_of", "source",
 )
 
 FLOAT_COLUMNS = frozenset({"min_age_years", "max_age_years", "distance_mi"})
-INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *LINE_KEYS})
+INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *NUMBER_KEYS})
 BOOL_COLUMNS = frozenset({"randomized", "stale", "myeloma_only"})
 
 COLUMN_MEANINGS: dict[str, str] = {
@@ -79,7 +79,11 @@ COLUMN_MEANINGS: dict[str, str] = {
     "nearest_site_city": "its city",
     "nearest_site_state": "its state or region",
     "nearest_site_country": "its country",
-    "distance_mi": "miles from the searched place (number, 1 decimal); empty when a side has no coordinates",
+    "distance_mi": "miles from the searched place (number, 1 decimal); empty when the site can't be placed",
+    "distance_basis": "how distance_mi was found: 'site coordinates' (the record's map position), 'site ZIP' "
+                      "(centre of the site's US ZIP code) or 'site city' (centre of its city), both approximate; "
+                      "'distance unknown' when none of these places the site; empty without a searched place "
+                      "(and, per study, when no site is recruiting)",
     "nearest_site_contact_name": "that site's contact (first one with a phone or e-mail)",
     "nearest_site_contact_phone": "its phone (' ext. N' appended when there is an extension)",
     "nearest_site_contact_email": "its e-mail",
@@ -99,6 +103,20 @@ COLUMN_MEANINGS: dict[str, str] = {
     "triple_class": "triple-class exposure/refractoriness: same values",
     "min_prior_lines": "minimum number of prior lines of therapy (integer; empty = not stated)",
     "max_prior_lines": "maximum number of prior lines of therapy (integer; empty = not stated)",
+    "prior_gprc5d": "prior GPRC5D-targeted therapy: required / excluded / allowed / not_mentioned",
+    "prior_autologous_transplant": "prior autologous stem cell transplant: same values (a time window is allowed)",
+    "prior_allogeneic_transplant": "prior allogeneic (donor) stem cell transplant: same values",
+    "min_creatinine_clearance": "lowest creatinine clearance / eGFR accepted, mL/min (integer; empty = not stated)",
+    "max_ecog": "highest ECOG performance status accepted (0-4; empty = not stated)",
+    "cns_involvement": "myeloma in the central nervous system: required / excluded / allowed / not_mentioned",
+    "plasma_cell_leukemia": "plasma cell leukaemia: same values",
+    "amyloidosis": "AL amyloidosis: same values",
+    "measurable_disease": "measurable disease: required / not_mentioned",
+    "required_drugs": "drugs the criteria demand earlier treatment with (or refractoriness to), '; '-separated",
+    "excluded_drugs": "drugs whose earlier use (or refractoriness) the criteria name as a reason to exclude",
+    "fit": "the searched history against the criteria: conflict / check / no_conflict (empty without answers); "
+           "not a decision on eligibility",
+    "fit_reasons": "the criteria behind `fit`, each 'status: what the study says', ' | '-separated",
     "data_as_of": "when ClinicalTrials.gov's data was current (date and time, UTC)",
     "source": "live, cache (a saved earlier answer) or snapshot (bundled offline data)",
     "facility": "site name",
@@ -135,6 +153,10 @@ def _randomized(study: Study) -> bool | None:
 
 def _miles(value: float | None) -> float:
     return round(value, 1) if value is not None else float("nan")
+
+
+def _basis(measured: NearestSite) -> str:
+    return measured.basis if measured.miles is not None else DISTANCE_UNKNOWN
 
 
 def _age(value: float | None) -> float:
@@ -190,6 +212,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "nearest_site_state": nearest.state if nearest else "",
         "nearest_site_country": nearest.country if nearest else "",
         "distance_mi": _miles(a.nearest.miles) if nearest else float("nan"),
+        "distance_basis": _basis(a.nearest) if nearest else "",
         "nearest_site_contact_name": near_contact.name,
         "nearest_site_contact_phone": near_contact.phone_text,
         "nearest_site_contact_email": near_contact.email,
@@ -205,12 +228,17 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "data_as_of": data_as_of,
         "source": source,
     }
-    for key in FLAGS:
+    for key in FLAGS + DISEASE_KEYS:
         flag = a.flags.get(key)
         row[key] = flag.value if flag is not None else "not_mentioned"
-    for key in LINE_KEYS:
+    for key in NUMBER_KEYS:
         flag = a.flags.get(key)
         row[key] = flag.value if flag is not None else None
+    for key in DRUG_KEYS:
+        flag = a.flags.get(key)
+        row[key] = "; ".join(flag.value) if flag is not None else ""
+    row["fit"] = a.fit.verdict if a.fit is not None else ""
+    row["fit_reasons"] = " | ".join(f"{r.status}: {r.says}" for r in a.fit.reasons) if a.fit is not None else ""
     return row
 
 
@@ -225,14 +253,16 @@ def trials_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str
     return _typed(rows, TRIAL_COLUMNS)
 
 
-def _site_cells(site: Site | None, miles: float | None) -> dict:
-    if site is None:
-        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status",
+def _site_cells(measured: NearestSite | None, place: Place | None) -> dict:
+    if measured is None:
+        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status", "distance_basis",
                                 "site_contact_name", "site_contact_phone", "site_contact_email")} | {"distance_mi": float("nan")}
+    site = measured.site
     contact = _best_contact(site.contacts)
     return {
         "facility": site.facility, "city": site.city, "state": site.state, "zip": site.zip,
-        "country": site.country, "site_status": site.status, "distance_mi": _miles(miles),
+        "country": site.country, "site_status": site.status, "distance_mi": _miles(measured.miles),
+        "distance_basis": _basis(measured) if place is not None else "",
         "site_contact_name": contact.name, "site_contact_phone": contact.phone_text,
         "site_contact_email": contact.email,
     }
@@ -242,7 +272,7 @@ def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
                 place: Place | None = None) -> pd.DataFrame:
     """One row per study x site, columns SITE_COLUMNS in that order.
 
-    Sites of a study come nearest first when `place` is given (sites without coordinates last),
+    Sites of a study come nearest first when `place` is given (sites that can't be placed last),
     otherwise in the record's order. A study with no site gets one row with empty site columns.
     """
     rows = []
@@ -254,9 +284,8 @@ def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
             "families": _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families),
             "last_update_posted": s.last_update_posted, "data_as_of": data_as_of, "source": source,
         }
-        pairs = sites_by_distance(s, place) or [(None, None)]
-        for site, miles in pairs:
-            rows.append(study_cells | _site_cells(site, miles))
+        for measured in sites_by_distance(s, place) or [None]:
+            rows.append(study_cells | _site_cells(measured, place))
     return _typed(rows, SITE_COLUMNS)
 
 

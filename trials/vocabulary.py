@@ -134,8 +134,23 @@ class Matcher:
         self._exact_values = {w: self.exact.get(_NON_ALNUM.sub("", w)) for w in exact_words}
         # A few literals of which every case-sensitive word contains one: a text with none of them
         # cannot match, and the second regex pass is skipped (None: no small such set).
+        self._first_lower: frozenset[str] | None = None  # built on first use of could_match
         cover = _literal_cover(exact_words)
         self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
+
+    def could_match(self, text: str, low: str) -> bool:
+        """Cheap test: does the text hold a word some phrase starts with? Every match starts at a word
+        (the regexes need a separator before it), so a text without one cannot match."""
+        if self._first_lower is None:
+            first = {re.split(r"[^a-z0-9]+", w.strip(), maxsplit=1)[0] for w in self._lower_values}
+            exact = {re.split(r"[^A-Za-z0-9]+", w.strip(), maxsplit=1)[0] for w in self._exact_values}
+            # phrases starting with a character outside a-z0-9 (e.g. "γδ T cells") can't be told by words
+            self._odd_start = any(not f for f in first | exact)
+            self._first_lower, self._first_exact = frozenset(first), frozenset(exact)
+        if self._odd_start and not text.isascii():
+            return True
+        return (not self._first_lower.isdisjoint(_ASCII_WORD.findall(low))
+                or not self._first_exact.isdisjoint(_ASCII_WORD_CS.findall(text)))
 
     def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
         """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
@@ -177,6 +192,8 @@ class Matcher:
 
 
 _UNSEEN = object()
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_ASCII_WORD_CS = re.compile(r"[A-Za-z0-9]+")
 
 
 def _overlap_order(f: tuple) -> tuple[int, int]:
@@ -341,3 +358,30 @@ def drug_spans(text: str, low: str, names: list[tuple[int, int]] | None = None) 
         found.append((s, e, ("pattern", (p, target))))
         found.sort(key=_overlap_order)
     return found
+
+
+# --- what a drug implies for eligibility ---------------------------------------------------
+# A criterion about "prior teclistamab" is about prior bispecifics and prior BCMA therapy: the
+# topics of a drug follow from its family and details, so a new drug row needs nothing else.
+_FAMILY_TOPICS = {"car_t": "car_t", "bispecific": "bispecific", "anti_cd38": "anti_cd38",
+                  "proteasome_inhibitor": "pi", "immunomodulatory": "imid"}
+_TARGET_TOPICS = {"BCMA": "bcma", "GPRC5D": "gprc5d"}
+_TRANSPLANT_TOPICS = {"autologous": "auto_sct", "allogeneic": "allo_sct"}
+
+
+def prior_topics(drug: Drug) -> frozenset[str]:
+    """Eligibility topics a drug (or family word) implies: car_t, bispecific, anti_cd38, pi, imid,
+    bcma, gprc5d, auto_sct, allo_sct, or sct (a transplant of unnamed kind)."""
+    topics = _PRIOR_TOPICS.get(drug)
+    if topics is None:
+        details = dict(drug.details)
+        found = {_FAMILY_TOPICS[drug.family]} if drug.family in _FAMILY_TOPICS else set()
+        if details.get("target") in _TARGET_TOPICS:
+            found.add(_TARGET_TOPICS[details["target"]])
+        if drug.family == "stem_cell_transplant" and drug.name != "Donor lymphocyte infusion":
+            found.add(_TRANSPLANT_TOPICS.get(details.get("transplant"), "sct"))
+        topics = _PRIOR_TOPICS[drug] = frozenset(found)
+    return topics
+
+
+_PRIOR_TOPICS: dict[Drug, frozenset[str]] = {}

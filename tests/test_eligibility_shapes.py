@@ -1,0 +1,100 @@
+"""Issue 10: the failure shapes seen on real texts, and the new criteria (hand-made sentences in the
+wording of real records; each pins a general rule, not one record)."""
+import pytest
+
+from trials.eligibility import eligibility_flags
+
+
+def read(section: str, *items: str) -> dict:
+    return eligibility_flags(f"{section} Criteria:\n" + "\n".join(f"- {i}" for i in items))
+
+
+@pytest.mark.parametrize("item, lo, hi", [
+    ("Subjects must have received at least 1 but no greater than 3 prior regimens", 1, 3),
+    ("Received at least 2, but not more than 4, prior lines of therapy", 2, 4),
+    ("Relapsed or refractory to two lines prior therapy", 2, None),
+    ("Must meet Criteria 5 of the IMWG definition before starting therapy lines", None, None),
+    ("Grade 3 neuropathy within 2 weeks of prior therapy", None, None),
+])
+def test_prior_line_shapes(item, lo, hi):
+    got = read("Inclusion", item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+def test_hard_wrapped_legacy_item_is_read_whole():
+    text = ("Inclusion Criteria:\n\n  -  Patients must have received at least 2 prior lines of therapy,\n"
+            "     including lenalidomide and a proteasome inhibitor, and be refractory to\n"
+            "     their last line.\n\nExclusion Criteria:\n\n  -  Prior treatment with a B-cell\n"
+            "     maturation antigen (BCMA) targeted therapy.\n")
+    got = eligibility_flags(text)
+    assert got["min_prior_lines"].value == 2
+    assert got["prior_bcma"].value == "excluded"
+    assert "maturation antigen" in got["prior_bcma"].sentence
+
+
+def test_gene_or_cell_therapy_ban_excludes_prior_car_t():
+    got = read("Exclusion", "Previous treatment with any gene therapy-based therapeutic for cancer or "
+                            "investigational cellular therapy for cancer")
+    assert got["prior_car_t"].value == "excluded"
+
+
+def test_making_the_study_product_is_not_a_history():
+    got = read("Inclusion", "Willing to undergo leukapheresis for manufacturing of anti-BCMA CAR T cells")
+    assert got["prior_bcma"].value == "not_mentioned"
+    assert got["prior_car_t"].value == "not_mentioned"
+
+
+@pytest.mark.parametrize("code, flags", [
+    ("JNJ-64007957", {"prior_bcma", "prior_bispecific"}),  # teclistamab
+    ("PF-06863135", {"prior_bcma", "prior_bispecific"}),  # elranatamab
+    ("GSK2857916", {"prior_bcma"}),  # belantamab mafodotin
+    ("JNJ-64407564", {"prior_gprc5d", "prior_bispecific"}),  # talquetamab
+])
+def test_codes_come_from_the_shared_vocabulary(code, flags):
+    got = read("Exclusion", f"Prior treatment with {code}")
+    assert {k for k, f in got.items() if f.value == "excluded"} >= flags
+
+
+@pytest.mark.parametrize("section, item, key, value", [
+    ("Exclusion", "Prior autologous stem cell transplant within 12 weeks of enrolment",
+     "prior_autologous_transplant", "allowed"),
+    ("Exclusion", "Prior allogeneic stem cell transplantation", "prior_allogeneic_transplant", "excluded"),
+    ("Inclusion", "Must have undergone prior autologous stem cell transplant", "prior_autologous_transplant", "required"),
+    ("Exclusion", "History of solid organ transplant", "prior_allogeneic_transplant", "not_mentioned"),
+    ("Exclusion", "Prior GPRC5D-directed therapy", "prior_gprc5d", "excluded"),
+    ("Exclusion", "Known active central nervous system involvement by myeloma", "cns_involvement", "excluded"),
+    ("Exclusion", "Plasma cell leukemia at the time of screening", "plasma_cell_leukemia", "excluded"),
+    ("Inclusion", "Diagnosis of multiple myeloma or plasma cell leukemia", "plasma_cell_leukemia", "allowed"),
+    ("Exclusion", "Known systemic AL amyloidosis", "amyloidosis", "excluded"),
+    ("Exclusion", "Amyloidosis, unless limited to the bone marrow", "amyloidosis", "allowed"),
+    ("Inclusion", "Measurable disease defined as serum M-protein ≥ 0.5 g/dL", "measurable_disease", "required"),
+    ("Exclusion", "History of CNS disorder such as seizure or stroke", "cns_involvement", "not_mentioned"),
+])
+def test_new_flags(section, item, key, value):
+    assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item, key, value", [
+    ("Inclusion", "Creatinine clearance (CrCl) ≥ 30 mL/min", "min_creatinine_clearance", 30),
+    ("Exclusion", "Renal insufficiency (creatinine clearance < 40 mL/min)", "min_creatinine_clearance", 40),
+    ("Inclusion", "ECOG performance status of 0-2", "max_ecog", 2),
+    ("Inclusion", "Eastern Cooperative Oncology Group (ECOG) performance status 0, 1, or 2", "max_ecog", 2),
+    ("Exclusion", "ECOG performance status ≥ 3", "max_ecog", 2),
+    ("Inclusion", "ECOG ≤ 1", "max_ecog", 1),
+    ("Inclusion", "Serum creatinine ≤ 2 mg/dL", "min_creatinine_clearance", None),
+])
+def test_numbers(section, item, key, value):
+    assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item, required, excluded", [
+    ("Inclusion", "Refractory to lenalidomide", ("lenalidomide",), ()),
+    ("Exclusion", "Prior pomalidomide is not allowed", (), ("pomalidomide",)),
+    ("Inclusion", "Prior exposure to an anti-CD38 antibody such as daratumumab", (), ()),
+    ("Inclusion", "Prior treatment with an anti-CD38 monoclonal antibody (daratumumab or isatuximab)", (), ()),
+    ("Exclusion", "Received bortezomib within 14 days before the first dose", (), ()),
+    ("Exclusion", "Known hypersensitivity to lenalidomide", (), ()),
+])
+def test_named_drugs(section, item, required, excluded):
+    got = read(section, item)
+    assert (tuple(got["required_drugs"].value), tuple(got["excluded_drugs"].value)) == (required, excluded)

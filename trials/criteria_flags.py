@@ -1,0 +1,574 @@
+"""Prior-therapy flags and disease features read from eligibility items.
+
+    Each item is cut into sentences (on ". " and "; "). A sentence counts for a
+    therapy only if it names it (data table ``_LEXICON``) AND speaks about past
+    exposure (prior / previous / received / refractory / exposed / history of…),
+    so "adequate organ function for CAR-T cell treatment" or "4 months after the
+    last dose of daratumumab" do not count. Clause scope: a parenthesis with its
+    own verdict ("Prior CAR-T (prior bispecific antibodies are permitted)") or a
+    "but / however / whereas" clause speaks only for the therapies it names; a
+    therapy is judged on the sentence minus the clauses naming only other
+    therapies. Per sentence (scoped):
+      * double negative ("not excluded", "not ineligible") → allowed
+      * conditional wording (unless / except / provided / as long as /
+        "allowed if …" / "if more than 6 months …" / "≥ 3 months since …")
+        → allowed, condition quoted
+      * optional exposure ("not required / mandatory / necessary", "optional",
+        "do not need to", "may or may not", "with or without", "regardless of")
+        → allowed
+      * "…, but not X": X excluded (inclusion) / allowed (exclusion)
+      * "not refractory to X" → allowed, condition quoted (exclusion: required)
+      * absence of exposure ("no prior", "never received/exposed", "have not
+        received", "not previously", "lack of / free of prior", "naive",
+        "without prior"): inclusion/other → excluded; exclusion → required
+        (excluding the unexposed), except with a wash-out window ("no X within
+        3 months") → excluded. Absence then a ban ("patients who never received
+        X are ineligible") → required; "must not have received" → excluded;
+        "No prior X allowed" → excluded.
+      * prohibition ("not allowed", "must not", "excluded", "ineligible") → excluded
+      * permission ("allowed", "permitted", "eligible", "may have received")
+        → allowed
+      * otherwise by section: exclusion → excluded; inclusion → required;
+        other → required only with demand wording (must / refractory /
+        received / exposed), else ignored.
+      * A time window ("prior CAR T within 3 months", "no ASCT within 100
+        days") only asks for a wait: allowed, with the window quoted as condition.
+    Within one item a permitting sentence beats an excluding one (the item
+    itself permits it). Across items: required > excluded > allowed; the first
+    item of the winning rank gives the sentence. A BCMA CAR T mention sets
+    prior_car_t and prior_bcma; a BCMA bispecific sets prior_bispecific and
+    prior_bcma. An either/or demand ("treated with CAR T or a bispecific")
+    marks every alternative required.
+    triple_class: "triple-class exposed/refractory" wording, or one sentence
+    naming a PI, an IMiD and an anti-CD38 (class or drug).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from trials.criteria import fold
+from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics, trie_regex
+
+# --------------------------------------------------------------------------------------
+# What a sentence names. Drugs, codes, brands, regimens and family words come from the one
+# vocabulary (taxonomy.json through trials.vocabulary): each drug row implies its topics
+# (``vocabulary.prior_topics``). Below only the class words that criteria use and trial arms
+# don't ("BCMA-directed therapy", "gene therapy", "triple-class refractory").
+# --------------------------------------------------------------------------------------
+TOPIC_FLAGS = {  # topic -> the flag it sets
+    "car_t": "prior_car_t", "bcma": "prior_bcma", "bispecific": "prior_bispecific", "anti_cd38": "prior_anti_cd38",
+    "gprc5d": "prior_gprc5d", "auto_sct": "prior_autologous_transplant", "allo_sct": "prior_allogeneic_transplant",
+}
+_CLASS_WORDS: dict[str, str] = {
+    "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
+             r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
+             r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]based\s+therap\w*"
+             r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)",
+    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
+    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
+              r"|g[\s-]protein[\s-]coupled\s+receptor,?\s+(?:class|family)\s+c,?\s+group\s+5,?\s+member\s+d",
+    "bispecific": r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?"
+                  r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?",
+    "anti_cd38": r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?"
+                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?",
+    "pi": r"proteasome\s+inhibit\w*",
+    "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?",
+    "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
+              r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
+    "auto_sct": r"auto(?:logous)?(?:\s*(?:,|or|and|and/or|/)\s*allo\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+                r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
+                r"(?:transplant\w*|rescue|support|sct|hsct|hct)|autograft\w*"
+                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
+    "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
+                r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
+                r"(?:transplant\w*|sct|hsct|hct)|allograft\w*",
+    "sct": r"(?:hematopoietic|haematopoietic|bone\s+marrow|peripheral\s+blood)?\s*(?:stem[\s-]+cell|cell|marrow)\s+transplant\w*"
+           r"|stem[\s-]cell\s+(?:rescue|support)"
+           r"|(?<!organ\s)(?<!kidney\s)(?<!renal\s)(?<!liver\s)(?<!heart\s)(?<!lung\s)(?<!cornea\s)transplant(?:ation|s)?",
+}
+# Naming stems (INN): matched at the end of a word of 3+ letters, written as a look-behind so the
+# regex engine searches for the stem itself instead of trying every word start.
+_CLASS_STEMS: dict[str, str] = {
+    "car_t": r"(?<=\w)cabtagene|(?<=\w)leucel|(?<=[a-z]{3})-cel",
+    "bispecific": r"(?<=[a-z]{3})(?<!mezagi)tamab|(?<=[a-z]{3})tamig",
+    "pi": r"(?<=[a-z]{3})zomib",
+    "imid": r"(?<=[a-z]{3})domide",
+}
+_CLASS_CASE_SENSITIVE: dict[str, str] = {
+    "bispecific": r"TCEs?|BsAbs?|BiTEs?|bsAbs?",
+    "pi": r"PIs?",
+    "imid": r"IMiDs?|IMIDs?|CELMoDs?",
+    "triple": r"TCR(?:MM)?",
+    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
+    "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
+    "sct": r"SCT|HSCT|HCT|BMT",
+}
+# Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
+# a sentence with none of them skips that topic's regex. Keep in step with the tables above
+# (tests/test_eligibility_prefilter.py checks it on generated text).
+_CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "car_t": (("car t", "car-t", "cart", "car-", "car ", "carnk", "chimeric", "gene", "cellular", "cell-based",
+               "cell based", "adoptive", "cabtagene", "leucel", "-cel"), ()),
+    "bcma": (("bcma", "maturation"), ()),
+    "gprc5d": (("gprc5d", "g protein", "g-protein"), ()),
+    "bispecific": (("bispecific", "bi-specific", "engag", "redirect", "tamab", "tamig"), ("TCE", "BsAb", "BiTE", "bsAb")),
+    "anti_cd38": (("cd38", "cd 38", "cd-38", "cd -38"), ()),
+    "pi": (("proteasome", "zomib"), ("PI",)),
+    "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
+    "triple": (("triple", "penta", "quad"), ("TCR",)),
+    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT")),
+    "allo_sct": (("allo",), ()),
+    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT")),
+}
+
+
+_NEEDLE_TOPICS: dict[str, set[str]] = {}
+for _topic, (_ci, _cs) in _CLASS_NEEDLES.items():
+    for _n in _ci + _cs:
+        _NEEDLE_TOPICS.setdefault(_n, set()).add(_topic)
+# literal alternations shaped as tries: the regex engine branches once per next character
+_CI_NEEDLES_RX = re.compile(trie_regex({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
+_CS_NEEDLES_RX = re.compile(trie_regex({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
+
+
+def _candidate_topics(sent: str, low: str) -> set[str]:
+    """Topics whose literal needles occur in the sentence: the only ones whose class regexes can match.
+    (One pass of two literal alternations instead of a loop over every topic's needles.)"""
+    found: set[str] = set()
+    for n in _CI_NEEDLES_RX.findall(low):
+        found |= _NEEDLE_TOPICS[n]
+    for n in _CS_NEEDLES_RX.findall(sent):
+        found |= _NEEDLE_TOPICS[n]
+    return found
+
+
+_CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CLASS_STEMS[t]})\\b" if t in _CLASS_STEMS else "")
+                           + ")" if t in _CLASS_WORDS else r"(?!x)x")
+             for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
+_CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
+_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.")  # one is in every _EXAMPLE_RX match
+_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
+                         r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
+
+
+@lru_cache(maxsize=4096)  # a sentence is asked about by several readers
+def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
+    text = normalise(sent)
+    low = text.lower()
+    topics: set[str] = set()
+    drugs: list[tuple[int, str]] = []
+    if not DRUG_MATCHER.could_match(text, low):
+        return frozenset(), ()
+    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, low):
+        for drug in (value if kind == "regimen" else (value,)):
+            topics |= prior_topics(drug)
+            if drug.name and not drug.generic and drug.family != IGNORE:
+                drugs.append((start, drug.name))
+    return frozenset(topics), tuple(drugs)
+
+
+def forget_sentences() -> None:
+    """Empty the per-sentence memos (kept for one criteria text at a time)."""
+    _drug_topics.cache_clear()
+    topics_in.cache_clear()
+
+
+@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
+def topics_in(sent: str) -> frozenset[str]:
+    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
+    auto_sct, allo_sct, triple)."""
+    named, _ = _drug_topics(sent)
+    found = set(named)
+    for topic in _candidate_topics(sent, sent.lower()) - found:
+        if _CLASS_RX[topic].search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
+            found.add(topic)
+    if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
+        found.discard("sct")
+        if "auto_sct" not in found and "allo_sct" not in found:
+            found |= {"auto_sct", "allo_sct"}
+    return frozenset(found)
+
+
+def names_any_therapy(item: str) -> bool:
+    """Whether any sentence of an item could name a therapy (a class word or a drug)."""
+    return bool(topics_in(item) or _drug_topics(item)[1])
+
+
+# Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
+_NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
+                             r"|being\s+treated|must\s+agree)\b", re.I)
+_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*)\b", re.I)
+_STUDY_START_RX = re.compile(r"(?:(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
+                             r"treatment|other\s+than|except(?:\s+for)?|apart\s+from|besides)\b[^.;]{0,40}$", re.I)
+
+
+def specific_drugs(sent: str) -> list[str]:
+    """Canonical names of the drugs a sentence names specifically as a history (not as examples of a
+    class: "an anti-CD38 antibody such as daratumumab", "(e.g. bortezomib)"; not "intolerance to",
+    "prior to the first dose of", "other than")."""
+    if _NOT_HISTORY_RX.search(sent) and not _RESISTANT_RX.search(sent):
+        return []
+    _, drugs = _drug_topics(sent)
+    out = []
+    for start, name in drugs:
+        before = sent[max(0, start - 90):start]
+        low_before = before.lower()
+        example = _EXAMPLE_RX.search(before) if any(w in low_before for w in _EXAMPLE_WORDS) else None
+        if example and ")" in before[example.start():] and "(" not in before[example.start():].split(")")[-1]:
+            example = None  # "a CD38 drug (such as daratumumab) and lenalidomide": the example ended
+        if example or _open_paren(before) or _STUDY_START_RX.search(before):
+            continue
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _open_paren(before: str) -> bool:
+    """The drug sits inside a parenthesis opened after a class word: "anti-CD38 (daratumumab)"."""
+    i = before.rfind("(")
+    return i >= 0 and ")" not in before[i:] and names_any_therapy(before[max(0, i - 40):i])
+
+
+# "prior exposure" context: without one of these a mention is not about history.
+_PRIOR_RX = re.compile(
+    r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
+    r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
+    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since"
+    r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
+    r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
+    r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
+# Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
+# (tests/test_eligibility_prefilter.py checks it on generated text).
+_HISTORY_NEEDLES_RX = re.compile(trie_regex((
+    "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after")))
+
+
+def could_speak_of_history(text: str) -> bool:
+    return _HISTORY_NEEDLES_RX.search(text.lower()) is not None
+
+
+# "relapsed or refractory disease" describes the disease, not exposure to a named drug
+_DISEASE_STATE_RX = re.compile(
+    r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
+    r"\s+(?:multiple\s+)?(?:myeloma|mm|disease|rrmm)\b", re.I)
+# "For Daratumumab + lenalidomide (D-Rd) regimen: …" names a study cohort, not a history
+_COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:\s*", re.I)
+_COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
+_FUTURE_RX = re.compile(
+    r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
+    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
+    r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
+    # candidacy is about the future: "not a candidate for / ineligible for transplant"
+    r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined"
+    # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
+    r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
+
+_DOUBLE_NEG_RX = re.compile(
+    r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
+    r"\bdoes\s+not\s+(?:exclude|disqualify|preclude)|\bdo\s+not\s+(?:exclude|disqualify|preclude)|"
+    r"\bno\s+(?:restriction|limit)s?\s+on\b", re.I)
+# A ban on the therapy itself ("not allowed", "excluded", "ineligible") → excluded in any section.
+_PROHIBIT_RX = re.compile(
+    r"\b(?:(?:is|are|be|was|were)\s+)?(?:not|n't)\s+(?:be\s+)?(?:allowed|permitted|eligible|acceptable|included|enrolled)\b"
+    r"|\bineligible\b|\bexcluded\b|\bprohibited\b|\bdisallowed\b", re.I)
+# A negated modal ("must not have received") forbids the exposure → excluded in any section.
+_MODAL_NEG_RX = re.compile(
+    r"\bmust\s+not\b|\bshould\s+not\b|\bmay\s+not\b|\bshall\s+not\b|\bcannot\b|\bcan\s*not\b|\bmustn't\b"
+    r"|\bshouldn't\b", re.I)
+# Absence of the exposure ("never exposed", "no prior", "lack of prior", "BCMA-naive"). It describes the
+# patient, so the section decides: inclusion (wanted) → excluded; exclusion (unwanted) → required.
+_ABSENCE_RX = re.compile(
+    r"\bno\s+(?:prior|previous|history|exposure|treatment|therapy|pre-?treatment|earlier)\b"
+    r"|\bwithout\s+(?:any\s+)?(?:prior|previous|earlier|history|exposure|having|treatment|therapy|pre-?treatment)\b"
+    r"|\bnot\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+|yet\s+|ever\s+|already\s+)?"
+    r"(?:receive[ds]?|treated|exposed|pre-?treated|had|taken|given|undergone)\b"
+    r"|\b(?:has|have|had)\s+not\s+(?:previously\s+|yet\s+|ever\s+)?(?:been|received|had|undergone)\b"
+    r"|\b(?:hasn't|haven't|hadn't|didn't\s+receive)\b"
+    r"|\bnever\s+(?:been\s+)?(?:previously\s+)?(?:received|exposed|treated|pre-?treated|had|taken|given|undergone)\b"
+    r"|\b(?:lack|lacking|absence|free)\s+of\s+(?:any\s+)?(?:prior|previous|earlier|exposure|treatment|therapy|history"
+    r"|pre-?treatment)\b"
+    r"|\bnaive\b|\bnaïve\b|\bunexposed\b|\bnon-?exposed\b|\bnot\s+previously\b", re.I)
+# Optional exposure ("not required", "optional", "may or may not", "with or without") → allowed.
+_OPTIONAL_RX = re.compile(
+    r"\bnot\s+(?:[\w-]+\s+){0,2}?(?:required|mandatory|necessary|needed|obligatory|compulsory|requirement|prerequisite)\b"
+    r"|\bno\s+(?:requirement|need)\b|\bneed\s+not\b|\bneedn't\b|\bnot\s+need\b|\b(?:do|does)n't\s+need\b"
+    r"|\boptional(?:ly)?\b|\bmay\s+or\s+may\s+not\b|\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b"
+    r"|\bor\s+not\b|\bregardless\s+of\b|\birrespective\s+of\b|\bindependent(?:ly)?\s+of\b", re.I)
+_PERMIT_RX = re.compile(
+    r"\b(?:allowed|permitted|eligible|acceptable|accepted|can\s+(?:be\s+)?(?:included|enrolled|participate)|"
+    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
+    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|regardless\s+of|irrespective\s+of|"
+    r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
+    # a definition of what counts as a line names a therapy without demanding it
+    r"|may\s+(?:also\s+)?include|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
+_DEMAND_RX = re.compile(
+    r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
+    r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
+
+_COND_RX = re.compile(
+    r"(?P<c>\b(?:unless|except(?:\s+for)?|excepting|provided(?:\s+that)?|as\s+long\s+as|only\s+if|"
+    r"with\s+the\s+exception\s+of|so\s+long\s+as)\b[^.;]*)"
+    r"|(?:allowed|permitted|eligible|acceptable)\s+(?P<c2>(?:if|when|after|provided)\b[^.;]*)"
+    r"|(?P<c3>\bif\s+(?:it\s+was\s+|they\s+were\s+|received\s+|given\s+|administered\s+|completed\s+|the\s+last\s+dose\s+was\s+)?"
+    r"(?:more\s+than|greater\s+than|at\s+least|over|>=?|≥|≧)\s*\d+[^.;]*)"
+    r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
+    r"\s+(?:since|before|prior|ago|from|after|have\s+elapsed|elapsed)[^.;]*)", re.I)
+_WINDOW_RX = re.compile(
+    r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
+    r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*", re.I)
+
+
+_RANK = {"required": 3, "excluded": 2, "allowed": 1}
+
+
+def _mentions(sent: str, low: str | None = None) -> set[str]:
+    """Flags a sentence speaks about (before any reading of its wording)."""
+    topics = topics_in(sent)
+    found = {TOPIC_FLAGS[t] for t in topics if t in TOPIC_FLAGS}
+    if "triple" in topics or {"anti_cd38", "pi", "imid"} <= topics:
+        found.add("triple_class")
+    return found
+
+
+def _condition(sent: str) -> str:
+    m = _COND_RX.search(sent)
+    if not m:
+        return ""
+    c = next(g for g in m.groups() if g)
+    return c.strip(" ,:-")
+
+
+# "not refractory to daratumumab": exposure is fine, refractoriness is the condition
+_NOT_REFRACTORY_RX = re.compile(r"\bnot\s+(?:be\s+|been\s+|being\s+)?(?:refractory|resistant)\b[^.;]*", re.I)
+# Clause scope: a marked parenthesis ("(prior bispecific antibodies are permitted)") or a "but"/"however"
+# clause speaks for the therapies it names, not for the ones named elsewhere in the sentence.
+_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b", re.I)
+_PAREN_RX = re.compile(r"\(([^()]*)\)")
+_CLAUSE_SPLIT_RX = re.compile(r"\s*,?\s*\b(?:but|however|whereas|although|though)\b\s*,?\s*", re.I)
+_MARKED_RXS = (_DOUBLE_NEG_RX, _OPTIONAL_RX, _MODAL_NEG_RX, _ABSENCE_RX, _PROHIBIT_RX, _PERMIT_RX, _COND_RX)
+
+
+def _scoped(sent: str, flag: str) -> str:
+    """The part of ``sent`` whose wording decides ``flag``: the whole sentence, minus the clauses and
+    marked parentheses that name only other therapies."""
+    if not _SCOPE_PRE_RX.search(sent):
+        return sent
+    marked: list[str] = []
+
+    def cut(m: re.Match) -> str:
+        inner = m.group(1)
+        if any(rx.search(inner) for rx in _MARKED_RXS):
+            marked.append(inner)
+            return " "
+        return m.group(0)
+
+    main = _PAREN_RX.sub(cut, sent) if "(" in sent else sent
+    segments = [c for c in _CLAUSE_SPLIT_RX.split(main) if c.strip()] + marked
+    if len(segments) < 2:
+        return sent
+    keep: list[str] = []
+    names_flag = False
+    for seg in segments:
+        found = _mentions(seg, fold(seg))
+        if flag in found:
+            names_flag = True
+        elif found:
+            continue  # speaks for another therapy
+        keep.append(seg)
+    return " ".join(" ".join(keep).split()) if names_flag else sent
+
+
+def _window(sent: str) -> str:
+    w = _WINDOW_RX.search(sent)
+    return w.group(0).strip(" ,") if w else ""
+
+
+_OTHER_TREATMENT_RX = re.compile(r"\b(?:cortico)?steroids?\b|\bdexamethasone\b|\bprednis\w+|\bradio\w*|\bradiation\b"
+                                 r"|\bbisphosphonates?\b|\bsurgery\b", re.I)
+
+
+def _speaks_of_other_treatment(cond: str, flag: str) -> bool:
+    """'... with the exception of a short course of corticosteroids': the exception is about another
+    treatment, not the one the flag reads."""
+    return flag not in _mentions(cond) and bool(_OTHER_TREATMENT_RX.search(cond) or _mentions(cond))
+
+
+_TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
+_OR_RX = re.compile(r"\bor\b", re.I)
+
+
+def _excluded(text: str) -> tuple[str, str]:
+    """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
+    w = _window(text)
+    return ("allowed", w) if w else ("excluded", "")
+
+
+def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
+    """(value, condition) for a sentence already known to mention ``flag``, or None."""
+    ctx = _DISEASE_STATE_RX.sub(" ", sent)
+    # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
+    has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
+    if not has_ctx or _FUTURE_RX.search(sent) or _COHORT_RX.search(sent):
+        return None
+    text = _scoped(sent, flag) if flag else sent
+    if _DOUBLE_NEG_RX.search(text):
+        return "allowed", ""
+    cond = _condition(text)
+    if cond and not (flag and _speaks_of_other_treatment(cond, flag)):
+        return "allowed", cond
+    if _OPTIONAL_RX.search(text):  # "not required", "may or may not have received", "with or without"
+        return "allowed", ""
+    if text is not sent and text[:4].lower() == "not ":  # "Prior BCMA therapy, but not CAR T"
+        return ("allowed", "") if section == "exclusion" else ("excluded", "")
+    nr = _NOT_REFRACTORY_RX.search(text)
+    if nr:
+        return ("required", "") if section == "exclusion" else ("allowed", nr.group(0).strip(" ,)"))
+    absent = _ABSENCE_RX.search(text)
+    modal = _MODAL_NEG_RX.search(text)
+    ban = _PROHIBIT_RX.search(text)
+    if absent:
+        # "patients who never received X are ineligible / may not enrol": excluding the unexposed
+        for neg in (modal, ban):
+            if neg and neg.start() >= absent.end():
+                return "required", ""
+        if modal:  # "must not have received X"
+            return _excluded(text)
+        if ban:
+            return _excluded(text)
+        if _PERMIT_RX.search(text):
+            # "No prior CAR T allowed" bans it; "patients without prior X are eligible" only permits
+            if absent.start() == 0 and absent.group(0)[:2].lower() == "no":
+                return _excluded(text)
+            return "allowed", ""
+        if section == "exclusion":
+            w = _window(text)
+            # "No daratumumab within 3 months" is a wash-out ban; otherwise excluding the unexposed
+            return ("allowed", w) if w else ("required", "")
+        return _excluded(text)
+    if modal or ban:
+        return _excluded(text)
+    if _PERMIT_RX.search(text):
+        return "allowed", ""
+    if section == "exclusion":
+        return _excluded(text)
+    if flag in _TRANSPLANT_FLAGS and _OR_RX.search(text):
+        # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
+        return "allowed", ""
+    if section == "inclusion":
+        return "required", ""
+    if _DEMAND_RX.search(text):
+        return "required", ""
+    return None
+
+
+
+# --------------------------------------------------------------------------------------
+# Disease features: present conditions, not past exposures, so no "prior" context is needed.
+# --------------------------------------------------------------------------------------
+DISEASE_KEYS = ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease")
+_DISEASE_RX = {
+    "cns_involvement": re.compile(
+        r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
+        r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
+        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization)\s+(?:of|in|to)\s+(?:the\s+)?"
+        r"(?:cns|central\s+nervous\s+system|brain|meninges)"
+        r"|(?:myeloma|disease)\s+affecting\s+the\s+(?:brain|spinal|cns|central)"
+        r"|brain\s+(?:metasta\w*|lesions?|tumou?rs?|involvement)|carcinomatous\s+mening\w*|malignant\s+cells\s+in\s+(?:the\s+)?"
+        r"(?:their\s+)?cerebrospinal"
+        r"|leptomening\w*|meningeal\s+(?:myeloma\w*|involvement|disease)|intracranial\s+(?:plasmacytomas?|myeloma|involvement))\b",
+        re.I),
+    "plasma_cell_leukemia": re.compile(r"\bplasma[\s-]*cell\s+leuka?emia\b|\bPCL\b|(?i:\bplasma\s+cell\s+leuk)"),
+    "amyloidosis": re.compile(r"\bamyloidosis\b|\bAL[\s-]+amyloid\w*|\bamyloid\s+light[\s-]chain", re.I),
+    "measurable_disease": re.compile(
+        r"\bmeasure?able\b|\bcan\s+be\s+measured\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
+        r"|\b(?:serum|urine|urinary)\s+(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein)|paraprotein)\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)"
+        r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
+        r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
+}
+_DISEASE_NEEDLES = {  # literals every match contains (lower-case)
+    "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial", "brain", "cerebrospinal"),
+    "plasma_cell_leukemia": ("plasma", "pcl"),
+    "amyloidosis": ("amyloid",),
+    "measurable_disease": ("measur", "evaluable", "protein", "light chain"),
+}
+_DISEASE_OF_NEEDLE: dict[str, set[str]] = {}
+for _key, _needles in _DISEASE_NEEDLES.items():
+    for _n in _needles:
+        _DISEASE_OF_NEEDLE.setdefault(_n, set()).add(_key)
+_DISEASE_NEEDLES_RX = re.compile(trie_regex(_DISEASE_OF_NEEDLE))
+# a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
+_NEG_BEFORE_RX = re.compile(
+    r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
+_NOT_REQUIRED_RX = re.compile(r"\bnot\s+(?:\w+\s+){0,2}?(?:required|mandatory|necessary|needed)\b|\boptional\b"
+                              r"|\bmeasurable\s+or\s+non-?\s?measurable|\bnon-?\s?measurable\s+or\s+measurable", re.I)
+_ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
+
+
+# "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
+_CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inactive|completed)\b[^.;]*", re.I)
+
+
+def _treated(sent: str) -> str:
+    m = _CONTROLLED_RX.search(sent)
+    return m.group(0).strip(" ,") if m else ""
+
+
+def any_disease_feature(low_text: str) -> bool:
+    return _DISEASE_NEEDLES_RX.search(low_text) is not None
+
+
+def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
+    """(key, (value, sentence, condition)) for each disease feature a sentence decides."""
+    out: list[tuple[str, tuple[str, str, str]]] = []
+    needles = _DISEASE_NEEDLES_RX.findall(sent.lower())
+    if not needles:
+        return out
+    keys = {k for n in needles for k in _DISEASE_OF_NEEDLE[n]}
+    for key, rx in _DISEASE_RX.items():
+        if key not in keys:
+            continue
+        # a parenthesis speaks for a sub-case ("amyloidosis (deposits found on biopsy are eligible)"):
+        # the main clause decides when it names the feature itself
+        main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
+        m = rx.search(main)
+        if m is None:
+            main = sent
+            m = rx.search(sent)
+        if not m:
+            continue
+        got = _disease_value(key, main, section, m)
+        if got:
+            out.append((key, (got[0], sent, got[1])))
+    return out
+
+
+def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str, str] | None:
+    before = sent[:m.start()]
+    negated = bool(_NEG_BEFORE_RX.search(before)) or sent[m.start():m.end()].lower().startswith("non")
+    if key == "measurable_disease":
+        if _NOT_REQUIRED_RX.search(sent):
+            return None
+        # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
+        return "required", ""
+    if _DOUBLE_NEG_RX.search(sent):
+        return "allowed", ""
+    cond = _condition(sent) or _treated(sent)
+    if cond or _OPTIONAL_RX.search(sent) or (_PERMIT_RX.search(sent) and not _PROHIBIT_RX.search(sent)
+                                             and not _MODAL_NEG_RX.search(sent)):
+        return "allowed", cond
+    if section == "exclusion":
+        return "excluded", ""
+    if negated or _MODAL_NEG_RX.search(sent) or _PROHIBIT_RX.search(sent):
+        return "excluded", ""
+    if section == "inclusion":
+        # "multiple myeloma or plasma cell leukaemia": one of several diagnoses that qualify
+        window = sent[max(0, m.start() - 40):m.end() + 40]
+        return ("allowed", "") if _ALTERNATIVE_RX.search(window) else ("required", "")
+    if _DEMAND_RX.search(sent):
+        return "required", ""
+    return None

@@ -1,0 +1,286 @@
+"""Numbers read from eligibility sentences: prior lines of therapy.
+
+    min_prior_lines / max_prior_lines from "≥ 3 prior lines", "at least three
+    prior regimens", "1 to 3 prior lines", "between 1 and 4 previous courses",
+    "no more than 2", "more than 2" (min 3), "fewer than 4" (max 3), "only 1
+    prior line" / a bare count (min = max). "therapies", "regimens",
+    "treatments", "courses" count as lines; cycles/doses/weeks never do.
+    Sentences that define counting ("is considered 1 prior therapy") are
+    ignored. Several statements (cohorts): min = smallest minimum, max =
+    largest maximum (the least restrictive reading).
+    max = 0 only from explicit statements: "previously untreated … myeloma",
+    "no prior systemic/anti-myeloma therapy", or an exclusion item
+    "prior/previous anti-myeloma therapy", "previous treatment for myeloma",
+    "previously treated". "Newly diagnosed" alone gives null, and so does
+    "no more than one cycle of treatment" (cycles are not lines).
+"""
+from __future__ import annotations
+
+import re
+
+from trials.criteria_flags import _PERMIT_RX
+
+_NUMWORDS = {"zero": 0, "no": 0, "one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4,
+             "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_NUM = r"(?:\d{1,2}|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_NOUN = (r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)")
+_BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s+the\s+following|drugs?|agents?|inhibitors?|half)"
+# up to 4 filler words between the number and the noun, none of which is a unit
+_GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
+_LINE_TAIL = rf"\s+(?!of\b){_GAP}{_NOUN}\b"
+_RANGE_RX = re.compile(
+    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than)"
+    rf"\s*(?P<b>{_NUM}),?(?P<tail>{_LINE_TAIL})", re.I)
+_MIN_RX = re.compile(
+    rf"(?:\bat\s+least|\bminimum\s+of|\ba\s+minimum\s+of|≥|>=|≧|\bgreater\s+than\s+or\s+equal\s+to|\bequal\s+to\s+or\s+more\s+than)"
+    rf"\s*\(?(?:≥|>=)?\)?\s*(?P<n>{_NUM}){_LINE_TAIL}"
+    rf"|\b(?P<n2>{_NUM})\s+or\s+more{_LINE_TAIL}"
+    rf"|\b(?P<n3>{_NUM}){_LINE_TAIL}\s+or\s+more\b", re.I)
+_GT_RX = re.compile(
+    rf"(?<!no\s)(?<!not\s)(?:\bmore\s+than|\bgreater\s+than|\bover|>(?!=))\s*(?P<n>{_NUM}){_LINE_TAIL}", re.I)
+_MAX_RX = re.compile(
+    rf"(?:\bno\s+more\s+than|\bnot\s+more\s+than|\bno\s+greater\s+than|\bnot\s+greater\s+than|\bat\s+most|\bup\s+to|\bmaximum\s+of|\ba\s+maximum\s+of|≤|<=|≦|\bless\s+than\s+or\s+equal\s+to)"
+    rf"\s*(?P<n>{_NUM}){_LINE_TAIL}"
+    rf"|\b(?P<n2>{_NUM})\s+or\s+(?:fewer|less){_LINE_TAIL}"
+    rf"|\b(?P<n3>{_NUM}){_LINE_TAIL}\s+or\s+(?:fewer|less)\b", re.I)
+_LT_RX = re.compile(
+    rf"(?:\bless\s+than|\bfewer\s+than|<(?!=))\s*(?P<n>{_NUM}){_LINE_TAIL}", re.I)
+_EXACT_RX = re.compile(
+    rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b"
+    rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
+_IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b|\bis\s+considered\b|\bare\s+considered\b"
+                              r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
+_ZERO_INCL_RX = re.compile(
+    r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
+    r"|\b(?:treatment|therapy)[\s-]na[iï]ve\b(?:\W+\w+){0,4}?\W+(?:myeloma|mm)\b"
+    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma|anti-?\s?cancer|anticancer|systemic)?\s*"
+    r"(?:therapy|treatment)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
+    r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:chemotherapy|therapy|treatment)(?:\s+(?:or|and|and/or)\s+[\w-]+){0,2}\s+for\s+"
+    r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
+_ZERO_EXCL_RX = re.compile(
+    r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
+    r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
+    r"|\b(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|^(?:has\s+|have\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)\s+(?:having|with\s+(?:a|an|any))\b[^.;]{0,60}\bmyeloma\b"
+    r"|^(?:patients?\s+)?previously\s+treated\W*$"
+    r"|^(?:participant|patient|subject)s?\s+(?:has|have)\s+(?:had\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)", re.I)
+
+
+def _num(s: str) -> int | None:
+    s = s.lower().strip()
+    if s.isdigit():
+        return int(s)
+    return _NUMWORDS.get(s)
+
+
+_LINE_LITERALS = {
+    "min": ("least", "minimum", "≥", ">=", "≧", "greater than", "or more", "equal to"),
+    "gt": ("more than", "greater than", "over", ">"),
+    "max": ("more than", "greater than", "at most", "up to", "maximum", "≤", "<=", "≦", "or fewer", "or less", "less than"),
+    "lt": ("less than", "fewer than", "<"),
+}
+_LINES_PRE_RX = re.compile(r"lines?\b|regimens?\b|therap(?:y|ies)\b|treatments?\b|courses?\b", re.I)
+_NUM_PRE_RX = re.compile(rf"\d|\b{_NUM}\b", re.I)
+# On _fold(text), a case-sensitive match is the same as a case-insensitive match on the text;
+# without IGNORECASE the regex engine can skip quickly to the first letters of the patterns.
+
+
+def _lower_twin(rx: re.Pattern) -> re.Pattern:
+    """The same pattern without IGNORECASE: on ``_fold(sentence)`` it finds the same spans (with
+    lower-cased groups) as ``rx`` on the sentence; the patterns' letters are all lower-case."""
+    return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+
+
+_LINES_PRE_LOW_RX = _lower_twin(_LINES_PRE_RX)
+# Every line-count regex has a number followed by whitespace, then at most six words, then a
+# line noun as a whole word: without such a stretch none of them can match.
+_NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve),?\s+(?:\S+\s+){0,6}?"
+                              r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
+_NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
+_LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
+                                            _ZERO_INCL_RX, _PERMIT_RX)}
+# Sentences are cleaned (single spaces only), so every match of a regex contains one of these
+# literals (lower-case); on a folded sentence a regex is skipped when none is present.
+_IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
+_EXACT_LITERALS = (" prior", " previous", " treatment ", " therapy ")
+_LINE_LITERALS_FOLDED = {
+    "min": ("at least", "minimum of", "≥", ">=", "≧", "greater than or equal to", "equal to or more than", "or more"),
+    "gt": _LINE_LITERALS["gt"],
+    "max": ("no more than", "not more than", "no greater than", "not greater than", "at most", "up to", "maximum of", "≤", "<=", "≦", "less than or equal to",
+            "or fewer", "or less"),
+    "lt": _LINE_LITERALS["lt"],
+}
+_LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
+
+
+_LABEL_NUMBER_RX = re.compile(
+    r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
+    r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
+
+
+def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None]:
+    """(min, max) stated by one sentence (each may be None). ``low``: ``_fold(sent)`` when not None;
+    the regexes then run case-sensitively on it (same matches)."""
+    if low is not None:
+        # _LINES_PRE_RX is implied by _NUM_NOUN_LOW_RX; each test is necessary for any match below
+        if "line" not in low and "regimen" not in low and "therap" not in low and "treatment" not in low \
+                and "course" not in low:
+            return None, None
+        if not _NUM_PRE_LOW_RX.search(low) or not _NUM_NOUN_LOW_RX.search(low):
+            return None, None
+        if any(k in low for k in _IGNORE_LINES_LITERALS) and _LOW_TWIN[_IGNORE_LINES_RX].search(low):
+            return None, None
+        text, twin, literals = low, _LOW_TWIN, _LINE_LITERALS_FOLDED
+    else:
+        if not _LINES_PRE_RX.search(sent) or not _NUM_PRE_RX.search(sent) or _IGNORE_LINES_RX.search(sent):
+            return None, None
+        text, twin, literals = sent, None, _LINE_LITERALS
+        low = sent.lower()
+    if _LABEL_NUMBER_RX.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
+        text = _LABEL_NUMBER_RX.sub(lambda m: " " * len(m.group(0)), text)
+        sent = text if twin is None else sent
+    lo: int | None = None
+    hi: int | None = None
+    taken: list[tuple[int, int]] = []
+
+    def free(m: re.Match) -> bool:
+        return all(m.end() <= a or m.start() >= b for a, b in taken)
+
+    for m in (twin[_RANGE_RX] if twin else _RANGE_RX).finditer(text):
+        a, b = _num(m.group("a")), _num(m.group("b"))
+        if a is not None and b is not None and a <= b <= 20:
+            lo, hi = a, b
+            taken.append(m.span())
+            break
+    for rx, kind in ((_MAX_RX, "max"), (_LT_RX, "lt"), (_MIN_RX, "min"), (_GT_RX, "gt")):
+        if not any(k in low for k in literals[kind]):
+            continue
+        for m in (twin[rx] if twin else rx).finditer(text):
+            if not free(m):
+                continue
+            n = _num(next(g for g in (m.groupdict().get(k) for k in ("n", "n2", "n3")) if g))
+            if n is None:
+                continue
+            taken.append(m.span())
+            if kind == "max" and hi is None:
+                hi = n
+            elif kind == "lt" and hi is None and n > 0:
+                hi = n - 1
+            elif kind == "min" and lo is None:
+                lo = n
+            elif kind == "gt" and lo is None:
+                lo = n + 1
+            break
+    if lo is None and hi is None:
+        if twin is not None and not any(k in low for k in _EXACT_LITERALS):
+            return lo, hi
+        m = (twin[_EXACT_RX] if twin else _EXACT_RX).search(text)
+        if m and free(m):
+            n = _num(m.group("n") or m.group("n2"))
+            if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
+                # "received 2 prior lines" is a minimum; "only / exactly 1 prior line" also a maximum
+                lo = n
+                if m.group(0)[:4].lower() in ("only", "exac"):
+                    hi = n
+    return lo, hi
+
+
+def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
+    """'previously untreated myeloma' (inclusion), 'prior anti-myeloma therapy' (exclusion).
+    ``low``: ``_fold(sent)``; when given, a sentence without the words every alternative needs is
+    rejected before the regexes run."""
+    if section == "inclusion":
+        if low is None:
+            return bool(_ZERO_INCL_RX.search(sent)) and not _PERMIT_RX.search(sent)
+        if "prior" not in low and "previous" not in low and "naive" not in low and "naïve" not in low:
+            return False
+        return bool(_LOW_TWIN[_ZERO_INCL_RX].search(low)) and not _LOW_TWIN[_PERMIT_RX].search(low)
+    if section == "exclusion":
+        if low is not None and "prior" not in low and "previous" not in low:
+            return False
+        return bool(_ZERO_EXCL_RX.search(sent))
+    return False
+
+
+
+# ---- lab and fitness limits ----------------------------------------------------------------
+# "CrCl ≥ 30 mL/min" (inclusion) and "creatinine clearance < 30 mL/min" (exclusion) both give 30;
+# "ECOG 0-2", "ECOG ≤ 2" (inclusion) and "ECOG ≥ 3" (exclusion) all give 2.
+_CMP = r"(?P<cmp>≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
+       r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
+_CRCL_RX = re.compile(
+    r"\b(?:creatinine\s+clearance|clear\w*\s+(?:of\s+)?creatinine|crcl|clcr|cr\s*cl|e?gfr"
+    r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
+    r"(?:\s*\([^)]{0,120}\))?[^.;\d≥≤<>]{0,60}?" + _CMP
+    + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)(?!\s*(?:%|percent|hours?|h\b|hr|-hour|mg))\s*(?P<unit>ml|mL|cc)?", re.I)
+_ECOG_RX = re.compile(
+    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
+    r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
+    + r"\s*(?P<a>[0-4])(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*(?P<b>[0-4])(?:\s*(?:,\s*or|,|or|and)\s*(?P<c>[0-4]))?)?"
+    r"(?!\s*\.\d|\d|\s*(?:mg|g/|%|x|weeks?|days?|months?))",
+    re.I)
+_GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over", "above")
+_LESS_STRICT = ("<", "less than", "below", "under", "lower than")
+
+
+def _cmp(m: re.Match) -> str:
+    return " ".join((m.group("cmp") or "").lower().split())
+
+
+_CRCL_NEEDLES = ("creatinine", "crcl", "clcr", "cr cl", "gfr", "glomerular", "renal clearance")
+
+
+def _crcl(sent: str, section: str) -> int | None:
+    low = sent.lower()
+    if not any(n in low for n in _CRCL_NEEDLES):
+        return None
+    m = _CRCL_RX.search(sent)
+    if not m or "dialys" in sent[:m.start()].lower():
+        return None
+    n = float(m.group("n"))
+    if not (m.group("cmp") or m.group("unit")):  # a bare number near the words is not a limit
+        return None
+    if not 10 <= n <= 150:
+        return None
+    return round(n)
+
+
+def _ecog(sent: str, section: str) -> int | None:
+    low = sent.lower()
+    if "ecog" not in low and "perf" not in low and "zubrod" not in low and "PS" not in sent:
+        return None
+    m = _ECOG_RX.search(sent)
+    if not m:
+        return None
+    nums = [int(g) for g in (m.group("a"), m.group("b"), m.group("c")) if g is not None]
+    cmp = _cmp(m)
+    if section == "exclusion":  # "ECOG ≥ 3" / "> 2" bars entry: the highest allowed is below it
+        if cmp.startswith(_GREATER):
+            return max(0, nums[0] - (0 if cmp in (">", "greater than", "more than", "over", "above") else 1))
+        return None
+    if len(nums) > 1:
+        return max(nums)
+    if cmp.startswith(_LESS_STRICT) and "equal" not in cmp:
+        return max(0, nums[0] - 1)
+    if cmp.startswith(_GREATER):
+        return None  # "ECOG ≥ 2" in inclusion is not a ceiling
+    return nums[0]
+
+
+class _Reader:
+    def __init__(self, read, looser, needles: tuple[str, ...]):
+        self.read = read
+        self.looser = looser  # (new, old) -> True when new is the less restrictive limit
+        self.needles = needles  # lower-case words every statement it reads contains one of
+
+    def could_read(self, low_text: str) -> bool:
+        return any(n in low_text for n in self.needles)
+
+
+# Several statements (cohorts, "or" alternatives): the least restrictive one is kept.
+NUMBER_READERS = {
+    "min_creatinine_clearance": _Reader(_crcl, lambda new, old: new < old, _CRCL_NEEDLES),
+    "max_ecog": _Reader(_ecog, lambda new, old: new > old, ("ecog", "perf", "zubrod", "who", "ps")),
+}
