@@ -7,9 +7,12 @@ trial acronyms, setting words, context cues). This module only knows how to matc
   one over lower-cased text, one case-sensitive for short tokens (KRd, ASCT, CAR-T, DLI ...);
   a match maps back to its taxonomy entry through a dict keyed by the phrase without punctuation,
   so "JNJ-64007957", "JNJ 64007957" and "JNJ64007957" are the same code;
+* a name the drug list lacks is still recognised by its wording or INN stem (taxonomy ``name_patterns``:
+  "CAR-BCMA T cells", "FcRH5 x CD3", "-zomib" ...), and its reason says so;
 * interventions (name, other names, description) and arm groups are the evidence; each carries the
   role of its arms (experimental / comparator / unspecified);
-* titles are read only when interventions and arms name nothing we know, and eligibility text never;
+* titles are read only when interventions and arms name nothing we know (a code, a placeholder), and
+  eligibility text never; fludarabine/cyclophosphamide before CAR T or any cell product is lymphodepletion;
 * a mention that follows "prior", "after", "ineligible for", "treated with" ... (or precedes
   "-refractory", "-ineligible" ...) is context, not what the study tests.
 """
