@@ -85,3 +85,8 @@ def test_inclusion_is_read_when_the_first_line_names_both_headings():
                criteria="Key Inclusion and Exclusion Criteria\n\nInclusion Criteria:\n- Relapsed or refractory multiple "
                         "myeloma with at least 3 prior lines\n\nExclusion Criteria:\n- Newly diagnosed myeloma")
     assert classify(s).setting == "relapsed_refractory"
+
+
+def test_relapse_free_survival_is_not_a_relapsed_cohort():
+    s = record("Relapse-Free Survival in Multiple Myeloma and Lymphoma After Transplant", ["Lymphoma"])
+    assert classify(s).setting == "other_condition"

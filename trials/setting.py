@@ -59,8 +59,9 @@ _RR_WORDS = "|".join(re.escape(w) for w in ("relapsed/refractory", "relapsed/ re
                                              "relapse", "relapsing", "recurrent", "r/r", "rr"))
 _GAP = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"  # at most four words of the same clause
 _MYELOMA_WORD = re.compile(r"(?:multiple myeloma|myeloma|rrmm|mm)(?![a-z0-9])")
-_RR_BEFORE = re.compile(rf"(?<![a-z0-9])(?:{_RR_WORDS}){_GAP}$")
-_RR_AFTER = re.compile(rf"{_GAP}(?:{_RR_WORDS})(?![a-z0-9])")
+_RR_BEFORE = re.compile(rf"(?<![a-z0-9])(?:{_RR_WORDS})(?![- ]?free){_GAP}$")  # not 'relapse-free survival'
+
+_RR_AFTER = re.compile(rf"{_GAP}(?:{_RR_WORDS})(?![a-z0-9])(?![- ]?free)")
 
 
 def _rr_myeloma(low: str) -> tuple[int, int] | None:
@@ -81,6 +82,8 @@ def _rr_myeloma(low: str) -> tuple[int, int] | None:
         if after:
             return s, after.end()
     return None
+
+
 # The exclusion heading starts a line ('Exclusion Criteria:', '- Key Exclusion Criteria'); a first line such as
 # 'Key inclusion and exclusion criteria' is not it, or nothing would be read.
 _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
