@@ -34,7 +34,7 @@ def load_labels() -> list[dict]:
     """tests/labels/families.json (the tuned half, unless a record says otherwise) and
     tests/labels/unseen/families*.json (the unseen half)."""
     out = []
-    for f in [LABELS / "families.json", *sorted((LABELS / "unseen").glob("families*.json"))]:
+    for f in [*sorted(LABELS.glob("families*.json")), *sorted((LABELS / "unseen").glob("families*.json"))]:
         for item in json.loads(f.read_text(encoding="utf-8")):
             item.setdefault("half", "unseen" if f.parent.name == "unseen" else "tuned")
             out.append(item)
