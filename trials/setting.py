@@ -108,6 +108,9 @@ def inclusion_text(criteria: str) -> str:
 
 
 _RR = "relapsed_refractory"
+# transplant candidacy is said of newly diagnosed and relapsed patients alike
+_CANDIDACY = frozenset(t.lower() for t in _TERMS["newly_diagnosed"] if "eligib" in t.lower() or "candidate" in t.lower())
+_ANOTHER_NUMBER = re.compile(r"-?\d")
 _DECISIVE = ("relapsed_refractory", "newly_diagnosed", "smoldering", "maintenance")
 _GATE_CLASSES = ("myeloma", "smoldering")
 
@@ -139,6 +142,8 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | 
         pos += len(t) + 1
     for s, e, value in _MATCHER.spans(text, low):
         if value[0] == "acronym":
+            if _ANOTHER_NUMBER.match(low, e):
+                continue  # "IFM2009-02" is another trial than IFM 2009
             if gate and "acronym" not in first:
                 first["acronym"] = (value[1], value[2])
             continue
@@ -178,6 +183,10 @@ def _say(cue: tuple[str, str]) -> str:
 def _decide(cues: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     rr, nd = cues.get("relapsed_refractory"), cues.get("newly_diagnosed")
     smm, maint = cues.get("smoldering"), cues.get("maintenance")
+    if rr and nd and nd[0].lower() in _CANDIDACY:
+        nd = None  # "eligible for ASCT" also describes relapsed patients: not a newly diagnosed cohort
+    if smm and nd and not rr and "title" in nd[1] and "title" not in smm[1]:
+        return "newly_diagnosed", f"Newly diagnosed myeloma: {_say(nd)} (the {smm[1]} also names precursors)."
     if smm and not rr:
         return "smoldering", f"Smoldering/precursor disease: {_say(smm)}."
     if rr and nd:
