@@ -98,3 +98,15 @@ def test_numbers(section, item, key, value):
 def test_named_drugs(section, item, required, excluded):
     got = read(section, item)
     assert (tuple(got["required_drugs"].value), tuple(got["excluded_drugs"].value)) == (required, excluded)
+
+
+@pytest.mark.parametrize("section, item, lo, hi", [
+    ("Exclusion", "More than 3 prior lines of therapy", None, 3),
+    ("Exclusion", "Fewer than 2 prior lines of therapy", 2, None),
+    ("Inclusion", "Treated with at least one, but less than 4 lines of therapy", 1, 3),
+    ("Inclusion", "Relapse or progression of myeloma following prior systemic therapy", 1, None),
+    ("Inclusion", "Must not have been previously treated for myeloma", None, None),
+])
+def test_exclusions_invert_line_counts_and_relapse_after_therapy_means_one_line(section, item, lo, hi):
+    got = read(section, item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)

@@ -29,7 +29,8 @@ _BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s
 _GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
 _LINE_TAIL = rf"\s+(?!of\b){_GAP}{_NOUN}\b"
 _RANGE_RX = re.compile(
-    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than)"
+    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than"
+    rf"|,?\s*but\s+(?:less|fewer)\s+than)"
     rf"\s*(?P<b>{_NUM}),?(?P<tail>{_LINE_TAIL})", re.I)
 _MIN_RX = re.compile(
     rf"(?:\bat\s+least|\bminimum\s+of|\ba\s+minimum\s+of|≥|>=|≧|\bgreater\s+than\s+or\s+equal\s+to|\bequal\s+to\s+or\s+more\s+than)"
@@ -150,6 +151,8 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
 
     for m in (twin[_RANGE_RX] if twin else _RANGE_RX).finditer(text):
         a, b = _num(m.group("a")), _num(m.group("b"))
+        if b is not None and "less" in m.group(0).lower() or "fewer" in m.group(0).lower():
+            b = b - 1  # "at least 1, but less than 4 lines": at most 3
         if a is not None and b is not None and a <= b <= 20:
             lo, hi = a, b
             taken.append(m.span())

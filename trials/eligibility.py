@@ -76,6 +76,11 @@ def _flags(text: str) -> dict[str, Flag]:
             a, b = _lines_in(sent, low_sent)
             if (a is not None or b is not None) and _other_disease_only(sent):
                 a = b = None
+            if section == "exclusion" and (a is not None or b is not None):
+                # an exclusion bars the stated counts: "more than 3 prior lines" leaves at most 3
+                a, b = (b + 1 if b is not None and a is None else None), (a - 1 if a is not None and b is None else None)
+            elif a is None and b is None and section == "inclusion" and _after_prior_therapy(sent):
+                a = 1  # "relapsed after prior therapy", "previously treated": at least one line
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
             if b is not None and (hi is None or b > hi[0]):
@@ -112,6 +117,20 @@ _EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|be
 _OTHER_DISEASE_RX = re.compile(r"\b(?:lymphoma|leuka?emia|cll|sll|aml|mds|myelodysplastic|solid\s+tumou?rs?|carcinoma)\b",
                                re.I)
 _MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
+
+
+_AFTER_PRIOR_RX = re.compile(
+    r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
+    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last)\b"
+    r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
+
+
+_NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
+
+
+def _after_prior_therapy(sent: str) -> bool:
+    m = _AFTER_PRIOR_RX.search(sent)
+    return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
 
 
 def _other_disease_only(sent: str) -> bool:
