@@ -198,9 +198,9 @@ def names_any_therapy(item: str) -> bool:
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
 _NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
-                             r"|being\s+treated|must\s+agree)\b", re.I)
+                             r"|being\s+treated|must\s+agree|sensitivity|thromboembol\w*|as\s+(?:a\s+)?combination)\b", re.I)
 _RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*)\b", re.I)
-_STUDY_START_RX = re.compile(r"(?:(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
+_STUDY_START_RX = re.compile(r"(?:\d+\s*(?:mg|g)\b[^.;]{0,25}|(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
                              r"treatment|other\s+than|except(?:\s+for)?|apart\s+from|besides)\b[^.;]{0,40}$", re.I)
 
 
@@ -320,7 +320,8 @@ _COND_RX = re.compile(
 _WINDOW_RX = re.compile(
     r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
-    r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*", re.I)
+    r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*"
+    r"|\b\d+\s*(?:weeks?|months?|days?)\s+(?:prior\s+to|before)\b[^.;,]*", re.I)
 
 
 _RANK = {"required": 3, "excluded": 2, "allowed": 1}
@@ -402,6 +403,9 @@ _TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant
 _OR_RX = re.compile(r"\bor\b", re.I)
 
 
+_WHETHER_RX = re.compile(r"\bwhether\b", re.I)
+
+
 def _excluded(text: str) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
@@ -421,7 +425,11 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     cond = _condition(text)
     if cond and not (flag and _speaks_of_other_treatment(cond, flag)):
         return "allowed", cond
-    if _OPTIONAL_RX.search(text):  # "not required", "may or may not have received", "with or without"
+    optional = _OPTIONAL_RX.search(text)
+    if optional and optional.group(0).lower() == "or not" and section == "exclusion" and _WHETHER_RX.search(
+            text, 0, optional.start()):
+        optional = None  # "participated in a study with X, whether treated with X or not": the ban is wider
+    if optional:  # "not required", "may or may not have received", "with or without"
         return "allowed", ""
     if text is not sent and text[:4].lower() == "not ":  # "Prior BCMA therapy, but not CAR T"
         return ("allowed", "") if section == "exclusion" else ("excluded", "")
