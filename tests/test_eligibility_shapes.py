@@ -110,3 +110,15 @@ def test_named_drugs(section, item, required, excluded):
 def test_exclusions_invert_line_counts_and_relapse_after_therapy_means_one_line(section, item, lo, hi):
     got = read(section, item)
     assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+@pytest.mark.parametrize("section, item, key, value", [
+    ("Exclusion", "Prior allogeneic stem cell transplant with active graft-versus-host disease",
+     "prior_allogeneic_transplant", "allowed"),
+    ("Inclusion", "Adequate organ function to undergo a stem cell transplant", "prior_autologous_transplant",
+     "not_mentioned"),
+    ("Exclusion", "Prior systemic therapy or SCT for myeloma, with the exception of a short course of "
+                  "corticosteroids 30 days before treatment", "prior_autologous_transplant", "excluded"),
+])
+def test_transplant_wordings(section, item, key, value):
+    assert read(section, item)[key].value == value

@@ -264,6 +264,7 @@ _FUTURE_RX = re.compile(
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
     r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined"
+    r"|proceed\w*\s+to|(?:able\s+)?to\s+undergo|will\s+undergo|scheduled"
     # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
     r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
 
@@ -423,7 +424,10 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
     cond = _condition(text)
-    if cond and not (flag and _speaks_of_other_treatment(cond, flag)):
+    if cond and flag and _speaks_of_other_treatment(cond, flag):
+        text = text.replace(cond, " ")  # "... with the exception of steroids 30 days before": not this therapy's
+        cond = ""
+    if cond:
         return "allowed", cond
     optional = _OPTIONAL_RX.search(text)
     if optional and optional.group(0).lower() == "or not" and section == "exclusion" and _WHETHER_RX.search(

@@ -66,10 +66,16 @@ def _flags(text: str) -> dict[str, Flag]:
                 # "D-Kd cohort: ..." names a cohort's drugs, "other than DRd" an exception: neither is a history
                 # only the therapies named outside it: the exception's own wording still reads ("except X")
                 therapy_sent = _COHORT_PREFIX_RX.sub("", sent)
-                for flag in _mentions(_EXCEPTION_RX.sub(" ", therapy_sent)):
+                named = _mentions(_EXCEPTION_RX.sub(" ", therapy_sent))
+                for flag in named:
                     got = _classify(therapy_sent, section, flag)
                     if got:
                         item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
+                gvhd = _GVHD_RX.search(sent)
+                if gvhd and "prior_allogeneic_transplant" in named:
+                    # "prior allogeneic transplant with active GVHD": the transplant is let in, the GVHD is not
+                    item_votes.setdefault("prior_allogeneic_transplant", []).append(
+                        ("allowed", sent, "no active graft-versus-host disease"))
                 _drug_votes(sent, section, drugs)
             for key, vote in (disease_votes(sent, section) if features else ()):
                 item_votes.setdefault(key, []).append(vote)
@@ -112,6 +118,7 @@ def _flags(text: str) -> dict[str, Flag]:
     return result
 
 
+_GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
 _EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
 # a cohort of another disease in a basket study ("CLL failing at least 2 prior regimens")
 _OTHER_DISEASE_RX = re.compile(r"\b(?:lymphoma|leuka?emia|cll|sll|aml|mds|myelodysplastic|solid\s+tumou?rs?|carcinoma)\b",
