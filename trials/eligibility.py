@@ -135,7 +135,13 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
+_AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
+
+
 def _after_prior_therapy(sent: str) -> bool:
+    low = sent.lower()
+    if not any(w in low for w in _AFTER_PRIOR_WORDS):
+        return False
     m = _AFTER_PRIOR_RX.search(sent)
     return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
 
@@ -149,13 +155,15 @@ def _drug_votes(sent: str, section: str, drugs: dict[str, dict[str, str]]) -> No
     sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
     # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
     main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
-    for name in specific_drugs(sent):
-        got = _classify(main, section) or _classify(sent, section)
-        if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
-            continue
-        key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
-        if key:
-            drugs[key].setdefault(name, sent)
+    names = specific_drugs(sent)
+    if not names:
+        return
+    got = _classify(main, section) or _classify(sent, section)
+    if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
+        return
+    key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
+    for name in names if key else ():
+        drugs[key].setdefault(name, sent)
 
 
 def eligibility_flags(text: str) -> dict[str, Flag]:
