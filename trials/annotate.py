@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .classify import Classification, classify
 from .eligibility import Flag, eligibility_flags
@@ -63,8 +63,16 @@ def annotate(study: Study, place: Place | None = None) -> Annotated:
                      nearest_site(study, place))
 
 
-def annotate_all(studies: Iterable[Study], place: Place | None = None) -> list[Annotated]:
-    return [annotate(s, place) for s in studies]
+def annotate_all(studies: Iterable[Study], place: Place | None = None,
+                 known: Mapping[str, tuple[Classification, dict[str, Flag]]] | None = None) -> list[Annotated]:
+    """`known`: classifications and flags already computed (by the store's sync), by NCT id."""
+    if not known:
+        return [annotate(s, place) for s in studies]
+    out = []
+    for s in studies:
+        done = known.get(s.nct_id)
+        out.append(Annotated(s, done[0], done[1], nearest_site(s, place)) if done else annotate(s, place))
+    return out
 
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
