@@ -156,23 +156,42 @@ def _xlsx_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _xlsx_value(value):
+    """A frame cell as openpyxl writes it: None for missing, plain Python numbers and booleans."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
 def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> bytes:
     """An .xlsx workbook: sheet "all" (every study), one sheet per therapy family present (a study
     with several families is on each of their sheets), and "sites" when a sites frame is given.
     Cells are neutralised as in CSV; numbers are numbers; the header row is frozen. Control
     characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
-    Excel's 32,767-character cell limit is cut (CSV keeps both as they are)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        def write(frame: pd.DataFrame, name: str) -> None:
-            neutralise_frame(_xlsx_text(frame.copy())).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
+    Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
-        write(trials, SHEET_ALL)
-        ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
-        for fid, name in family_sheets(trials):
-            write(trials[ids.map(lambda xs, f=fid: f in xs)] if ids is not None else trials.iloc[0:0], name)
-        if sites is not None:
-            write(sites, SHEET_SITES)
+    Written row by row with openpyxl's write-only workbook (each sheet streams to a temporary
+    file), so memory does not grow with the number of cells."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+
+    def write(frame: pd.DataFrame, name: str) -> None:
+        sheet = workbook.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        safe = neutralise_frame(_xlsx_text(frame.copy()))
+        sheet.append([str(c) for c in safe.columns])
+        for row in safe.itertuples(index=False, name=None):
+            sheet.append([_xlsx_value(v) for v in row])
+
+    write(trials, SHEET_ALL)
+    ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
+    for fid, name in family_sheets(trials):
+        write(trials[ids.map(lambda xs, f=fid: f in xs)] if ids is not None else trials.iloc[0:0], name)
+    if sites is not None:
+        write(sites, SHEET_SITES)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
     return buffer.getvalue()
 
 
