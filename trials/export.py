@@ -170,28 +170,26 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
     Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
-    Written row by row with openpyxl's write-only workbook (each sheet streams to a temporary
-    file), so memory does not grow with the number of cells."""
-    from openpyxl import Workbook
+    Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
+    from .xlsx import write_workbook
 
-    workbook = Workbook(write_only=True)
+    safe_trials = neutralise_frame(_xlsx_text(trials.copy()))
 
-    def write(frame: pd.DataFrame, name: str) -> None:
-        sheet = workbook.create_sheet(name)
-        sheet.freeze_panes = "A2"
-        safe = neutralise_frame(_xlsx_text(frame.copy()))
-        sheet.append([str(c) for c in safe.columns])
-        for row in safe.itertuples(index=False, name=None):
-            sheet.append([_xlsx_value(v) for v in row])
+    def sheet(name: str, frame: pd.DataFrame):
+        rows = ([_xlsx_value(v) for v in row] for row in frame.itertuples(index=False, name=None))
+        return name, [str(c) for c in frame.columns], rows
 
-    write(trials, SHEET_ALL)
-    ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
-    for fid, name in family_sheets(trials):
-        write(trials[ids.map(lambda xs, f=fid: f in xs)] if ids is not None else trials.iloc[0:0], name)
-    if sites is not None:
-        write(sites, SHEET_SITES)
+    def sheets():
+        yield sheet(SHEET_ALL, safe_trials)
+        ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
+        for fid, name in family_sheets(trials):
+            yield sheet(name, safe_trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
+                        else safe_trials.iloc[0:0])
+        if sites is not None:
+            yield sheet(SHEET_SITES, neutralise_frame(_xlsx_text(sites.copy())))
+
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_workbook(buffer, sheets())
     return buffer.getvalue()
 
 
