@@ -81,3 +81,28 @@ def run_changes(args) -> int:
         summary = "; ".join(f"{n} {CHANGE_KINDS[k]}" for k, n in counts.items() if n) or "no changes"
         print(f"\n{summary} since {since.isoformat()} ({describe(query)}). Source: {source}.")
     return 0
+
+
+# --- for the app: the configured store's history, as frames (None when there is no store) ------
+
+def _store():
+    from .source import configured_store
+
+    return configured_store()
+
+
+def history_frame(nct_id: str) -> pd.DataFrame | None:
+    """One study's recorded changes, newest first (date, change, site, old, new)."""
+    store = _store()
+    if store is None:
+        return None
+    found = store.history(nct_id)
+    return changes_frame(found[::-1])[["date", "change", "site", "old", "new"]]
+
+
+def changes_since_frame(since, nct_ids) -> pd.DataFrame | None:
+    """The changes recorded since a date for the given studies, oldest first."""
+    store = _store()
+    if store is None:
+        return None
+    return changes_frame(store.changes(since, nct_ids=list(nct_ids)))
