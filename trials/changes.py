@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import sys
 
-import pandas as pd
-
 from .client import Client
 from .errors import BadInput, SyncBusy
 from .query import describe, parse_date
@@ -37,7 +35,10 @@ def run_sync(full: bool = False, *, client: Client | None = None, url: str | Non
     return 0
 
 
-def changes_frame(changes: list[Change]) -> pd.DataFrame:
+def changes_frame(changes: list[Change]):
+    """The changes as a pandas frame, columns CHANGE_COLUMNS (pandas imported here: `sync` never needs it)."""
+    import pandas as pd
+
     return pd.DataFrame([[getattr(c, k) for k in CHANGE_COLUMNS] for c in changes], columns=list(CHANGE_COLUMNS),
                         dtype=object)
 
@@ -91,7 +92,7 @@ def _store():
     return configured_store()
 
 
-def history_frame(nct_id: str) -> pd.DataFrame | None:
+def history_frame(nct_id: str):
     """One study's recorded changes, newest first (date, change, site, old, new)."""
     store = _store()
     if store is None:
@@ -100,7 +101,7 @@ def history_frame(nct_id: str) -> pd.DataFrame | None:
     return changes_frame(found[::-1])[["date", "change", "site", "old", "new"]]
 
 
-def changes_since_frame(since, nct_ids) -> pd.DataFrame | None:
+def changes_since_frame(since, nct_ids):
     """The changes recorded since a date for the given studies, oldest first."""
     store = _store()
     if store is None:
