@@ -386,3 +386,12 @@ def test_reads_during_a_sync_never_see_half_a_page(store_url, api):
     worker.join()
     assert not failures
     assert {c.nct_id for c in store.changes() if c.change == "status_changed"} == set(closed)
+
+
+def test_a_store_that_cannot_be_reached_does_not_stop_a_search(api, monkeypatch, caplog):
+    from tests.conftest import closed_port
+
+    monkeypatch.setenv("TRIALS_DB_URL", f"postgresql+psycopg://trials@127.0.0.1:{closed_port()}/trials")
+    result = source.search(TrialQuery(), client=client_for(api))
+    assert result.source == "live" and result.studies
+    assert "study store" in caplog.text and "can't be used" in caplog.text

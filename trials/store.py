@@ -132,7 +132,9 @@ def sqlite_path(url: str) -> Path | None:
 
 def _make_engine(url: str) -> sa.Engine:
     if sqlite_path(url) is None:
-        return sa.create_engine(url, pool_pre_ping=True)
+        # a database server that does not answer must not hold a search up: it has other sources
+        timeout = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=timeout)
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")
