@@ -1,4 +1,4 @@
-"""Command line: `python -m trials search|classify|snapshot|export|diff ...`.
+"""Command line: `python -m trials search|classify|snapshot|export|diff|sync|changes ...`.
 
 Exit codes (for cron jobs): 0 ok (also when the answer came from saved data: a warning says so
 on stderr), 2 bad input or a query ClinicalTrials.gov refused, 3 ClinicalTrials.gov unavailable
