@@ -148,14 +148,6 @@ def _xlsx_cell(value):
     return value
 
 
-def _xlsx_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cleaned in place; done BEFORE neutralising so that dropping a character can't uncover a '='."""
-    for col in frame.columns:
-        if _is_text(frame[col]):
-            frame[col] = frame[col].map(_xlsx_cell, na_action="ignore")
-    return frame
-
-
 def _xlsx_value(value):
     """A frame cell as openpyxl writes it: None for missing, plain Python numbers and booleans."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -173,20 +165,22 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
     from .xlsx import write_workbook
 
-    safe_trials = neutralise_frame(_xlsx_text(trials.copy()))
+    def cell(value):  # cleaned BEFORE neutralising, so that dropping a character can't uncover a '='
+        value = _xlsx_value(value)
+        return neutralise(_xlsx_cell(value)) if isinstance(value, str) else value
 
     def sheet(name: str, frame: pd.DataFrame):
-        rows = ([_xlsx_value(v) for v in row] for row in frame.itertuples(index=False, name=None))
-        return name, [str(c) for c in frame.columns], rows
+        rows = ([cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
+        return name, [neutralise(_xlsx_cell(str(c))) for c in frame.columns], rows
 
     def sheets():
-        yield sheet(SHEET_ALL, safe_trials)
+        yield sheet(SHEET_ALL, trials)
         ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
         for fid, name in family_sheets(trials):
-            yield sheet(name, safe_trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
-                        else safe_trials.iloc[0:0])
+            yield sheet(name, trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
+                        else trials.iloc[0:0])
         if sites is not None:
-            yield sheet(SHEET_SITES, neutralise_frame(_xlsx_text(sites.copy())))
+            yield sheet(SHEET_SITES, sites)
 
     buffer = io.BytesIO()
     write_workbook(buffer, sheets())
