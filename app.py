@@ -38,7 +38,7 @@ def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
     """The search answer with its annotated studies ("items")."""
     def fetch() -> dict:
         result = search(TrialQuery(statuses=statuses), progress=progress)
-        return {"items": tuple(annotate_all(result.studies)), "source": result.source,
+        return {"items": tuple(annotate_all(result.studies, known=result.annotations)), "source": result.source,
                 "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of}
 
     return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live")
@@ -108,7 +108,8 @@ def toggle_study(nct_id: str, family: str) -> None:
 # --- drawing ----------------------------------------------------------------------------------
 
 def draw_banner(data: dict) -> None:
-    icon, box = {"live": ("🟢", st.success), "cache": ("💾", st.info)}.get(data["source"], ("📦", st.warning))
+    icon, box = {"live": ("🟢", st.success), "store": ("🗄️", st.success),
+                 "cache": ("💾", st.info)}.get(data["source"], ("📦", st.warning))
     box(f"{icon} Data: {P.md_escape(data['banner'])}")
     if data["notice"]:
         st.caption(P.md_escape(data["notice"]))
@@ -261,6 +262,7 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
         flags = full.flags
         st.markdown(f"##### Details of {P.md_escape(study.nct_id)}")
         st.caption(f"Record from: {P.md_escape({'live': 'ClinicalTrials.gov (live)', 'cache': 'saved copy', 'snapshot': 'bundled snapshot', 'list': 'search list'}.get(source, source))}")
+        draw_history(study.nct_id)
         tabs = st.tabs(["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"])
         with tabs[0]:
             st.markdown(P.md_escape(study.brief_summary) or "No summary in the record.")
@@ -342,6 +344,40 @@ def draw_linked_study(f: P.Filters, items, place, miles, offline: bool) -> None:
         draw_detail(f.study, None, place, f.unit, offline)
 
 
+def draw_history(nct_id: str) -> None:
+    """The study's status history, as the local study store recorded it (only when there is one)."""
+    from trials.changes import history_frame
+
+    history = history_frame(nct_id)
+    if history is not None and len(history):
+        with st.expander(f"Status history ({len(history)} recorded changes)"):
+            st.dataframe(history, hide_index=True)
+            st.caption("Recorded by the local study store's syncs with ClinicalTrials.gov; dates are the "
+                       "registry's own version dates.")
+
+
+def draw_changes_since(items) -> None:
+    """'Changes since …' from the local study store, for the studies shown (no file needed)."""
+    import datetime as dt
+
+    from trials.changes import changes_since_frame
+    from trials.export import to_csv_bytes
+    from trials.source import configured_store
+
+    if configured_store() is None:
+        return
+    since = st.date_input("Changes since", value=dt.date.today() - dt.timedelta(days=7), key="changes_since")
+    found = changes_since_frame(since, [a.study.nct_id for a in items])
+    if found is None:
+        return
+    st.caption(f"{len(found)} changes recorded since {since.isoformat()} for the studies shown "
+               "(new studies, status, sites, eligibility, studies gone).")
+    if len(found):
+        st.dataframe(found, hide_index=True)
+        st.download_button("Download these changes (CSV)", to_csv_bytes(found),
+                           file_name="myeloma-trial-changes-since.csv", mime="text/csv", key="dl_changes_since")
+
+
 def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
     """Downloads of exactly the studies shown, and 'what changed' against an earlier export."""
     from trials.diff import compare
@@ -365,6 +401,7 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
             "Excel (.xlsx)", lambda: to_xlsx_bytes(trials_frame(items, **stamp), sites_frame(items, **stamp)),
             file_name="myeloma-trials.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+        draw_changes_since(items)
         old = st.file_uploader("Compare with an earlier export (.csv or .xlsx written by this tool)",
                                type=["csv", "xlsx"], key="old_export")
         if old is None:

@@ -1,4 +1,5 @@
-"""Fixtures and helpers shared by the tests. Nothing here is autouse."""
+"""Fixtures and helpers shared by the tests. One autouse fixture: no test reads the study store of
+the machine it runs on (TRIALS_DB_URL points at a file that does not exist unless a test syncs)."""
 from __future__ import annotations
 
 import copy
@@ -75,6 +76,14 @@ def hostile_record() -> dict:
 
 def fake_records() -> list[dict]:
     return real_studies() + [excludes_car_t_record(), hostile_record()]
+
+
+@pytest.fixture(autouse=True)
+def no_user_store(tmp_path, monkeypatch):
+    from trials import source
+
+    monkeypatch.setenv("TRIALS_DB_URL", f"sqlite:///{tmp_path / 'no-store.sqlite'}")
+    monkeypatch.setattr(source, "_stores", {})
 
 
 @pytest.fixture

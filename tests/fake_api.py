@@ -3,7 +3,8 @@
 It implements what the project uses, as the official spec documents it: GET /version,
 GET /studies (cursor paging with nextPageToken, pageSize capped at 1000, countTotal on the first
 page, a final empty page when the total is a multiple of the page size, 400 text for unknown
-parameters, `fields` projection on top-level paths) and GET /studies/{nctId} (404 text).
+parameters, `fields` projection on top-level paths, `filter.advanced`'s
+AREA[LastUpdatePostDate]RANGE[date,MAX] as the one advanced filter it applies) and GET /studies/{nctId} (404 text).
 It can be told to misbehave: `faults` maps a request's sequence number (1 = the first request
 it receives) to "429", "503", "reset", "html", "truncated" (a short body with a matching length)
 or "cutoff" (the full length announced, half the body sent, then the connection closed);
@@ -12,12 +13,14 @@ or "cutoff" (the full length announced, half the body sent, then the connection 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -67,6 +70,10 @@ def project(raw: dict, fields: list[str]) -> dict:
     return out
 
 
+def _last_update(raw: dict) -> str:
+    return (raw["protocolSection"].get("statusModule", {}).get("lastUpdatePostDateStruct", {}).get("date") or "")
+
+
 class FakeApi:
     def __init__(self, studies: list[dict], *, latency: float = 0.0, data_timestamp: str = "2026-11-20T09:00:05"):
         self.studies = studies
@@ -75,6 +82,7 @@ class FakeApi:
         self.faults: dict[int, str] = {}
         self.always: str | None = None
         self.log: list[tuple[str, dict]] = []  # (path, params) of every request, faults included
+        self.on_request: Callable[[int], None] | None = None  # called with each request's number, before answering
         self.bytes_sent = 0
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -106,6 +114,9 @@ class FakeApi:
         with self._lock:
             self.log.append((url.path, params))
             fault = self.always or self.faults.get(len(self.log))
+            number = len(self.log)
+        if self.on_request:
+            self.on_request(number)
         if self.latency:
             time.sleep(self.latency)
         if fault == "reset":
@@ -137,6 +148,10 @@ class FakeApi:
         if statuses:
             wanted = set(statuses.replace("|", ",").split(","))
             studies = [s for s in studies if s["protocolSection"].get("statusModule", {}).get("overallStatus") in wanted]
+        since = re.search(r"AREA\[LastUpdatePostDate\]RANGE\[(\d{4}-\d{2}-\d{2}),\s*MAX\]",
+                          params.get("filter.advanced", ""))
+        if since:  # RANGE never matches a study without the date (Essie syntax page)
+            studies = [s for s in studies if _last_update(s) and _last_update(s) >= since.group(1)]
         ids = params.get("filter.ids")
         if ids:
             wanted = set(ids.replace("|", ",").split(","))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .classify import Classification, classify
 from .eligibility import Flag, eligibility_flags
@@ -67,8 +67,19 @@ def annotate(study: Study, place: Place | None = None, profile: Profile | None =
 
 
 def annotate_all(studies: Iterable[Study], place: Place | None = None,
-                 profile: Profile | None = None) -> list[Annotated]:
-    return [annotate(s, place, profile) for s in studies]
+                 profile: Profile | None = None,
+                 known: Mapping[str, tuple[Classification, dict[str, Flag]]] | None = None) -> list[Annotated]:
+    """`known`: classifications and flags already computed (by the store's sync), by NCT id; the person's
+    answers (`profile`) are held against them all the same."""
+    out = []
+    for s in studies:
+        done = (known or {}).get(s.nct_id)
+        if done is None:
+            out.append(annotate(s, place, profile))
+        else:
+            out.append(Annotated(s, done[0], done[1], nearest_site(s, place),
+                                 fit(s, done[1], profile) if profile is not None else None))
+    return out
 
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

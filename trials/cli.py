@@ -1,4 +1,4 @@
-"""Command line: `python -m trials search|classify|snapshot|export|diff ...`.
+"""Command line: `python -m trials search|classify|snapshot|export|diff|sync|changes ...`.
 
 Exit codes (for cron jobs): 0 ok (also when the answer came from saved data: a warning says so
 on stderr), 2 bad input or a query ClinicalTrials.gov refused, 3 ClinicalTrials.gov unavailable
@@ -342,7 +342,7 @@ def _export_frames(args, per: str):
     result, place, _ = run_search(args, progress=progress)
     if progress:
         print(file=sys.stderr)
-    annotated = annotate_all(result.studies, place, profile)
+    annotated = annotate_all(result.studies, place, profile, known=result.annotations)
     meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
     trials = trials_frame(annotated, **meta)
     sites = sites_frame(annotated, **meta) if per == "site" else None
@@ -447,6 +447,20 @@ def cmd_diff(args) -> int:
     return EXIT_OK
 
 
+# --- the study store: sync and changes (the work is in trials.sync and trials.changes) ----------
+
+def cmd_sync(args) -> int:
+    from .changes import run_sync
+
+    return run_sync(full=args.full)
+
+
+def cmd_changes(args) -> int:
+    from .changes import run_changes
+
+    return run_changes(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m trials",
@@ -517,6 +531,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="without NEW: also save the fresh export (.csv or .xlsx, same kind as OLD), e.g. "
                         "to compare against next time")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("sync", help="bring the local study store up to date (for cron)",
+                       description="Pull every myeloma study (all statuses) into the study store, then on later "
+                                   "runs only what changed since, recording each change (new study, status, "
+                                   "sites, eligibility, study gone). Store: TRIALS_DB_URL, or a SQLite file in "
+                                   "the user's data directory. Progress on stderr. A second sync started while "
+                                   "one runs exits at once with a message.")
+    p.add_argument("--full", action="store_true",
+                   help="read the whole list again (done automatically once a week; finds studies gone)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("changes", help="what changed in the study store since a date",
+                       description="Changes the study store recorded since DATE for the studies matching the "
+                                   "filters (any status unless --status is given): new_study, status_changed, "
+                                   "site_opened, site_closed, site_status_changed, eligibility_changed, "
+                                   "study_gone. A table on screen, a JSON list with --json, or CSV/xlsx with -o.")
+    p.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="changes dated on or after this day")
+    add_filter_flags(p)
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of objects (nct_id, change, old, new, date, site, version_date, "
+                        "seen_at, title)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="write FILE.csv or FILE.xlsx ('-' for CSV on stdout)")
+    p.set_defaults(func=cmd_changes)
     return parser
 
 

@@ -38,3 +38,11 @@ class StudyNotFound(TrialsError):
 
 class BadResponse(TrialsError):
     """The API answered, but not with what it promises (HTML page, truncated JSON, wrong shape)."""
+
+
+class StoreError(TrialsError):
+    """The study store can't be opened or used (unreachable database, unknown or newer schema)."""
+
+
+class SyncBusy(TrialsError):
+    """Another sync holds the store's sync lock; this one did nothing."""

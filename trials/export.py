@@ -148,12 +148,11 @@ def _xlsx_cell(value):
     return value
 
 
-def _xlsx_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cleaned in place; done BEFORE neutralising so that dropping a character can't uncover a '='."""
-    for col in frame.columns:
-        if _is_text(frame[col]):
-            frame[col] = frame[col].map(_xlsx_cell, na_action="ignore")
-    return frame
+def _xlsx_value(value):
+    """A frame cell as openpyxl writes it: None for missing, plain Python numbers and booleans."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> bytes:
@@ -161,18 +160,30 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     with several families is on each of their sheets), and "sites" when a sites frame is given.
     Cells are neutralised as in CSV; numbers are numbers; the header row is frozen. Control
     characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
-    Excel's 32,767-character cell limit is cut (CSV keeps both as they are)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        def write(frame: pd.DataFrame, name: str) -> None:
-            neutralise_frame(_xlsx_text(frame.copy())).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
+    Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
-        write(trials, SHEET_ALL)
+    Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
+    from .xlsx import write_workbook
+
+    def cell(value):  # cleaned BEFORE neutralising, so that dropping a character can't uncover a '='
+        value = _xlsx_value(value)
+        return neutralise(_xlsx_cell(value)) if isinstance(value, str) else value
+
+    def sheet(name: str, frame: pd.DataFrame):
+        rows = ([cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
+        return name, [neutralise(_xlsx_cell(str(c))) for c in frame.columns], rows
+
+    def sheets():
+        yield sheet(SHEET_ALL, trials)
         ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
         for fid, name in family_sheets(trials):
-            write(trials[ids.map(lambda xs, f=fid: f in xs)] if ids is not None else trials.iloc[0:0], name)
+            yield sheet(name, trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
+                        else trials.iloc[0:0])
         if sites is not None:
-            write(sites, SHEET_SITES)
+            yield sheet(SHEET_SITES, sites)
+
+    buffer = io.BytesIO()
+    write_workbook(buffer, sheets())
     return buffer.getvalue()
 
 

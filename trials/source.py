@@ -1,19 +1,26 @@
-"""Where answers come from: live API -> local HTTP cache -> bundled snapshot.
+"""Where answers come from: the study store when it is fresh -> live API -> the store even when it
+is not fresh -> local HTTP cache -> bundled snapshot.
 
-Every result says which source answered and as of when, so the UI and the CLI can say so.
+Every result says which source answered and as of when, so the UI and the CLI can say so. The
+store and the snapshot are filtered by the same function (`snapshot.matches`).
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from .client import Client, Progress, default_cache_path
-from .errors import ApiUnreachable, BadResponse, StudyNotFound
+from .errors import ApiUnreachable, BadResponse, StoreError, StudyNotFound
 from .model import Study
 from .query import TrialQuery
 from .snapshot import load_snapshot, search_snapshot
+from .store import Store, SyncState
+
+log = logging.getLogger(__name__)
 
 SOURCE_LABELS = {
+    "store": "local study store",
     "live": "live from ClinicalTrials.gov",
     "cache": "saved copy of an earlier ClinicalTrials.gov answer",
     "snapshot": "offline — bundled snapshot",
@@ -28,6 +35,8 @@ class SearchResult:
     query: TrialQuery
     total: int | None = None
     failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
+    synced: str = ""  # store answers: "synced 3 h ago"
+    annotations: dict | None = None  # store answers: nct id -> (classification, flags) computed at sync
 
     @property
     def notice(self) -> str:
@@ -38,11 +47,13 @@ class SearchResult:
     def banner(self) -> str:
         """e.g. 'offline — bundled snapshot, data as of 2026-09-18'."""
         when = f", data as of {self.data_as_of}" if self.data_as_of else ""
-        return f"{SOURCE_LABELS[self.source]}{when}"
+        synced = f" ({self.synced})" if self.synced else ""
+        return f"{SOURCE_LABELS[self.source]}{when}{synced}"
 
 
 FALLBACK_SENTENCES = {
     "live": "",
+    "store": "Showing the local study store's last synced copy instead.",
     "cache": "Showing the last saved answer for this search.",
     "snapshot": "Showing the bundled snapshot instead.",
 }
@@ -57,14 +68,41 @@ def as_of_text(stamp: str) -> str:
     return stamp.replace("T", " ")[:16] if stamp else ""
 
 
+_NO_STORE = object()
+_stores: dict[str, Store] = {}
+
+
+def configured_store() -> Store | None:
+    """The study store TRIALS_DB_URL (or the default SQLite file) names, once per process; None
+    when nobody has synced one, or when it can't be opened (logged: searches go on without it)."""
+    from .store import default_url
+
+    url = default_url()
+    if url not in _stores:
+        try:
+            store = Store.open(url)
+        except StoreError as exc:
+            log.warning("%s", exc)
+            return None
+        if store is None:
+            return None  # not cached: a sync may create it later
+        _stores[url] = store
+    return _stores[url]
+
+
 def search(query: TrialQuery, *, offline: bool = False, client: Client | None = None,
-           progress: Progress | None = None) -> SearchResult:
+           progress: Progress | None = None, store: Store | None | object = _NO_STORE) -> SearchResult:
     """All studies matching the query from the best source available.
 
     A refused query (400) is raised, not hidden behind saved data: the user must fix it.
+    `store` defaults to the configured one; None searches without a store.
     """
     if offline:
         return _from_snapshot(query, "")
+    store = configured_store() if store is _NO_STORE else store
+    state = _store_state(store)
+    if state is not None and state.is_fresh():
+        return _from_store(query, store, state, "")
     client = client or default_client()
     try:
         fetched = client.search(query, progress=progress)
@@ -74,6 +112,8 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
                             fetched.total)
     except (ApiUnreachable, BadResponse) as live_error:
         problem = str(live_error)
+    if state is not None and state.studies:
+        return _from_store(query, store, state, problem)
     if hasattr(client.session, "cache"):
         try:
             cached = client.search(query, cache_only=True)
@@ -83,6 +123,23 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
         except (ApiUnreachable, BadResponse):
             pass
     return _from_snapshot(query, problem)
+
+
+def _store_state(store: Store | None) -> SyncState | None:
+    if store is None:
+        return None
+    try:
+        return store.state()
+    except Exception as exc:  # a database that went away must not stop a search that has other sources
+        log.warning("the study store could not be read: %s", exc)
+        return None
+
+
+def _from_store(query: TrialQuery, store: Store, state: SyncState, failure: str) -> SearchResult:
+    stored = store.studies(query)
+    return SearchResult([s.study for s in stored], "store", as_of_text(state.data_as_of), query, len(stored),
+                        failure=failure, synced=state.age_text(),
+                        annotations={s.study.nct_id: (s.classification, s.flags) for s in stored})
 
 
 def _from_snapshot(query: TrialQuery, failure: str) -> SearchResult:
