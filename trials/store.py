@@ -175,7 +175,12 @@ def annotation_from_json(text: str) -> tuple[Classification, dict[str, Flag]]:
     c = dict(data["classification"])
     c["evidence"] = tuple(Evidence(**e) for e in c["evidence"])
     c["families"] = tuple(c["families"])
-    return Classification(**c), {k: Flag(**f) for k, f in data["flags"].items()}
+    return Classification(**c), {k: _flag(f) for k, f in data["flags"].items()}
+
+
+def _flag(stored: dict) -> Flag:
+    value = stored.get("value")
+    return Flag(**{**stored, "value": tuple(value) if isinstance(value, list) else value})  # JSON lists were tuples
 
 
 def site_text(site: Site) -> str:
