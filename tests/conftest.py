@@ -1,10 +1,19 @@
-"""Fixtures and helpers shared by the tests. Nothing here is autouse."""
+"""Fixtures and helpers shared by the tests. Nothing here is autouse.
+
+The suite runs in strict mode: a record reader's catch-all (trials.failures.record) re-raises, so
+a "never raises on odd records" test fails when the code under it breaks. Subprocesses inherit it.
+"""
 from __future__ import annotations
 
 import copy
+import os
 import socket
 
 import pytest
+
+from trials import failures
+
+os.environ[failures.STRICT_ENV] = "1"
 
 from tests.fake_api import FakeApi, real_studies
 
@@ -83,3 +92,12 @@ def fake_api():
     api.url = api.start()
     yield api
     api.stop()
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    """The shipped behaviour: a record that can't be read is logged, counted and answered with a default."""
+    monkeypatch.setenv(failures.STRICT_ENV, "0")
+    failures.reset()
+    yield
+    failures.reset()

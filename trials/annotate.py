@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from . import failures
 from .classify import Classification, classify
 from .eligibility import Flag, eligibility_flags
 from .geo import NearestSite, Place, nearest_site
@@ -59,8 +60,9 @@ def comparator_text(study: Study) -> str:
 
 
 def annotate(study: Study, place: Place | None = None) -> Annotated:
-    return Annotated(study, classify(study), eligibility_flags(study.eligibility.criteria),
-                     nearest_site(study, place))
+    with failures.reading(study.nct_id):
+        return Annotated(study, classify(study), eligibility_flags(study.eligibility.criteria),
+                         nearest_site(study, place))
 
 
 def annotate_all(studies: Iterable[Study], place: Place | None = None) -> list[Annotated]:

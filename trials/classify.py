@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from trials import failures
 from trials.model import Study
 from trials.setting import classify_setting
 from trials.vocabulary import (FAMILIES, IGNORE, TAXONOMY, DRUG_MATCHER, family_order, normalise,
@@ -345,6 +346,7 @@ def classify(study: Study) -> Classification:
         setting, setting_reason = classify_setting(study)
         return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown
+        failures.record(exc, "classify", nct_id)
         return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")
 
 

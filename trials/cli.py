@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import shutil
 import sys
 from typing import Sequence
 
+from . import failures
 from .errors import ApiUnreachable, BadInput, BadResponse, QueryRefused, StudyNotFound, TrialsError
 from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
                     parse_date, parse_nct_ids, parse_phases, parse_statuses)
@@ -191,8 +193,9 @@ def cmd_classify(args) -> int:
             continue
         for raw in records:
             study = Study.from_api(raw)
-            row = classification_json(classify(study))
-            row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
+            with failures.reading(study.nct_id):
+                row = classification_json(classify(study))
+                row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
             print(json.dumps(row, ensure_ascii=False))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
@@ -356,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
                "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, 1 unexpected error. "
                "Set CTGOV_API_URL to use a mirror or a test server.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail on stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("search", help="list matching studies",
@@ -419,8 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    failures.reset()
     try:
-        return args.func(args)
+        code = args.func(args)
+        if failures.count():
+            print(f"warning: {failures.summary()}", file=sys.stderr)
+        return code
     except (BadInput, QueryRefused, StudyNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

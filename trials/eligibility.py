@@ -80,6 +80,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from . import failures
+
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class")
 VALUES = ("required", "excluded", "allowed", "not_mentioned")
 LINE_KEYS = ("min_prior_lines", "max_prior_lines")
@@ -440,7 +442,8 @@ def split_criteria(text: str) -> Criteria:
         for sec, item in _items(text[:MAX_TEXT]):
             parts[sec].append(item)
         return Criteria(tuple(parts["inclusion"]), tuple(parts["exclusion"]), tuple(parts["other"]))
-    except Exception:  # pragma: no cover - defensive: pure function must not raise
+    except Exception as exc:  # one odd record must not stop a list; logged, counted, raised in strict mode
+        failures.record(exc, "split_criteria")
         return Criteria()
 
 
@@ -817,7 +820,8 @@ def eligibility_flags(text: str) -> dict[str, Flag]:
         if not isinstance(text, str) or not text.strip():
             return _empty()
         return _flags(text)
-    except Exception:  # pragma: no cover - defensive: pure function must not raise
+    except Exception as exc:  # one odd record must not stop a list; logged, counted, raised in strict mode
+        failures.record(exc, "eligibility_flags")
         return _empty()
 
 

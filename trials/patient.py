@@ -815,10 +815,6 @@ def key_dates(study: Study) -> list[tuple[str, str]]:
         ("Status last verified", study.status_verified)) if v]
 
 
-def study_option(study: Study) -> str:
-    return f"{study.nct_id} — {study.title[:90]}"
-
-
 # --- the export --------------------------------------------------------------------------------
 
 def export_items(rows: Iterable[Row], place: Place | None) -> list[Annotated]:
