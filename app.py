@@ -38,9 +38,11 @@ def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
     def fetch() -> dict:
         result = search(TrialQuery(statuses=statuses), progress=progress)
         return {"items": tuple(annotate_all(result.studies)), "source": result.source,
-                "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of}
+                "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of,
+                "shortfall": result.shortfall}
 
-    return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live")
+    # a partial list is kept as briefly as a fallback answer, so the whole list is asked for again soon
+    return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live" and not d["shortfall"])
 
 
 def load_detail(nct_id: str, offline: bool) -> tuple:
@@ -100,7 +102,10 @@ def draw_banner(data: dict) -> None:
     box(f"{icon} Data: {P.md_escape(data['banner'])}")
     if data["notice"]:
         st.caption(P.md_escape(data["notice"]))
-    if data["source"] != "live" and st.button("Try ClinicalTrials.gov again", key="retry"):
+    if data["shortfall"]:
+        st.warning(P.md_escape(f"This list is incomplete: {data['shortfall']}. Some studies may be missing; "
+                               "try again later."), icon="⚠️")
+    if (data["source"] != "live" or data["shortfall"]) and st.button("Try ClinicalTrials.gov again", key="retry"):
         answers().clear()  # every kept answer, lists and details: the next run asks again
         st.rerun()
 

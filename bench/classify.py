@@ -18,35 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trials.classify import classify  # noqa: E402
-from trials.vocabulary import FAMILIES  # noqa: E402
 from trials.model import Study  # noqa: E402
+from tests.helpers import MAIN_FAMILIES as MAIN, evaluate_families as evaluate  # noqa: E402
 
-MAIN = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "immunomodulatory", "stem_cell_transplant",
-        "antibody_drug_conjugate")
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-def evaluate() -> dict:
-    labels = json.loads((ROOT / "tests" / "labels" / "families.json").read_text())
-    counts = {f: [0, 0, 0] for f in FAMILIES}  # tp, fp, fn
-    setting_ok, misses = 0, []
-    for item in labels:
-        c = classify(Study.from_api(json.loads((FIXTURES / item["file"]).read_text())))
-        want, got = set(item["families"]), set(c.families)
-        for f in FAMILIES:
-            counts[f][0] += f in want and f in got
-            counts[f][1] += f in got and f not in want
-            counts[f][2] += f in want and f not in got
-        setting_ok += c.setting == item["setting"]
-        if want != got or c.setting != item["setting"]:
-            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting))
-    rows = {}
-    for f, (tp, fp, fn) in counts.items():
-        p = tp / (tp + fp) if tp + fp else 1.0
-        r = tp / (tp + fn) if tp + fn else 1.0
-        rows[f] = (p, r, 2 * p * r / (p + r) if p + r else 0.0, tp + fn)
-    return {"n": len(labels), "rows": rows, "macro_f1": sum(rows[f][2] for f in MAIN) / len(MAIN),
-            "setting_accuracy": setting_ok / len(labels), "misses": misses}
 
 
 def speed(n: int, repeats: int) -> tuple[list[float], float, int]:

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url
+from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OFFLINE_BANNER = "offline — bundled snapshot, data as of 2026-09-18"
@@ -99,6 +99,25 @@ def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monke
     assert "CAR T-cell therapy — 1 study" in labels
     assert labels[-1] == "Not classified — 1 study"
     assert all(path.startswith("/api/v2") for path, _ in fake_api.log)
+
+
+def test_a_list_ending_before_the_apis_own_count_is_said_to_be_incomplete(fake_api, monkeypatch):
+    monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
+    fake_api.reported_total = 500
+    at = run()
+    warning = next(w for w in texts(at) if "incomplete" in w)
+    received = fake_api.matching(next(params for path, params in fake_api.log if path.endswith("/studies")))
+    assert f"got {len(received)} of 500 studies" in warning
+    assert sections(at)  # the studies received are still shown
+
+
+def test_a_file_where_the_cache_folder_should_be_does_not_break_the_page(monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    at = run()
+    assert APOLOGY not in page_text(at)
+    assert OFFLINE_BANNER in page_text(at) and sections(at)
 
 
 def test_other_patient_groups_are_counted_and_one_click_away():

@@ -71,13 +71,49 @@ def test_three_pages_with_empty_final_page_get_every_study_once(client):
 
 
 @responses.activate
-def test_total_count_ends_paging_without_asking_for_the_empty_page(client):
+def test_a_total_count_lower_than_the_truth_does_not_stop_paging(client):
     add_version(responses)
-    responses.get(f"{BASE}/studies", json={"studies": REAL[:50], "nextPageToken": "t1", "totalCount": 81})
-    responses.get(f"{BASE}/studies", json={"studies": REAL[50:81], "nextPageToken": "t2"})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 30})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:60], "nextPageToken": "t2"})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[60:81]})
     result = client.search(TrialQuery())
-    assert len(result.studies) == 81 and result.pages == 2 and result.total == 81
-    assert len(responses.calls) == 3  # version + two pages, no third
+    assert ids(result.studies) == ids(REAL[:81]) and result.pages == 3
+    assert result.shortfall == ""  # every page arrived: more than announced is not a loss
+
+
+@responses.activate
+def test_a_total_count_of_zero_does_not_stop_paging(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 0})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:45]})
+    assert ids(client.search(TrialQuery()).studies) == ids(REAL[:45])
+
+
+@responses.activate
+def test_a_repeated_page_token_stops_paging_and_says_how_many_are_missing(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 81})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:60], "nextPageToken": "t1"})
+    result = client.search(TrialQuery())
+    assert len(result.studies) == 60 and len(responses.calls) == 3  # no endless loop
+    assert result.shortfall.startswith("got 60 of 81 studies: ")
+    assert "page token it had already sent" in result.shortfall
+
+
+@responses.activate
+def test_pages_ending_before_the_total_count_are_reported(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 81})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:50]})
+    assert client.search(TrialQuery()).shortfall == "got 50 of 81 studies: ClinicalTrials.gov's pages ended before its own count"
+
+
+@responses.activate
+def test_a_whole_list_has_no_shortfall(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 40})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:40]})
+    assert client.search(TrialQuery()).shortfall == ""
 
 
 @responses.activate
@@ -105,7 +141,7 @@ def test_parameters_and_fields_sent_are_exactly_the_documented_ones(client):
     responses.get(f"{BASE}/studies", json={"studies": REAL[:3]}, match=[matchers.query_param_matcher(expected)])
     assert len(client.search(query).studies) == 3
     sent = responses.calls[1].request
-    assert "filter.phase" not in sent.url and "User-Agent" in sent.headers
+    assert "filter.phase" not in sent.url
     assert "myeloma-trial-finder" in sent.headers["User-Agent"]
 
 
@@ -247,6 +283,18 @@ def test_a_bad_api_address_says_to_check_it_without_retrying(base, fake_time):
     with pytest.raises(ApiUnreachable, match="Check CTGOV_API_URL"):
         client.fetch_study("NCT03412565")
     assert fake_time.sleeps == []
+
+
+@responses.activate
+def test_failed_dns_lookup_gives_up_at_once(client, fake_time):
+    error = requests.exceptions.ConnectionError("HTTPSConnectionPool(host='ctgov.invalid', port=443): Max retries "
+                                                "exceeded (Caused by NameResolutionError(\"Failed to resolve "
+                                                "'ctgov.invalid' ([Errno -2] Name or service not known)\"))")
+    responses.get(f"{BASE}/version", body=error)
+    with pytest.raises(ApiUnreachable, match="Could not connect.*name or service not known") as err:
+        client.search(TrialQuery())
+    assert err.value.unresponsive
+    assert len(responses.calls) == 1 and fake_time.sleeps == []  # no retry: DNS won't heal in a second
 
 
 @responses.activate

@@ -8,7 +8,7 @@ import string
 import pytest
 from hypothesis import given, strategies as st
 
-from tests.conftest import EXCLUDES_CAR_T_ID, excludes_car_t_record
+from tests.helpers import EXCLUDES_CAR_T_ID, excludes_car_t_record
 from trials import patient as P
 from trials.annotate import annotate_all
 from trials.vocabulary import FAMILIES

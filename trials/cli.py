@@ -2,7 +2,8 @@
 
 Exit codes (for cron jobs): 0 ok (also when the answer came from saved data: a warning says so
 on stderr), 2 bad input or a query ClinicalTrials.gov refused, 3 ClinicalTrials.gov unavailable
-and no saved data allowed or available, 1 anything unexpected.
+and no saved data allowed or available, or its list incomplete ("got N of M studies") without
+--accept-partial, 1 anything unexpected.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 from typing import Sequence
 
 from . import failures
-from .errors import ApiUnreachable, BadInput, BadResponse, QueryRefused, StudyNotFound, TrialsError
+from .errors import ApiUnreachable, BadInput, BadResponse, IncompleteList, QueryRefused, StudyNotFound, TrialsError
 from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
                     parse_date, parse_nct_ids, parse_phases, parse_statuses)
 
@@ -54,6 +55,9 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-fallback", action="store_true",
                    help="exit 3 when ClinicalTrials.gov fails, instead of answering from a saved copy "
                         "or the bundled snapshot (for scheduled jobs)")
+    g.add_argument("--accept-partial", action="store_true",
+                   help="when ClinicalTrials.gov's pages end before its own count, go on with the studies "
+                        "received (a warning says how many are missing) instead of exiting 3")
 
 
 def query_from_args(args: argparse.Namespace):
@@ -92,9 +96,20 @@ def run_search(args, *, progress=None):
         raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
+    _check_whole(result.shortfall, args.accept_partial)
     if query.near is not None:
         result.studies = _near_open_sites(result.studies, place, query.near.miles)
     return result, place
+
+
+def _check_whole(shortfall: str, accept_partial: bool) -> None:
+    """A list missing studies stops the run (a scheduled export must not shrink quietly) unless
+    the user accepted a partial list; then it is a warning."""
+    if not shortfall:
+        return
+    if not accept_partial:
+        raise IncompleteList(f"{shortfall}. Try again later, or add --accept-partial to keep the studies received.")
+    print(f"warning: incomplete list: {shortfall}.", file=sys.stderr)
 
 
 def _near_open_sites(studies, place, miles):
@@ -203,21 +218,21 @@ def cmd_classify(args) -> int:
 def cmd_snapshot(args) -> int:
     from pathlib import Path
 
-    from .client import Client, default_cache_path
-    from .snapshot import SNAPSHOT_PATH, write_snapshot
-    from .source import as_of_text
+    from . import source
+    from .snapshot import write_snapshot
 
-    client = Client(cache_path=None if args.no_cache else default_cache_path())
+    client = source.default_client(cache=not args.no_cache)
     query = TrialQuery(statuses=())
     progress = _progress_to_stderr()
     fetched = client.search(query, progress=progress)
     if progress:
         print(file=sys.stderr)
+    _check_whole(fetched.shortfall, args.accept_partial)
     path = write_snapshot(
-        fetched.studies, data_as_of=as_of_text(fetched.data_as_of),
+        fetched.studies, data_as_of=source.as_of_text(fetched.data_as_of),
         note=f"Every study of the myeloma condition search, all statuses, from {client.base_url}.",
         provenance=[{"origin": client.base_url, "what": describe(query), "studies_added": len(fetched.studies)}],
-        path=Path(args.output) if args.output else SNAPSHOT_PATH,
+        path=Path(args.output) if args.output else None,
     )
     print(f"wrote {path}: {len(fetched.studies)} studies in {fetched.pages} requests, data as of {fetched.data_as_of}")
     return EXIT_OK
@@ -315,7 +330,7 @@ def _search_filter_defaults() -> dict:
     p = argparse.ArgumentParser(add_help=False)
     add_filter_flags(p)
     defaults = vars(p.parse_args([]))
-    for how in ("offline", "no_fallback"):
+    for how in ("offline", "no_fallback", "accept_partial"):
         defaults.pop(how)
     return defaults
 
@@ -356,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Works offline from a bundled snapshot of real records. Information to discuss "
                     "with your care team, not medical advice.",
         epilog="Exit codes: 0 ok (a warning on stderr when saved data answered), 2 bad input or "
-               "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, 1 unexpected error. "
+               "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, or its list incomplete "
+               "without --accept-partial, 1 unexpected error. "
                "Set CTGOV_API_URL to use a mirror or a test server.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail on stderr")
@@ -382,8 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("snapshot", help="rebuild the bundled offline snapshot from the live API",
                        description="Fetch every myeloma study (all statuses) from the live API and write "
                                    "the bundled snapshot (needs network).")
-    p.add_argument("--output", default=None, help="where to write (default: the bundled snapshot inside trials/)")
+    p.add_argument("--output", default=None,
+                   help="where to write (default: the bundled snapshot inside trials/, or $TRIALS_SNAPSHOT)")
     p.add_argument("--no-cache", action="store_true", help="bypass the local HTTP cache")
+    p.add_argument("--accept-partial", action="store_true",
+                   help="write the snapshot even when ClinicalTrials.gov's pages end before its own count")
     p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("export", help="write the matching studies to a CSV or .xlsx file",

@@ -38,3 +38,7 @@ class StudyNotFound(TrialsError):
 
 class BadResponse(TrialsError):
     """The API answered, but not with what it promises (HTML page, truncated JSON, wrong shape)."""
+
+
+class IncompleteList(BadResponse):
+    """The API's pages ended before its own count, or repeated a page token: studies are missing."""

@@ -28,6 +28,7 @@ class SearchResult:
     query: TrialQuery
     total: int | None = None
     failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
+    shortfall: str = ""  # why the list may be incomplete ("got N of M studies: ..."); "" when whole
 
     @property
     def notice(self) -> str:
@@ -48,8 +49,9 @@ FALLBACK_SENTENCES = {
 }
 
 
-def default_client() -> Client:
-    return Client(cache_path=default_cache_path())
+def default_client(*, cache: bool = True) -> Client:
+    """The client the CLI and the app use (tests replace this to inject timing and retries)."""
+    return Client(cache_path=default_cache_path() if cache else None)
 
 
 def as_of_text(stamp: str) -> str:
@@ -71,7 +73,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
         source = "cache" if fetched.from_cache else "live"
         as_of = as_of_text(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
         return SearchResult([Study.from_api(r) for r in fetched.studies], source, as_of, query,
-                            fetched.total)
+                            fetched.total, shortfall=fetched.shortfall)
     except (ApiUnreachable, BadResponse) as live_error:
         problem = str(live_error)
     if hasattr(client.session, "cache"):
@@ -79,7 +81,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
             cached = client.search(query, cache_only=True)
             return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
                                 as_of_text(cached.data_as_of), query, cached.total,
-                                failure=problem)
+                                failure=problem, shortfall=cached.shortfall)
         except (ApiUnreachable, BadResponse):
             pass
     return _from_snapshot(query, problem)
