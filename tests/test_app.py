@@ -307,6 +307,13 @@ def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
     assert "study" not in at.query_params
 
 
+@pytest.mark.parametrize("age", ["inf", "1e400"])
+def test_a_link_with_an_impossible_age_shows_the_page_with_a_notice(age):
+    at = run({"age": age})
+    assert APOLOGY not in page_text(at) and sections(at)
+    assert any(f'"age={age}"' in unescape(i.value) and "between 0 and 120" in unescape(i.value) for i in at.info)
+
+
 def test_a_study_in_the_link_opens_its_details():
     at = run({"study": "NCT07772024"})
     assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"]
@@ -427,11 +434,3 @@ def test_coordinators_can_download_the_list_shown_and_compare_it():
     assert any(f"{shown} studies as shown above" in c.value for c in tools.caption)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV, one row per study", "CSV, one row per site", "Excel (.xlsx)"]
-
-
-def test_an_earlier_export_of_a_realistic_size_can_be_uploaded():
-    """A per-site export of the full list is 1-5 MB: Streamlit refuses uploads over maxUploadSize (MB)."""
-    import tomllib
-
-    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] >= 10

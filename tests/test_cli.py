@@ -61,6 +61,12 @@ def test_json_lines_carry_the_documented_keys(capsys):
     (["--near", "00000"], "00000"),
     (["--near", "Springfeld Qwxz"], "Springfeld Qwxz"),
     (["--near", "02115", "--radius=-5mi"], "-5mi"),
+    (["--near", "02115", "--radius", "-5mi"], 'The distance "-5mi"'),
+    (["--near", ""], "--near was given an empty value"),
+    (["--status", ""], "--status was given an empty value"),
+    (["--phase", " "], "--phase was given an empty value"),
+    (["--id", ""], "--id was given an empty value"),
+    (["--term", "myeloma " * 30], "the most is 200"),
     (["--near", "02115", "--radius", "0.5km"], "less than 1 mile"),
     (["--term", "\\"], "empty once odd characters are removed"),
     (["--condition", ""], "empty once odd characters are removed"),
@@ -68,7 +74,7 @@ def test_json_lines_carry_the_documented_keys(capsys):
 def test_bad_input_exits_2_with_a_message_naming_it(args, words, capsys):
     assert main(["search", "--offline", *args]) == 2
     err = capsys.readouterr().err
-    assert words in err and "Traceback" not in err
+    assert words in err and "Traceback" not in err and "usage:" not in err
 
 
 def test_no_network_answers_from_the_snapshot(offline_env):

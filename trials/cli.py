@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from glob import escape as glob_escape
 import logging
 import re
 import shutil
@@ -60,13 +61,27 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
                         "received (a warning says how many are missing) instead of exiting 3")
 
 
+# flags whose empty value would otherwise quietly mean "no filter"
+_NOT_EMPTY = ("status", "phase", "near", "radius", "updated_since", "id")
+
+
+def _refuse_empty(args: argparse.Namespace) -> None:
+    for name in _NOT_EMPTY:
+        values = getattr(args, name)
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None and not value.strip():
+                flag = "--" + name.replace("_", "-")
+                raise BadInput(f"{flag} was given an empty value. Give a value, or leave {flag} out.")
+
+
 def query_from_args(args: argparse.Namespace):
     """TrialQuery and the searched place (or None) from the filter flags; BadInput on bad values."""
+    _refuse_empty(args)
     nct_ids = parse_nct_ids(args.id)
     statuses = parse_statuses(args.status) if (args.status or not nct_ids) else ()
     place = None
     near = None
-    if args.near:
+    if args.near is not None:
         from .geo import locate, parse_radius
 
         place = locate(args.near)
@@ -179,7 +194,8 @@ def cmd_search(args) -> int:
 
 def _records_in(path: str) -> list[dict]:
     """The study objects in a file: a v2 study, a v2 search page, or a JSON list of studies."""
-    data = _read_file(path)
+    data = _read_file(path, MAX_STUDY_FILE_BYTES,
+                      f"{path}: larger than {MAX_STUDY_FILE_BYTES // 2**20} MB; split it into smaller files")
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -283,8 +299,10 @@ def _export_bytes(fmt: str, trials, sites) -> bytes:
 
 
 def _write_bytes(path: str, data: bytes) -> None:
-    """To stdout for "-", else atomically (a failed run never leaves half a file behind)."""
+    """To stdout for "-", else atomically (a failed run never leaves half a file behind). A file
+    made read-only is refused, not replaced; temp files a killed run left beside it are removed."""
     import os
+    import stat
     from pathlib import Path
 
     if path == "-":
@@ -293,6 +311,9 @@ def _write_bytes(path: str, data: bytes) -> None:
         sys.stdout.buffer.flush()
         return
     target = Path(path)
+    if target.exists() and not target.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise BadInput(f"cannot write {path}: the file is read-only, so it was left as it is")
+    _remove_stale_temp_files(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
@@ -300,6 +321,24 @@ def _write_bytes(path: str, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _remove_stale_temp_files(target) -> None:
+    """`.NAME.PID.tmp` files beside the target whose process is gone (an export that was killed)."""
+    import os
+
+    for tmp in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        pid = tmp.name[len(target.name) + 2:-len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: another export is writing it
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError):  # alive under another user, or not a pid at all
+            continue
+        tmp.unlink(missing_ok=True)
 
 
 def cmd_export(args) -> int:
@@ -312,17 +351,25 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _read_file(path: str) -> bytes:
-    from pathlib import Path
+# study files for `classify`: a full page of 1000 complete records is ~60 MB
+MAX_STUDY_FILE_BYTES = 256 * 1024 * 1024
 
+
+def _read_file(path: str, limit: int, too_big: str) -> bytes:
+    """The file's bytes, reading at most `limit` + 1 of them (a stream like /dev/zero never ends);
+    BadInput(too_big) when there are more."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: a directory, not a file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise BadInput(too_big)
+    return data
 
 
 def _search_filter_defaults() -> dict:
@@ -337,15 +384,18 @@ def _search_filter_defaults() -> dict:
 
 def cmd_diff(args) -> int:
     from .diff import compare
-    from .export import Export, read_export
+    from .export import MAX_EXPORT_BYTES, Export, read_export, too_big
 
-    old = read_export(_read_file(args.old), args.old)
+    def read(path: str):
+        return read_export(_read_file(path, MAX_EXPORT_BYTES, too_big(path)), path)
+
+    old = read(args.old)
     changed_filters = [k for k, v in _search_filter_defaults().items() if getattr(args, k) != v]
     if args.new:
         if changed_filters or args.save:
             flags = ", ".join("--" + k.replace("_", "-") for k in changed_filters) or "--save"
             raise BadInput(f"give either NEW (a second export) or filters to search now, not both ({flags})")
-        new = read_export(_read_file(args.new), args.new)
+        new = read(args.new)
         new_name = args.new
     else:
         # the same level of detail as the old export: sites only when it has them
@@ -439,9 +489,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _joined_values(argv: Sequence[str]) -> list[str]:
+    """'--radius -5mi' -> '--radius=-5mi': argparse reads a value starting with '-' as an option,
+    and would answer with its usage text instead of the project's message about the distance."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _VALUE_FLAGS and _NEGATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+_VALUE_FLAGS = ("--radius",)
+_NEGATIVE = re.compile(r"-[\d.]")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
     failures.reset()
