@@ -284,13 +284,10 @@ def test_foreign_or_broken_files_are_refused_with_a_message(data, words):
 
 def test_a_damaged_number_is_named(frames):
     trials, _ = frames
-    text = to_csv_bytes(trials.head(2)).decode("utf-8-sig")
-    header = text.split("\r\n", 1)[0].split(",")
     damaged = trials.head(2).copy().astype({"distance_mi": object})
     damaged["distance_mi"] = ["12.0 mi", "3"]
     with pytest.raises(BadInput, match='old.csv: column distance_mi: "12.0 mi" is not a number'):
         read_export(to_csv_bytes(damaged), "old.csv")
-    assert "distance_mi" in header
 
 
 def test_an_xlsx_that_is_not_ours_is_refused():

@@ -29,8 +29,8 @@ def test_diff_of_an_endless_stream_under_a_memory_limit_exits_2_with_a_message(t
     old = tmp_path / "old.csv"
     old.write_bytes(site_csv)
 
-    def limit_memory():  # 1.5 GB of address space: far below what reading /dev/zero whole would take
-        resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+    def limit_memory():  # 4 GB of address space: reading /dev/zero whole grew past 24 GB
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
 
     proc = subprocess.run([sys.executable, "-m", "trials", "diff", str(old), "/dev/zero"], capture_output=True,
                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
