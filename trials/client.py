@@ -42,8 +42,9 @@ TIMEOUT_ATTEMPTS = 2  # a server that let two requests time out is treated as do
 VERSION_TIMEOUT = (4.0, 10.0)  # /version is tiny: a slow answer there means a slow API
 RETRY_BUDGET = 90.0  # wall-clock seconds per request: waits, Retry-After and timeouts included
 CACHE_EXPIRY = timedelta(hours=4)
-# Saved answers older than this are deleted when the cache opens: the "last saved answer" fallback
-# keeps a month of use, and the file can't grow without bound.
+# Saved answers stale for longer than this are deleted when the cache opens: the "last saved
+# answer" fallback keeps a month of use, and the file can't grow without bound (SQLite reuses the
+# freed pages).
 KEEP_SAVED_FOR = timedelta(days=30)
 LOCK_WAIT = 2.0  # seconds to wait for another program writing to the cache, then go on without it
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -118,26 +119,30 @@ def _open_cache(path: Path, expiry: timedelta) -> requests.Session:
     import requests_cache
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    _probe(_db_file(path))
-    session = requests_cache.CachedSession(
+    _check_and_prune(_db_file(path))  # a damaged, locked or read-only cache fails here, not mid-search
+    return requests_cache.CachedSession(
         str(path), backend="sqlite", expire_after=expiry,
         allowable_codes=(200,), filter_fn=_keep_in_cache,
     )
-    # reads and writes the file at once, so a damaged, locked or read-only cache fails here, not mid-search
-    session.cache.delete(older_than=KEEP_SAVED_FOR, invalid=True)
-    return session
 
 
-def _probe(db: Path) -> None:
-    """Raise sqlite3.Error if the file is damaged, locked or read-only. requests-cache would wait
-    for a lock forever, so the wait is bounded here."""
+def _check_and_prune(db: Path) -> None:
+    """Raise sqlite3.Error if the file is damaged, locked or read-only (requests-cache would wait
+    for a lock forever, so the wait is bounded here), then delete answers whose freshness ended
+    more than KEEP_SAVED_FOR ago."""
     if not db.exists():
         return
     con = sqlite3.connect(db, timeout=LOCK_WAIT)
     try:
         con.execute("BEGIN IMMEDIATE")
-        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        con.rollback()
+        problem = con.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({problem})")
+        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "responses" in tables:  # requests-cache's table; `expires` is a Unix time
+            cutoff = int(time.time() - KEEP_SAVED_FOR.total_seconds())
+            con.execute("DELETE FROM responses WHERE expires < ?", (cutoff,))
+        con.commit()
     finally:
         con.close()
 
