@@ -327,3 +327,26 @@ def test_missing_version_endpoint_does_not_stop_the_search(client):
     responses.get(f"{BASE}/studies", json={"studies": REAL[:5]})
     result = client.search(TrialQuery())
     assert len(result.studies) == 5 and result.data_as_of == ""
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_saved_answer_of_the_wrong_shape_is_forgotten_and_fetched_again(tmp_path, fake_time):
+    client = Client(base_url=BASE, cache_path=tmp_path / "cache", sleep=fake_time.sleep, clock=fake_time.clock)
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": "not a list"})  # JSON, so it is saved
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:3]})
+    result = client.search(TrialQuery())
+    assert ids(result.studies) == ids(REAL[:3]) and not result.from_cache
+
+
+@responses.activate
+def test_a_connect_timeout_gives_up_after_one_quick_retry(client, fake_time):
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+    # as requests raises it: the cause is only named by its type, not in a phrase of the message
+    cause = MaxRetryError(None, "/api/v2/version", reason=ConnectTimeoutError(None, "(connect timeout=4.0)"))
+    responses.get(f"{BASE}/version", body=requests.exceptions.ConnectionError(cause))
+    with pytest.raises(ApiUnreachable, match="Could not connect") as err:
+        client.search(TrialQuery())
+    assert err.value.unresponsive
+    assert len(responses.calls) == 2 and fake_time.sleeps == [0.1]
