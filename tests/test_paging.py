@@ -9,7 +9,7 @@ from tests.helpers import use_client
 from trials.cli import main
 from trials.snapshot import load_snapshot
 
-N = 2100  # three pages of 1000
+N = 1100  # two pages: 1000 and 100
 
 
 @pytest.fixture
@@ -27,19 +27,19 @@ def _json_ids(out: str) -> set[str]:
 
 
 def test_a_repeated_page_token_exits_3_saying_how_many_are_missing(big_api, capsys):
-    big_api.repeat_token_on_page = 2
+    big_api.repeat_token_on_page = 1  # its token leads back to itself
     assert main(["search", "--json", "--status", "all"]) == 3
     out, err = capsys.readouterr()
     assert out == ""
-    assert "got 2000 of 2100 studies" in err and "--accept-partial" in err
+    assert "got 1000 of 1100 studies" in err and "--accept-partial" in err
 
 
 def test_accept_partial_keeps_the_studies_received_with_a_warning(big_api, capsys):
-    big_api.repeat_token_on_page = 2
+    big_api.repeat_token_on_page = 1  # its token leads back to itself
     assert main(["search", "--json", "--status", "all", "--accept-partial"]) == 0
     out, err = capsys.readouterr()
-    assert len(_json_ids(out)) == 2000
-    assert "warning: incomplete list: got 2000 of 2100 studies" in err
+    assert len(_json_ids(out)) == 1000
+    assert "warning: incomplete list: got 1000 of 1100 studies" in err
 
 
 def test_a_total_count_lower_than_the_truth_still_brings_every_study(big_api, capsys):
@@ -53,14 +53,14 @@ def test_export_with_pages_ending_early_writes_nothing(big_api, tmp_path, capsys
     target = tmp_path / "list.csv"
     assert main(["export", "--status", "all", "-o", str(target)]) == 3
     assert not target.exists()
-    assert "got 2100 of 5000 studies" in capsys.readouterr().err
+    assert "got 1100 of 5000 studies" in capsys.readouterr().err
 
 
 def test_snapshot_refuses_to_write_a_partial_list(big_api, tmp_path, capsys):
-    big_api.repeat_token_on_page = 2
+    big_api.repeat_token_on_page = 1  # its token leads back to itself
     target = tmp_path / "snapshot.json.gz"
     assert main(["snapshot", "--output", str(target), "--no-cache"]) == 3
     assert not target.exists()
-    assert "got 2000 of 2100 studies" in capsys.readouterr().err
+    assert "got 1000 of 1100 studies" in capsys.readouterr().err
     assert main(["snapshot", "--output", str(target), "--no-cache", "--accept-partial"]) == 0
-    assert len(load_snapshot(target).raw) == 2000
+    assert len(load_snapshot(target).raw) == 1000
