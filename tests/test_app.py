@@ -415,16 +415,23 @@ def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypa
     assert_inert(hostile)
 
 
-def test_an_unexpected_error_shows_an_apology_not_a_traceback(monkeypatch):
+def test_an_unexpected_error_shows_an_apology_not_a_traceback_and_is_logged(monkeypatch, caplog):
+    import logging
+
     import trials.patient
 
     def boom(*a, **k):
         raise RuntimeError("internal detail that must not be shown")
 
     monkeypatch.setattr(trials.patient, "build_view", boom)
-    at = run()
+    with caplog.at_level(logging.ERROR, logger="trials.app"):
+        at = run()
     assert [e.value for e in at.error] == [APOLOGY]
     assert "internal detail" not in page_text(at)
+    # logged for whoever runs the app: what failed and where, without the message (it could hold user text)
+    logged = [r.getMessage() for r in caplog.records if r.name == "trials.app"]
+    assert len(logged) == 1 and "RuntimeError at test_app.py:" in logged[0]
+    assert "internal detail" not in logged[0]
 
 
 def test_coordinators_can_download_the_list_shown_and_compare_it():
