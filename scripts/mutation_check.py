@@ -10,6 +10,10 @@ only the tests that reach the mutated function). Results stay in mutants/ (git-i
 second run only re-checks what changed; `python -m mutmut browse` shows each survivor.
 Prints, per module, mutants killed / survived / other (timeout, no test reaches it, ...) and the
 share that survived (goal: at most 5 %).
+
+Read survivors with care: mutmut forks each mutant from a process that has already run the tests,
+so a function whose result is cached (lru_cache: geo's place indexes, the parsed snapshot) is not
+run again and its mutants survive whatever the tests check.
 """
 from __future__ import annotations
 

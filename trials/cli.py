@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from glob import escape as glob_escape
 import logging
 import re
 import shutil
 import sys
+from glob import escape as glob_escape
 from typing import Sequence
 
 from . import failures
