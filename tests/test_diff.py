@@ -69,6 +69,30 @@ def test_the_summary_reads_like_a_report(pair):
     assert SITES_NOT_COMPARED not in text
 
 
+def test_the_whole_summary_line_by_line(pair):
+    """Every section in its order, each line as a coordinator reads it (default names for the sides)."""
+    (_, old_s), (_, new_s) = pair
+    titles = dict(zip(new_s["nct_id"], new_s["title"])) | dict(zip(old_s["nct_id"], old_s["title"]))
+    assert compare(old_s, new_s).summary().splitlines() == [
+        "Changes from old export (data as of 2026-09-18, snapshot) to new export (data as of 2026-11-20 09:00, live):",
+        "  1 new studies:",
+        f"    {NEW_STUDY} (RECRUITING)  {titles[NEW_STUDY]}",
+        "  1 studies no longer in the results (closed, or no longer matching the filters):",
+        f"    {DROPPED} (RECRUITING)  {titles[DROPPED]}",
+        "  1 status changes:",
+        f"    {STATUS}: RECRUITING -> ACTIVE_NOT_RECRUITING  {titles[STATUS]}",
+        "  1 studies updated since (last update posted changed):",
+        f"    {BUMPED}: 2026-08-17 -> 2026-11-20  {titles[BUMPED]}",
+        "  1 newly recruiting sites:",
+        f"    {OPENED}: Montefiore Medical Center PRIME, The Bronx, New York, United States: "
+        "NOT_YET_RECRUITING -> RECRUITING",
+        "  1 sites no longer recruiting:",
+        f"    {BUMPED}: Gundersen Lutheran, La Crosse, Wisconsin, United States: RECRUITING -> ACTIVE_NOT_RECRUITING",
+        "  Note: one side came from the bundled offline snapshot, the other from ClinicalTrials.gov: "
+        "some differences may only reflect the snapshot's age.",
+    ]
+
+
 def test_per_trial_exports_find_study_changes_and_say_sites_were_not_compared(pair):
     (old_t, _), (new_t, _) = pair
     changes = compare(to_csv_bytes(old_t), to_csv_bytes(new_t))
