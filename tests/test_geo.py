@@ -382,3 +382,27 @@ def test_nearest_site_ties_keep_record_order():
 def test_module_does_not_cache_inputs():
     # The only caches are the data indexes; locate() itself keeps no per-input cache.
     assert not hasattr(geo.locate, "cache_info")
+
+
+@pytest.mark.parametrize("text, words", [
+    (True, 'Please give the distance as a number of miles, e.g. 50, or "anywhere".'),
+    ([50], 'Please give the distance as a number of miles, e.g. 50, or "anywhere".'),
+    ("5" * 41, 'That distance is too long. Use e.g. "50 mi", "80 km" or "anywhere".'),
+    (0, 'The distance "0" must be more than zero.'),
+    ("-5mi", 'The distance "-5mi" must be more than zero.'),
+    (float("nan"), '"nan" is not a distance we understand. Use e.g. "50 mi" or "anywhere".'),
+    ("50 parsecs", '"50 parsecs" is not a distance we understand. Use e.g. "50 mi", "80 km", "100" (miles) or "anywhere".'),
+    (0.99, 'The distance "0.99" is less than 1 mile'),
+    (500.01, 'The distance "500.01" is more than 500 miles'),
+])
+def test_parse_radius_messages(text, words):
+    with pytest.raises(BadInput) as info:
+        parse_radius(text)
+    assert str(info.value).startswith(words)
+
+
+def test_parse_radius_edges():
+    with pytest.raises(BadInput, match="more than 500 miles"):  # 40 characters: read, not "too long"
+        parse_radius("5" * 40)
+    assert parse_radius("no   limit") is None
+    assert parse_radius(1) == 1.0 and parse_radius(500) == 500.0  # both ends allowed
