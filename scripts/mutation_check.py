@@ -56,7 +56,7 @@ def main() -> None:
     if not args.report_only:
         run(args.modules, args.children)
     total = collections.Counter()
-    print(f"\n{'module':<12}{'mutants':>8}{'killed':>8}{'survived':>9}{'other':>7}{'survived %':>12}")
+    print(f"\n{'module':<12}{'mutants':>8}{'killed':>8}{'survived':>9}{'other':>7}{'survived % of tested':>22}")
     for module, c in tally(args.modules).items():
         total += c
         _line(module, c)
@@ -68,8 +68,8 @@ def main() -> None:
 def _line(label: str, c: collections.Counter) -> None:
     n = sum(c.values())
     killed, survived = c["killed"], c["survived"]
-    share = f"{100 * survived / n:.1f}" if n else "-"
-    print(f"{label:<12}{n:>8}{killed:>8}{survived:>9}{n - killed - survived:>7}{share:>12}")
+    share = f"{100 * survived / (killed + survived):.1f}" if killed + survived else "-"
+    print(f"{label:<12}{n:>8}{killed:>8}{survived:>9}{n - killed - survived:>7}{share:>22}")
 
 
 if __name__ == "__main__":
