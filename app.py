@@ -7,6 +7,9 @@ Nothing the person types is logged or stored; the shareable link holds the filte
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import traceback
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,6 +24,17 @@ from trials.query import PHASES, STATUSES, TrialQuery
 from trials.source import fetch_study, search
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again later."
+
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")  # once; later calls do nothing
+log = logging.getLogger("trials.app")
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """The exception's type and where it was raised, never its message: that could carry what a
+    person typed, and nothing a person types is logged."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    log.error("%s failed: %s at %s", what, type(exc).__name__,
+              f"{Path(where.filename).name}:{where.lineno}" if where else "?")
 
 st.set_page_config(page_title="Myeloma Trial Finder", page_icon="🔎", layout="centered")
 
@@ -39,9 +53,11 @@ def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
     def fetch() -> dict:
         result = search(TrialQuery(statuses=statuses), progress=progress)
         return {"items": tuple(annotate_all(result.studies, known=result.annotations)), "source": result.source,
-                "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of}
+                "banner": result.banner, "notice": result.notice, "data_as_of": result.data_as_of,
+                "shortfall": result.shortfall}
 
-    return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live")
+    # a partial list is kept as briefly as a fallback answer, so the whole list is asked for again soon
+    return answers().get(("search", tuple(statuses)), fetch, lambda d: d["source"] == "live" and not d["shortfall"])
 
 
 def load_detail(nct_id: str, offline: bool) -> tuple:
@@ -113,7 +129,10 @@ def draw_banner(data: dict) -> None:
     box(f"{icon} Data: {P.md_escape(data['banner'])}")
     if data["notice"]:
         st.caption(P.md_escape(data["notice"]))
-    if data["source"] != "live" and st.button("Try ClinicalTrials.gov again", key="retry"):
+    if data["shortfall"]:
+        st.warning(P.md_escape(f"This list is incomplete: {data['shortfall']}. Some studies may be missing; "
+                               "try again later."), icon="⚠️")
+    if (data["source"] != "live" or data["shortfall"]) and st.button("Try ClinicalTrials.gov again", key="retry"):
         answers().clear()  # every kept answer, lists and details: the next run asks again
         st.rerun()
 
@@ -320,7 +339,8 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
                 st.markdown("None listed.")
             st.markdown("**Key dates**")
             st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
-    except Exception:  # never a traceback in the page
+    except Exception as exc:  # never a traceback in the page
+        log_failure(f"the details of {nct_id}", exc)
         st.error(APOLOGY)
 
 
@@ -511,5 +531,6 @@ def main() -> None:
 
 try:
     main()
-except Exception:  # the page never shows a traceback
+except Exception as exc:  # the page never shows a traceback
+    log_failure("the page", exc)
     st.error(APOLOGY)

@@ -23,9 +23,8 @@ from trials.classify import classify  # noqa: E402
 from trials.legacy import study_from_legacy_xml  # noqa: E402
 from trials.vocabulary import FAMILIES  # noqa: E402
 from trials.model import Study  # noqa: E402
+from tests.helpers import MAIN_FAMILIES as MAIN  # noqa: E402
 
-MAIN = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "immunomodulatory", "stem_cell_transplant",
-        "antibody_drug_conjugate")
 FIXTURES = ROOT / "tests" / "fixtures"
 LABELS = ROOT / "tests" / "labels"
 

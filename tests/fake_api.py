@@ -8,7 +8,9 @@ AREA[LastUpdatePostDate]RANGE[date,MAX] as the one advanced filter it applies) a
 It can be told to misbehave: `faults` maps a request's sequence number (1 = the first request
 it receives) to "429", "503", "reset", "html", "truncated" (a short body with a matching length)
 or "cutoff" (the full length announced, half the body sent, then the connection closed);
-`always` fails every request. Run alone: `python tests/fake_api.py PORT [N]`.
+`always` fails every request. Paging can be broken too: `repeat_token_on_page` (1 = the first page)
+makes that page send the previous page's token again, and `reported_total` replaces the true
+totalCount. Run alone: `python tests/fake_api.py PORT [N]`.
 """
 from __future__ import annotations
 
@@ -81,6 +83,8 @@ class FakeApi:
         self.data_timestamp = data_timestamp
         self.faults: dict[int, str] = {}
         self.always: str | None = None
+        self.repeat_token_on_page: int | None = None
+        self.reported_total: int | None = None
         self.log: list[tuple[str, dict]] = []  # (path, params) of every request, faults included
         self.on_request: Callable[[int], None] | None = None  # called with each request's number, before answering
         self.bytes_sent = 0
@@ -172,8 +176,10 @@ class FakeApi:
         body: dict = {"studies": page}
         if start + size <= len(studies) and len(page) == size:  # no look-ahead, like the real API
             body["nextPageToken"] = f"tok{start + size}"
+            if self.repeat_token_on_page == start // size + 1:
+                body["nextPageToken"] = f"tok{max(0, start)}"
         if params.get("countTotal") == "true" and not params.get("pageToken"):
-            body["totalCount"] = len(studies)
+            body["totalCount"] = len(studies) if self.reported_total is None else self.reported_total
         self.send_json(h, body, fault)
 
     def send_json(self, h, body, fault: str | None) -> None:

@@ -15,7 +15,8 @@ TODAY = dt.date(2026, 11, 26)
     ("2025-10", True),
     ("2025", False),         # a bare year counts as 31 December
     ("2024", True),
-    ("2025-11-25", True),
+    ("2025-11-25", True),    # 366 days
+    ("2025-11-26", False),   # exactly 365 days: not yet "over 12 months"
     ("2026-13", None),       # not a date: we can't tell, and don't claim either way
     ("", None),
 ])

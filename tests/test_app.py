@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url
+from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OFFLINE_BANNER = "offline — bundled snapshot, data as of 2026-09-18"
@@ -110,6 +110,25 @@ def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monke
     assert labels[-2] == "Not classified — 1 study"
     assert labels[-1].startswith("May be for you: the record doesn't say which patients")
     assert all(path.startswith("/api/v2") for path, _ in fake_api.log)
+
+
+def test_a_list_ending_before_the_apis_own_count_is_said_to_be_incomplete(fake_api, monkeypatch):
+    monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
+    fake_api.reported_total = 500
+    at = run()
+    warning = next(w for w in texts(at) if "incomplete" in w)
+    received = fake_api.matching(next(params for path, params in fake_api.log if path.endswith("/studies")))
+    assert f"got {len(received)} of 500 studies" in warning
+    assert sections(at)  # the studies received are still shown
+
+
+def test_a_file_where_the_cache_folder_should_be_does_not_break_the_page(monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    at = run()
+    assert APOLOGY not in page_text(at)
+    assert OFFLINE_BANNER in page_text(at) and sections(at)
 
 
 def test_other_patient_groups_are_counted_and_one_click_away():
@@ -323,6 +342,13 @@ def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
     assert "study" not in at.query_params
 
 
+@pytest.mark.parametrize("age", ["inf", "1e400"])
+def test_a_link_with_an_impossible_age_shows_the_page_with_a_notice(age):
+    at = run({"age": age})
+    assert APOLOGY not in page_text(at) and sections(at)
+    assert any(f'"age={age}"' in unescape(i.value) and "between 0 and 120" in unescape(i.value) for i in at.info)
+
+
 def test_a_study_in_the_link_opens_its_details():
     at = run({"study": "NCT07772024"})
     assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"]
@@ -443,16 +469,23 @@ def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypa
     assert_inert(hostile)
 
 
-def test_an_unexpected_error_shows_an_apology_not_a_traceback(monkeypatch):
+def test_an_unexpected_error_shows_an_apology_not_a_traceback_and_is_logged(monkeypatch, caplog):
+    import logging
+
     import trials.patient
 
     def boom(*a, **k):
         raise RuntimeError("internal detail that must not be shown")
 
     monkeypatch.setattr(trials.patient, "build_view", boom)
-    at = run()
+    with caplog.at_level(logging.ERROR, logger="trials.app"):
+        at = run()
     assert [e.value for e in at.error] == [APOLOGY]
     assert "internal detail" not in page_text(at)
+    # logged for whoever runs the app: what failed and where, without the message (it could hold user text)
+    logged = [r.getMessage() for r in caplog.records if r.name == "trials.app"]
+    assert len(logged) == 1 and "RuntimeError at test_app.py:" in logged[0]
+    assert "internal detail" not in logged[0]
 
 
 def test_coordinators_can_download_the_list_shown_and_compare_it():
@@ -462,11 +495,3 @@ def test_coordinators_can_download_the_list_shown_and_compare_it():
     assert any(f"{shown} studies as shown above" in c.value for c in tools.caption)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV, one row per study", "CSV, one row per site", "Excel (.xlsx)"]
-
-
-def test_an_earlier_export_of_a_realistic_size_can_be_uploaded():
-    """A per-site export of the full list is 1-5 MB: Streamlit refuses uploads over maxUploadSize (MB)."""
-    import tomllib
-
-    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] >= 10

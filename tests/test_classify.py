@@ -5,26 +5,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from tests.helpers import load, record
 from trials.classify import classification_json, classify
 from trials.vocabulary import FAMILIES, SETTINGS
 from trials.model import Study
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def load(rel: str) -> Study:
-    return Study.from_api(json.loads((FIXTURES / rel).read_text()))
-
-
-def record(interventions=(), arms=(), title="A study", criteria="", conditions=("Multiple Myeloma",), **design):
-    """Hand-made v2 record, used only to isolate one case."""
-    return Study.from_api({"protocolSection": {
-        "identificationModule": {"nctId": "NCT00000000", "briefTitle": title},
-        "conditionsModule": {"conditions": list(conditions)},
-        "designModule": {"studyType": design.get("study_type", "INTERVENTIONAL"),
-                         "designInfo": {"primaryPurpose": design.get("purpose", "TREATMENT")}},
-        "armsInterventionsModule": {"interventions": list(interventions), "armGroups": list(arms)},
-        "eligibilityModule": {"eligibilityCriteria": criteria}}})
 
 
 def test_family_ids_are_stable():

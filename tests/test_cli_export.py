@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import closed_port
+from tests.helpers import closed_port
 from tests.fake_api import FakeApi, real_studies
-from tests.test_diff import BUMPED, DROPPED, NEW_STUDY, STATUS, modified_copy
+from tests.helpers import BUMPED, DROPPED, NEW_STUDY, STATUS, modified_copy
 from trials.cli import main
 from trials.export import read_export
 from trials.table import SITE_COLUMNS, TRIAL_COLUMNS

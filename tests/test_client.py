@@ -71,13 +71,49 @@ def test_three_pages_with_empty_final_page_get_every_study_once(client):
 
 
 @responses.activate
-def test_total_count_ends_paging_without_asking_for_the_empty_page(client):
+def test_a_total_count_lower_than_the_truth_does_not_stop_paging(client):
     add_version(responses)
-    responses.get(f"{BASE}/studies", json={"studies": REAL[:50], "nextPageToken": "t1", "totalCount": 81})
-    responses.get(f"{BASE}/studies", json={"studies": REAL[50:81], "nextPageToken": "t2"})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 30})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:60], "nextPageToken": "t2"})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[60:81]})
     result = client.search(TrialQuery())
-    assert len(result.studies) == 81 and result.pages == 2 and result.total == 81
-    assert len(responses.calls) == 3  # version + two pages, no third
+    assert ids(result.studies) == ids(REAL[:81]) and result.pages == 3
+    assert result.shortfall == ""  # every page arrived: more than announced is not a loss
+
+
+@responses.activate
+def test_a_total_count_of_zero_does_not_stop_paging(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 0})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:45]})
+    assert ids(client.search(TrialQuery()).studies) == ids(REAL[:45])
+
+
+@responses.activate
+def test_a_repeated_page_token_stops_paging_and_says_how_many_are_missing(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 81})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:60], "nextPageToken": "t1"})
+    result = client.search(TrialQuery())
+    assert len(result.studies) == 60 and len(responses.calls) == 3  # no endless loop
+    assert result.shortfall.startswith("got 60 of 81 studies: ")
+    assert "page token it had already sent" in result.shortfall
+
+
+@responses.activate
+def test_pages_ending_before_the_total_count_are_reported(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 81})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:50]})
+    assert client.search(TrialQuery()).shortfall == "got 50 of 81 studies: ClinicalTrials.gov's pages ended before its own count"
+
+
+@responses.activate
+def test_a_whole_list_has_no_shortfall(client):
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:30], "nextPageToken": "t1", "totalCount": 40})
+    responses.get(f"{BASE}/studies", json={"studies": REAL[30:40]})
+    assert client.search(TrialQuery()).shortfall == ""
 
 
 @responses.activate
@@ -105,7 +141,7 @@ def test_parameters_and_fields_sent_are_exactly_the_documented_ones(client):
     responses.get(f"{BASE}/studies", json={"studies": REAL[:3]}, match=[matchers.query_param_matcher(expected)])
     assert len(client.search(query).studies) == 3
     sent = responses.calls[1].request
-    assert "filter.phase" not in sent.url and "User-Agent" in sent.headers
+    assert "filter.phase" not in sent.url
     assert "myeloma-trial-finder" in sent.headers["User-Agent"]
 
 
@@ -250,6 +286,18 @@ def test_a_bad_api_address_says_to_check_it_without_retrying(base, fake_time):
 
 
 @responses.activate
+def test_failed_dns_lookup_gives_up_at_once(client, fake_time):
+    error = requests.exceptions.ConnectionError("HTTPSConnectionPool(host='ctgov.invalid', port=443): Max retries "
+                                                "exceeded (Caused by NameResolutionError(\"Failed to resolve "
+                                                "'ctgov.invalid' ([Errno -2] Name or service not known)\"))")
+    responses.get(f"{BASE}/version", body=error)
+    with pytest.raises(ApiUnreachable, match="Could not connect.*name or service not known") as err:
+        client.search(TrialQuery())
+    assert err.value.unresponsive
+    assert len(responses.calls) == 1 and fake_time.sleeps == []  # no retry: DNS won't heal in a second
+
+
+@responses.activate
 def test_refused_connection_gives_up_fast(client, fake_time):
     error = requests.exceptions.ConnectionError("HTTPSConnectionPool: Max retries exceeded (Caused by "
                                                 "NewConnectionError('Failed to establish a new connection: "
@@ -279,3 +327,26 @@ def test_missing_version_endpoint_does_not_stop_the_search(client):
     responses.get(f"{BASE}/studies", json={"studies": REAL[:5]})
     result = client.search(TrialQuery())
     assert len(result.studies) == 5 and result.data_as_of == ""
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_saved_answer_of_the_wrong_shape_is_forgotten_and_fetched_again(tmp_path, fake_time):
+    client = Client(base_url=BASE, cache_path=tmp_path / "cache", sleep=fake_time.sleep, clock=fake_time.clock)
+    add_version(responses)
+    responses.get(f"{BASE}/studies", json={"studies": "not a list"})  # JSON, so it is saved
+    responses.get(f"{BASE}/studies", json={"studies": REAL[:3]})
+    result = client.search(TrialQuery())
+    assert ids(result.studies) == ids(REAL[:3]) and not result.from_cache
+
+
+@responses.activate
+def test_a_connect_timeout_gives_up_after_one_quick_retry(client, fake_time):
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+    # as requests raises it: the cause is only named by its type, not in a phrase of the message
+    cause = MaxRetryError(None, "/api/v2/version", reason=ConnectTimeoutError(None, "(connect timeout=4.0)"))
+    responses.get(f"{BASE}/version", body=requests.exceptions.ConnectionError(cause))
+    with pytest.raises(ApiUnreachable, match="Could not connect") as err:
+        client.search(TrialQuery())
+    assert err.value.unresponsive
+    assert len(responses.calls) == 2 and fake_time.sleeps == [0.1]

@@ -1,14 +1,13 @@
 """Changes between two exports built from real records, with changes the TEST makes to a copy:
 one study dropped, one added, one status changed, one record's update date bumped, one site opened
 and one closed. Everything else is the snapshot as recorded."""
-import copy
 import io
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.helpers import BUMPED, DROPPED, NEW_STUDY, OPENED, STATUS, _ident, modified_copy
 from trials.annotate import annotate_all
 from trials.diff import CHANGE_COLUMNS, SITES_NOT_COMPARED, compare
 from trials.errors import BadInput
@@ -18,37 +17,6 @@ from trials.snapshot import load_snapshot
 from trials.table import sites_frame, trials_frame
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NEW_STUDY = "NCT05147467"        # a real RECRUITING record from tests/fixtures/complete, not in the snapshot
-DROPPED = "NCT07649525"
-STATUS = "NCT07772024"           # RECRUITING -> ACTIVE_NOT_RECRUITING
-BUMPED = "NCT07285239"           # last update 2026-08-17 -> 2026-11-20; and its Gundersen Lutheran site closes
-OPENED = "NCT07648264"           # its Montefiore (The Bronx) site goes NOT_YET_RECRUITING -> RECRUITING
-
-
-def _ident(raw):
-    return raw["protocolSection"]["identificationModule"]["nctId"]
-
-
-def modified_copy(raws):
-    """The test's own edits to a deep copy of the real records."""
-    out = [copy.deepcopy(r) for r in raws if _ident(r) != DROPPED]
-    out.append(json.loads((FIXTURES / "complete" / f"{NEW_STUDY}.json").read_text(encoding="utf-8")))
-    for raw in out:
-        p = raw["protocolSection"]
-        if _ident(raw) == STATUS:
-            p["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
-        if _ident(raw) == BUMPED:
-            p["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2026-11-20"
-            for site in p["contactsLocationsModule"]["locations"]:
-                if site.get("facility") == "Gundersen Lutheran":
-                    site["status"] = "ACTIVE_NOT_RECRUITING"
-        if _ident(raw) == OPENED:
-            for site in p["contactsLocationsModule"]["locations"]:
-                if site.get("facility") == "Montefiore Medical Center PRIME":
-                    site["status"] = "RECRUITING"
-    return out
-
-
 def frames(raws, as_of, source="snapshot"):
     annotated = annotate_all([Study.from_api(r) for r in raws])
     return (trials_frame(annotated, data_as_of=as_of, source=source),
@@ -99,6 +67,30 @@ def test_the_summary_reads_like_a_report(pair):
     assert "Montefiore Medical Center PRIME, The Bronx, New York, United States: NOT_YET_RECRUITING -> RECRUITING" in text
     assert "bundled offline snapshot" in text  # the two sides came from different sources
     assert SITES_NOT_COMPARED not in text
+
+
+def test_the_whole_summary_line_by_line(pair):
+    """Every section in its order, each line as a coordinator reads it (default names for the sides)."""
+    (_, old_s), (_, new_s) = pair
+    titles = dict(zip(new_s["nct_id"], new_s["title"])) | dict(zip(old_s["nct_id"], old_s["title"]))
+    assert compare(old_s, new_s).summary().splitlines() == [
+        "Changes from old export (data as of 2026-09-18, snapshot) to new export (data as of 2026-11-20 09:00, live):",
+        "  1 new studies:",
+        f"    {NEW_STUDY} (RECRUITING)  {titles[NEW_STUDY]}",
+        "  1 studies no longer in the results (closed, or no longer matching the filters):",
+        f"    {DROPPED} (RECRUITING)  {titles[DROPPED]}",
+        "  1 status changes:",
+        f"    {STATUS}: RECRUITING -> ACTIVE_NOT_RECRUITING  {titles[STATUS]}",
+        "  1 studies updated since (last update posted changed):",
+        f"    {BUMPED}: 2026-08-17 -> 2026-11-20  {titles[BUMPED]}",
+        "  1 newly recruiting sites:",
+        f"    {OPENED}: Montefiore Medical Center PRIME, The Bronx, New York, United States: "
+        "NOT_YET_RECRUITING -> RECRUITING",
+        "  1 sites no longer recruiting:",
+        f"    {BUMPED}: Gundersen Lutheran, La Crosse, Wisconsin, United States: RECRUITING -> ACTIVE_NOT_RECRUITING",
+        "  Note: one side came from the bundled offline snapshot, the other from ClinicalTrials.gov: "
+        "some differences may only reflect the snapshot's age.",
+    ]
 
 
 def test_per_trial_exports_find_study_changes_and_say_sites_were_not_compared(pair):

@@ -87,8 +87,8 @@ def test_hostile_text_cells_are_text_not_formulas_in_xlsx(value):
     ws = wb["all"]
     col = [c.value for c in ws[1]].index("title")
     cell = ws.cell(row=2, column=col + 1)
-    # (XML, inside an xlsx, stores a carriage return as a line feed)
-    assert cell.data_type == "s" and cell.value == "'" + value.replace("\r", "\n")
+    # (a carriage return may come back as a line feed, depending on the XML writer openpyxl uses)
+    assert cell.data_type == "s" and cell.value.replace("\r", "\n") == ("'" + value).replace("\r", "\n")
 
 
 @pytest.mark.parametrize("value", HARMLESS)
@@ -284,13 +284,10 @@ def test_foreign_or_broken_files_are_refused_with_a_message(data, words):
 
 def test_a_damaged_number_is_named(frames):
     trials, _ = frames
-    text = to_csv_bytes(trials.head(2)).decode("utf-8-sig")
-    header = text.split("\r\n", 1)[0].split(",")
     damaged = trials.head(2).copy().astype({"distance_mi": object})
     damaged["distance_mi"] = ["12.0 mi", "3"]
     with pytest.raises(BadInput, match='old.csv: column distance_mi: "12.0 mi" is not a number'):
         read_export(to_csv_bytes(damaged), "old.csv")
-    assert "distance_mi" in header
 
 
 def test_an_xlsx_that_is_not_ours_is_refused():

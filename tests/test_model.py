@@ -75,5 +75,9 @@ shaped = st.recursive(
 @given(shaped)
 def test_parser_never_raises_on_any_json_like_value(raw):
     study = Study.from_api(raw)
-    assert isinstance(study.nct_id, str) and isinstance(study.sites, tuple)
-    _ = (study.title, study.url, study.recruiting_sites, study.is_randomized)
+    # what every view reads from a study: an id that is either empty or as the API spells it,
+    # and sites that are a subset of themselves when only recruiting ones are kept
+    assert study.nct_id == study.nct_id.strip()
+    assert set(study.recruiting_sites) <= set(study.sites)
+    assert study.url.endswith(study.nct_id)
+    _ = (study.title, study.is_randomized)

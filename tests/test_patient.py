@@ -8,7 +8,7 @@ import string
 import pytest
 from hypothesis import given, strategies as st
 
-from tests.conftest import EXCLUDES_CAR_T_ID, excludes_car_t_record
+from tests.helpers import EXCLUDES_CAR_T_ID, excludes_car_t_record
 from trials import patient as P
 from trials.annotate import annotate_all
 from trials.vocabulary import FAMILIES
@@ -265,6 +265,10 @@ def test_dates_round_trip():
     ({"unit": "furlong"}, 'use "mi" or "km"'),
     ({"status": "OPEN"}, '"status=OPEN"'),
     ({"age": "200"}, "between 0 and 120"),
+    ({"age": "inf"}, "between 0 and 120"),
+    ({"age": "1e400"}, "between 0 and 120"),
+    ({"age": "nan"}, "between 0 and 120"),
+    ({"months": "-inf"}, "between 0 and 600"),
     ({"sex": "x"}, 'use "female" or "male"'),
     ({"study": "<script>"}, "not an NCT number"),
     ({"relapse": "2024-13-01"}, "YYYY-MM-DD"),
@@ -277,15 +281,23 @@ def test_bad_params_keep_defaults_and_say_so(params, fragment):
     assert len(notes) == 1 and fragment in notes[0]
 
 
-@given(st.dictionaries(st.sampled_from(["months", "remission", "relapse", "place", "radius", "unit", "status", "phase",
-                                        "age", "sex", "family", "setting", "prior", "study", "answers", "lines",
-                                        "had", "refractory", "transplant", "transplant_months", "crcl", "ecog",
-                                        "cns", "pcl", "amyloidosis"]),
-                       st.text(max_size=30)))
+LINK_KEYS = ["months", "remission", "relapse", "place", "radius", "unit", "status", "phase", "age", "sex",
+             "family", "setting", "prior", "study", "answers", "lines", "had", "refractory", "transplant",
+             "transplant_months", "crcl", "ecog", "cns", "pcl", "amyloidosis"]
+# arbitrary text, and the number spellings float() takes that are not ordinary numbers
+LINK_VALUES = st.one_of(st.text(max_size=60), st.floats().map(str), st.integers().map(str),
+                        st.sampled_from(["inf", "-inf", "Infinity", "nan", "1e400", "-1e400", "1_000", " 5 ",
+                                         "0x10", "٣", "2024-02-30", "9999-12-31", "0001-01-01"]))
+
+
+@given(st.dictionaries(st.one_of(st.sampled_from(LINK_KEYS), st.text(max_size=10)),
+                       st.one_of(LINK_VALUES, st.lists(LINK_VALUES, max_size=3))))
 def test_filters_from_params_never_raises(params):
     f, notes = P.filters_from_params(params, today=TODAY)
-    assert isinstance(f, P.Filters) and all(isinstance(n, str) for n in notes)
+    assert all(n.startswith("Ignored") for n in notes)
     f.radius_miles()  # a radius that got through is always usable
+    assert f.age is None or 0 <= f.age <= 120
+    assert f.months is None or 0 <= f.months <= 600
 
 
 # --- detail helpers ----------------------------------------------------------------------------

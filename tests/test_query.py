@@ -77,3 +77,28 @@ def test_statuses_phases_and_ids_accept_friendly_spellings():
 def test_bad_values_name_what_was_wrong(parser, text, words):
     with pytest.raises(BadInput, match=words.replace("(", r"\(")):
         parser(text)
+
+
+def test_the_search_is_read_back_in_words():
+    """The line `search` ends with: what was asked, in the order a person reads it."""
+    import datetime as dt
+
+    from trials.query import describe
+
+    query = TrialQuery(statuses=("RECRUITING", "NOT_YET_RECRUITING"), phases=("PHASE2", "EARLY_PHASE1"),
+                       terms=("tec\\lis\ttamab",), near=GeoFilter(42.36, -71.06, 12.5),
+                       updated_since=dt.date(2026, 1, 31), nct_ids=("NCT03412565",))
+    assert describe(query) == ('multiple myeloma or plasma cell myeloma; Recruiting, Not yet recruiting; '
+                               'Phase 2, Early phase 1; matching "tec lis tamab"; within 12.5 miles; '
+                               'updated since 2026-01-31; NCT03412565')
+    assert describe(TrialQuery(conditions=(), statuses=())) == "all conditions; any status"
+    assert "within 100 miles" in describe(TrialQuery(near=GeoFilter(0, 0, 100.0)))
+
+
+@pytest.mark.parametrize("text, phases", [
+    ("phase 2", ("PHASE2",)), ("Phase-1", ("PHASE1",)), ("PHASE_3", ("PHASE3",)), ("4", ("PHASE4",)),
+    ("early phase 1", ("EARLY_PHASE1",)), ("EARLY_PHASE1", ("EARLY_PHASE1",)), ("0", ("EARLY_PHASE1",)),
+    ("NA", ("NA",)), ("n/a", ("NA",)), ("2, 2,3", ("PHASE2", "PHASE3")),
+])
+def test_phases_in_the_spellings_people_use(text, phases):
+    assert parse_phases(text) == phases

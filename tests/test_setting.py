@@ -4,7 +4,7 @@ import pytest
 
 from trials.classify import classify
 from trials.setting import inclusion_text
-from tests.test_classify import load, record
+from tests.helpers import load, record
 
 
 @pytest.mark.parametrize("rel, setting", [

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from . import failures
 from .classify import Classification, classify
 from .eligibility import Flag, eligibility_flags
 from .fit import Fit, Profile, fit
@@ -61,9 +62,10 @@ def comparator_text(study: Study) -> str:
 
 
 def annotate(study: Study, place: Place | None = None, profile: Profile | None = None) -> Annotated:
-    readings = eligibility_flags(study.eligibility.criteria)
-    return Annotated(study, classify(study), readings, nearest_site(study, place),
-                     fit(study, readings, profile) if profile is not None else None)
+    with failures.reading(study.nct_id):
+        readings = eligibility_flags(study.eligibility.criteria)
+        return Annotated(study, classify(study), readings, nearest_site(study, place),
+                         fit(study, readings, profile) if profile is not None else None)
 
 
 def annotate_all(studies: Iterable[Study], place: Place | None = None,

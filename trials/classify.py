@@ -22,6 +22,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from trials import failures
 from trials.model import Study
 from trials.setting import classify_setting
 from trials.vocabulary import (FAMILIES, IGNORE, TARGET_NAMES, TAXONOMY, DRUG_MATCHER, Drug, drug_spans,
@@ -397,6 +398,7 @@ def classify(study: Study) -> Classification:
         setting, setting_reason, others = classify_setting(study)
         return Classification(nct_id, families, setting, tuple(map(_evidence, hits)), setting_reason, others)
     except Exception as exc:  # a malformed record must not stop a whole list from being shown
+        failures.record(exc, "classify", nct_id)
         return Classification(nct_id, ("unclassified",), "unknown", (), f"The record could not be read ({type(exc).__name__}).")
 
 

@@ -2,18 +2,22 @@
 
 Exit codes (for cron jobs): 0 ok (also when the answer came from saved data: a warning says so
 on stderr), 2 bad input or a query ClinicalTrials.gov refused, 3 ClinicalTrials.gov unavailable
-and no saved data allowed or available, 1 anything unexpected.
+and no saved data allowed or available, or its list incomplete ("got N of M studies") without
+--accept-partial, 1 anything unexpected.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import shutil
 import sys
+from glob import escape as glob_escape
 from typing import Sequence
 
-from .errors import ApiUnreachable, BadInput, BadResponse, QueryRefused, StudyNotFound, TrialsError
+from . import failures
+from .errors import ApiUnreachable, BadInput, BadResponse, IncompleteList, QueryRefused, StudyNotFound, TrialsError
 from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
                     parse_date, parse_nct_ids, parse_phases, parse_statuses)
 
@@ -52,6 +56,22 @@ def add_filter_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-fallback", action="store_true",
                    help="exit 3 when ClinicalTrials.gov fails, instead of answering from a saved copy "
                         "or the bundled snapshot (for scheduled jobs)")
+    g.add_argument("--accept-partial", action="store_true",
+                   help="when ClinicalTrials.gov's pages end before its own count, go on with the studies "
+                        "received (a warning says how many are missing) instead of exiting 3")
+
+
+# flags whose empty value would otherwise quietly mean "no filter"
+_NOT_EMPTY = ("status", "phase", "near", "radius", "updated_since", "id")
+
+
+def _refuse_empty(args: argparse.Namespace) -> None:
+    for name in _NOT_EMPTY:
+        values = getattr(args, name)
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None and not value.strip():
+                flag = "--" + name.replace("_", "-")
+                raise BadInput(f"{flag} was given an empty value. Give a value, or leave {flag} out.")
 
 
 def add_history_flags(p: argparse.ArgumentParser) -> None:
@@ -115,11 +135,12 @@ def profile_from_args(args: argparse.Namespace):
 
 def query_from_args(args: argparse.Namespace):
     """TrialQuery and the searched place (or None) from the filter flags; BadInput on bad values."""
+    _refuse_empty(args)
     nct_ids = parse_nct_ids(args.id)
     statuses = parse_statuses(args.status) if (args.status or not nct_ids) else ()
     place = None
     near = None
-    if args.near:
+    if args.near is not None:
         from .geo import locate, parse_radius
 
         place = locate(args.near)
@@ -155,10 +176,21 @@ def run_search(args, *, progress=None):
         raise ApiUnreachable(result.failure or "ClinicalTrials.gov was not asked (--offline).")
     if result.notice:
         print(f"warning: {result.notice}", file=sys.stderr)
+    _check_whole(result.shortfall, args.accept_partial)
     unplaced: set[str] = set()
     if query.near is not None:
         result.studies, unplaced = _near_open_sites(result.studies, place, query.near.miles)
     return result, place, unplaced
+
+
+def _check_whole(shortfall: str, accept_partial: bool) -> None:
+    """A list missing studies stops the run (a scheduled export must not shrink quietly) unless
+    the user accepted a partial list; then it is a warning."""
+    if not shortfall:
+        return
+    if not accept_partial:
+        raise IncompleteList(f"{shortfall}. Try again later, or add --accept-partial to keep the studies received.")
+    print(f"warning: incomplete list: {shortfall}.", file=sys.stderr)
 
 
 def _near_open_sites(studies, place, miles):
@@ -262,7 +294,8 @@ def cmd_search(args) -> int:
 
 def _records_in(path: str) -> list[dict]:
     """The study objects in a file: a v2 study, a v2 search page, or a JSON list of studies."""
-    data = _read_file(path)
+    data = _read_file(path, MAX_STUDY_FILE_BYTES,
+                      f"{path}: larger than {MAX_STUDY_FILE_BYTES // 2**20} MB; split it into smaller files")
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -291,8 +324,9 @@ def cmd_classify(args) -> int:
             continue
         for raw in records:
             study = Study.from_api(raw)
-            row = classification_json(classify(study))
-            row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
+            with failures.reading(study.nct_id):
+                row = classification_json(classify(study))
+                row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
             print(json.dumps(row, ensure_ascii=False))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
@@ -300,21 +334,21 @@ def cmd_classify(args) -> int:
 def cmd_snapshot(args) -> int:
     from pathlib import Path
 
-    from .client import Client, default_cache_path
-    from .snapshot import SNAPSHOT_PATH, write_snapshot
-    from .source import as_of_text
+    from . import source
+    from .snapshot import write_snapshot
 
-    client = Client(cache_path=None if args.no_cache else default_cache_path())
+    client = source.default_client(cache=not args.no_cache)
     query = TrialQuery(statuses=())
     progress = _progress_to_stderr()
     fetched = client.search(query, progress=progress)
     if progress:
         print(file=sys.stderr)
+    _check_whole(fetched.shortfall, args.accept_partial)
     path = write_snapshot(
-        fetched.studies, data_as_of=as_of_text(fetched.data_as_of),
+        fetched.studies, data_as_of=source.as_of_text(fetched.data_as_of),
         note=f"Every study of the myeloma condition search, all statuses, from {client.base_url}.",
         provenance=[{"origin": client.base_url, "what": describe(query), "studies_added": len(fetched.studies)}],
-        path=Path(args.output) if args.output else SNAPSHOT_PATH,
+        path=Path(args.output) if args.output else None,
     )
     print(f"wrote {path}: {len(fetched.studies)} studies in {fetched.pages} requests, data as of {fetched.data_as_of}")
     return EXIT_OK
@@ -366,8 +400,10 @@ def _export_bytes(fmt: str, trials, sites) -> bytes:
 
 
 def _write_bytes(path: str, data: bytes) -> None:
-    """To stdout for "-", else atomically (a failed run never leaves half a file behind)."""
+    """To stdout for "-", else atomically (a failed run never leaves half a file behind). A file
+    made read-only is refused, not replaced; temp files a killed run left beside it are removed."""
     import os
+    import stat
     from pathlib import Path
 
     if path == "-":
@@ -376,6 +412,9 @@ def _write_bytes(path: str, data: bytes) -> None:
         sys.stdout.buffer.flush()
         return
     target = Path(path)
+    if target.exists() and not target.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise BadInput(f"cannot write {path}: the file is read-only, so it was left as it is")
+    _remove_stale_temp_files(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
@@ -383,6 +422,24 @@ def _write_bytes(path: str, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _remove_stale_temp_files(target) -> None:
+    """`.NAME.PID.tmp` files beside the target whose process is gone (an export that was killed)."""
+    import os
+
+    for tmp in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        pid = tmp.name[len(target.name) + 2:-len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: another export is writing it
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError):  # alive under another user, or not a pid at all
+            continue
+        tmp.unlink(missing_ok=True)
 
 
 def cmd_export(args) -> int:
@@ -395,17 +452,25 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _read_file(path: str) -> bytes:
-    from pathlib import Path
+# study files for `classify`: a full page of 1000 complete records is ~60 MB
+MAX_STUDY_FILE_BYTES = 256 * 1024 * 1024
 
+
+def _read_file(path: str, limit: int, too_big: str) -> bytes:
+    """The file's bytes, reading at most `limit` + 1 of them (a stream like /dev/zero never ends);
+    BadInput(too_big) when there are more."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: a directory, not a file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise BadInput(too_big)
+    return data
 
 
 def _search_filter_defaults() -> dict:
@@ -413,22 +478,25 @@ def _search_filter_defaults() -> dict:
     p = argparse.ArgumentParser(add_help=False)
     add_filter_flags(p)
     defaults = vars(p.parse_args([]))
-    for how in ("offline", "no_fallback"):
+    for how in ("offline", "no_fallback", "accept_partial"):
         defaults.pop(how)
     return defaults
 
 
 def cmd_diff(args) -> int:
     from .diff import compare
-    from .export import Export, read_export
+    from .export import MAX_EXPORT_BYTES, Export, read_export, too_big
 
-    old = read_export(_read_file(args.old), args.old)
+    def read(path: str):
+        return read_export(_read_file(path, MAX_EXPORT_BYTES, too_big(path)), path)
+
+    old = read(args.old)
     changed_filters = [k for k, v in _search_filter_defaults().items() if getattr(args, k) != v]
     if args.new:
         if changed_filters or args.save:
             flags = ", ".join("--" + k.replace("_", "-") for k in changed_filters) or "--save"
             raise BadInput(f"give either NEW (a second export) or filters to search now, not both ({flags})")
-        new = read_export(_read_file(args.new), args.new)
+        new = read(args.new)
         new_name = args.new
     else:
         # the same level of detail as the old export: sites only when it has them
@@ -468,9 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "Works offline from a bundled snapshot of real records. Information to discuss "
                     "with your care team, not medical advice.",
         epilog="Exit codes: 0 ok (a warning on stderr when saved data answered), 2 bad input or "
-               "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, 1 unexpected error. "
+               "refused query, 3 ClinicalTrials.gov unavailable and no fallback allowed, or its list incomplete "
+               "without --accept-partial, 1 unexpected error. "
                "Set CTGOV_API_URL to use a mirror or a test server.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail on stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("search", help="list matching studies",
@@ -495,8 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("snapshot", help="rebuild the bundled offline snapshot from the live API",
                        description="Fetch every myeloma study (all statuses) from the live API and write "
                                    "the bundled snapshot (needs network).")
-    p.add_argument("--output", default=None, help="where to write (default: the bundled snapshot inside trials/)")
+    p.add_argument("--output", default=None,
+                   help="where to write (default: the bundled snapshot inside trials/, or $TRIALS_SNAPSHOT)")
     p.add_argument("--no-cache", action="store_true", help="bypass the local HTTP cache")
+    p.add_argument("--accept-partial", action="store_true",
+                   help="write the snapshot even when ClinicalTrials.gov's pages end before its own count")
     p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("export", help="write the matching studies to a CSV or .xlsx file",
@@ -558,11 +631,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _joined_values(argv: Sequence[str]) -> list[str]:
+    """'--radius -5mi' -> '--radius=-5mi': argparse reads a value starting with '-' as an option,
+    and would answer with its usage text instead of the project's message about the distance."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _VALUE_FLAGS and _NEGATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+_VALUE_FLAGS = ("--radius",)
+_NEGATIVE = re.compile(r"-[\d.]")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_values(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    failures.reset()
     try:
-        return args.func(args)
+        code = args.func(args)
+        if failures.count():
+            print(f"warning: {failures.summary()}", file=sys.stderr)
+        return code
     except (BadInput, QueryRefused, StudyNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

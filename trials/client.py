@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -40,10 +42,18 @@ TIMEOUT_ATTEMPTS = 2  # a server that let two requests time out is treated as do
 VERSION_TIMEOUT = (4.0, 10.0)  # /version is tiny: a slow answer there means a slow API
 RETRY_BUDGET = 90.0  # wall-clock seconds per request: waits, Retry-After and timeouts included
 CACHE_EXPIRY = timedelta(hours=4)
+# Saved answers stale for longer than this are deleted when the cache opens: the "last saved
+# answer" fallback keeps a month of use, and the file can't grow without bound (SQLite reuses the
+# freed pages).
+KEEP_SAVED_FOR = timedelta(days=30)
+LOCK_WAIT = 2.0  # seconds to wait for another program writing to the cache, then go on without it
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # Searches carrying what a person typed (a place's coordinates, free text) are never written to
-# the on-disk HTTP cache: nothing a patient enters is stored.
+# the on-disk HTTP cache: nothing a patient enters is stored. Nor is a single study's record:
+# the studies a person opened would otherwise stay on disk as a history.
 PRIVATE_PARAMS = frozenset({"filter.geo", "query.term"})
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, int | None], None]  # pages done, studies so far, total (if known)
 
@@ -63,9 +73,11 @@ def _keep_in_cache(response: requests.Response) -> bool:
 
     Other statuses pass: `allowable_codes` already keeps them out, and requests-cache deletes
     the saved copy of any response this rejects, which must not happen on a passing 503.
-    Searches carrying what a person typed (PRIVATE_PARAMS) are never kept."""
-    query = urlsplit(response.url or "").query
-    if any(key in PRIVATE_PARAMS for key, _ in parse_qsl(query)):
+    Searches carrying what a person typed (PRIVATE_PARAMS) and single-study records are never kept."""
+    url = urlsplit(response.url or "")
+    if any(key in PRIVATE_PARAMS for key, _ in parse_qsl(url.query)):
+        return False
+    if "/studies/" in url.path:
         return False
     if response.status_code != 200:
         return True
@@ -73,23 +85,84 @@ def _keep_in_cache(response: requests.Response) -> bool:
     return body[:1] in (b"{", b"[") and body[-1:] in (b"}", b"]")
 
 
-def make_session(cache_path: Path | None) -> requests.Session:
-    """One session for the whole client; with a path, an SQLite HTTP cache.
+def make_session(cache_path: Path | None, expiry: timedelta = CACHE_EXPIRY) -> requests.Session:
+    """One session for the whole client; with a path, an SQLite HTTP cache if it can be used.
 
-    Stale copies are served only through an explicit cache-only request (see Client._send), so a
-    failing API is first retried and then reported, never silently papered over."""
-    if cache_path is None:
+    A cache must never break a search: a corrupt or truncated file is set aside (renamed, with a
+    warning) and a fresh one started; a locked or unwritable one, or a file where its folder should
+    be, is bypassed (warning) and the search goes on live. Stale copies are served only through an
+    explicit cache-only request (see Client._send), so a failing API is first retried and then
+    reported, never silently papered over."""
+    session = _cached_session(cache_path, expiry) if cache_path is not None else None
+    if session is None:
         session = requests.Session()
-    else:
-        import requests_cache
-
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        session = requests_cache.CachedSession(
-            str(cache_path), backend="sqlite", expire_after=CACHE_EXPIRY,
-            allowable_codes=(200,), filter_fn=_keep_in_cache,
-        )
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
     return session
+
+
+def _cached_session(path: Path, expiry: timedelta) -> requests.Session | None:
+    try:
+        return _open_cache(path, expiry)
+    except (sqlite3.Error, OSError) as exc:
+        if _is_damaged(exc) and (aside := _set_aside(_db_file(path))):
+            log.warning("the HTTP cache %s was damaged (%s); moved it to %s and started a new one",
+                        _db_file(path), exc, aside.name)
+            try:
+                return _open_cache(path, expiry)
+            except (sqlite3.Error, OSError) as again:
+                exc = again
+        log.warning("the HTTP cache %s can't be used (%s); searching without it", _db_file(path), exc)
+        return None
+
+
+def _open_cache(path: Path, expiry: timedelta) -> requests.Session:
+    import requests_cache
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_and_prune(_db_file(path))  # a damaged, locked or read-only cache fails here, not mid-search
+    return requests_cache.CachedSession(
+        str(path), backend="sqlite", expire_after=expiry,
+        allowable_codes=(200,), filter_fn=_keep_in_cache,
+    )
+
+
+def _check_and_prune(db: Path) -> None:
+    """Raise sqlite3.Error if the file is damaged, locked or read-only (requests-cache would wait
+    for a lock forever, so the wait is bounded here), then delete answers whose freshness ended
+    more than KEEP_SAVED_FOR ago."""
+    if not db.exists():
+        return
+    con = sqlite3.connect(db, timeout=LOCK_WAIT)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        problem = con.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({problem})")
+        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "responses" in tables:  # requests-cache's table; `expires` is a Unix time
+            cutoff = int(time.time() - KEEP_SAVED_FOR.total_seconds())
+            con.execute("DELETE FROM responses WHERE expires < ?", (cutoff,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def _db_file(path: Path) -> Path:
+    return path if path.suffix else path.with_name(path.name + ".sqlite")  # requests-cache adds .sqlite
+
+
+def _is_damaged(exc: BaseException) -> bool:
+    """Not an SQLite file, or a cut-off one; a locked or read-only file is not damaged."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def _set_aside(db: Path) -> Path | None:
+    aside = db.with_name(f"{db.name}.damaged-{int(time.time())}")
+    try:
+        db.replace(aside)
+    except OSError:
+        return None
+    return aside
 
 
 @dataclass
@@ -100,6 +173,7 @@ class FetchResult:
     data_as_of: str  # /version dataTimestamp; "" when unknown
     from_cache: bool  # every page came from the HTTP cache
     bytes: int = 0
+    shortfall: str = ""  # why the list may be incomplete, e.g. "got 2000 of 4100 studies: ..."; "" when whole
 
 
 @dataclass
@@ -107,8 +181,10 @@ class Client:
     base_url: str = field(default_factory=base_url_from_env)
     session: requests.Session | None = None
     cache_path: Path | None = None
+    cache_expiry: timedelta = CACHE_EXPIRY
     min_interval: float = MIN_INTERVAL
     retry_budget: float = RETRY_BUDGET
+    max_attempts: int = MAX_ATTEMPTS
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     _last_network_call: float = field(default=-1e9, init=False)
@@ -116,7 +192,7 @@ class Client:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if self.session is None:
-            self.session = make_session(self.cache_path)
+            self.session = make_session(self.cache_path, self.cache_expiry)
 
     # --- one request, with every failure mode handled --------------------------------------
 
@@ -135,13 +211,25 @@ class Client:
             settings.stale_if_error = True  # only here may an expired copy answer
             try:
                 return self.session.get(url, only_if_cached=True, **kwargs)
+            except sqlite3.Error as exc:
+                self._drop_cache(exc)
+                raise ApiUnreachable("The local cache can't be read, so there is nothing saved to show.") from exc
             finally:
                 settings.stale_if_error = False
         self._throttle()
-        response = self.session.get(url, **kwargs)
+        try:
+            response = self.session.get(url, **kwargs)
+        except sqlite3.Error as exc:  # the cache broke mid-run (locked by another process, disk full)
+            self._drop_cache(exc)
+            self._throttle()
+            response = self.session.get(url, **kwargs)
         if not getattr(response, "from_cache", False):
             self._last_network_call = self.clock()
         return response
+
+    def _drop_cache(self, exc: sqlite3.Error) -> None:
+        log.warning("the HTTP cache stopped working (%s); going on without it", exc)
+        self.session = make_session(None)
 
     def _unresponsive(self, message: str) -> ApiUnreachable:
         error = ApiUnreachable(message)
@@ -158,7 +246,7 @@ class Client:
         started = self.clock()
         problem = ""
         timeouts = 0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, self.max_attempts + 1):
             delay = None  # before the next try; None = exponential backoff
             bad_body = False
             try:
@@ -210,7 +298,7 @@ class Client:
                     raise ApiUnreachable(
                         f"ClinicalTrials.gov refused the request with HTTP {status} ({url}). "
                         "It may be blocking automated access for a while.")
-            if attempt == MAX_ATTEMPTS:
+            if attempt == self.max_attempts:
                 break
             if delay is None:
                 delay = min(2.0 ** (attempt - 1), 30.0)
@@ -228,7 +316,10 @@ class Client:
     def _forget(self, response: requests.Response) -> None:
         cache = getattr(self.session, "cache", None)
         if cache is not None and getattr(response, "from_cache", False):
-            cache.delete(requests=[response.request])
+            try:
+                cache.delete(requests=[response.request])
+            except sqlite3.Error as exc:
+                self._drop_cache(exc)
 
     # --- endpoints ------------------------------------------------------------------------
 
@@ -238,27 +329,13 @@ class Client:
         stamp = body.get("dataTimestamp")
         return stamp if isinstance(stamp, str) else ""
 
-    def iter_pages(self, params: dict[str, str], *, cache_only: bool = False) -> Iterator[tuple[dict, requests.Response]]:
-        """Yield each page of GET /studies; the caller decides when it has everything."""
-        token = None
-        seen_tokens = set()
-        while True:
-            page_params = dict(params)
-            if token is None:
-                page_params["countTotal"] = "true"
-            else:
-                page_params["pageToken"] = token
-            body, response = self.get_json("/studies", page_params, cache_only=cache_only,
-                                           expect=lambda b: isinstance(b, dict) and isinstance(b.get("studies"), list))
-            yield body, response
-            token = body.get("nextPageToken")
-            if not isinstance(token, str) or not token or token in seen_tokens:
-                return
-            seen_tokens.add(token)
-
     def search(self, query: TrialQuery, *, progress: Progress | None = None,
                cache_only: bool = False, fields: tuple[str, ...] | None = None) -> FetchResult:
-        """Every study matching the query, all pages, each NCT id once."""
+        """Every study matching the query, all pages, each NCT id once.
+
+        Pages are followed until `nextPageToken` is absent (or a page is empty): totalCount is a
+        cross-check, never a stop signal. A token seen before ends paging; that, or fewer studies
+        than totalCount, is reported in `shortfall` so no caller loses studies without saying so."""
         params = build_params(query) if fields is None else build_params(query, fields=fields or None)
         try:
             as_of = self.data_timestamp(cache_only=cache_only)
@@ -270,7 +347,17 @@ class Client:
         total = None
         pages = size = 0
         all_cached = True
-        for body, response in self.iter_pages(params, cache_only=cache_only):
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        repeated = False
+        while True:
+            page_params = dict(params)
+            if token is None:
+                page_params["countTotal"] = "true"
+            else:
+                page_params["pageToken"] = token
+            body, response = self.get_json("/studies", page_params, cache_only=cache_only,
+                                           expect=lambda b: isinstance(b, dict) and isinstance(b.get("studies"), list))
             pages += 1
             size += len(response.content)
             all_cached = all_cached and bool(getattr(response, "from_cache", False))
@@ -282,9 +369,19 @@ class Client:
                     studies[nct] = raw
             if progress:
                 progress(pages, len(studies), total)
-            if not body["studies"] or (total is not None and len(studies) >= total):
+            token = body.get("nextPageToken")
+            if not body["studies"] or not isinstance(token, str) or not token:
                 break
-        return FetchResult(list(studies.values()), total, pages, as_of, all_cached, size)
+            if token in seen_tokens:
+                repeated = True
+                break
+            seen_tokens.add(token)
+        shortfall = _shortfall(len(studies), total, repeated)
+        if shortfall:
+            log.warning("incomplete list: %s (%s pages)", shortfall, pages)
+        elif total is not None and len(studies) > total:
+            log.warning("ClinicalTrials.gov said %s studies and sent %s; every page was followed", total, len(studies))
+        return FetchResult(list(studies.values()), total, pages, as_of, all_cached, size, shortfall)
 
     def fetch_study(self, nct_id: str, *, cache_only: bool = False) -> dict:
         """One full record; an aliased id follows the API's 301 to the canonical study."""
@@ -294,6 +391,16 @@ class Client:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+def _shortfall(got: int, total: int | None, repeated: bool) -> str:
+    """'' when the list is whole as far as the API lets us tell, else 'got N of M studies: why'."""
+    of = f"got {got} of {total} studies" if total is not None else f"got {got} studies"
+    if repeated:
+        return f"{of}: ClinicalTrials.gov sent a page token it had already sent, so the rest could not be fetched"
+    if total is not None and got < total:
+        return f"{of}: ClinicalTrials.gov's pages ended before its own count"
+    return ""
+
 
 def _decode(response: requests.Response) -> Any:
     content_type = response.headers.get("Content-Type", "").lower()

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from trials import failures
+
 MAX_TEXT = 200_000  # longer texts are truncated (real criteria are < 30k chars)
 
 
@@ -194,7 +196,8 @@ def split_criteria(text: str) -> Criteria:
         for sec, item in _items(text[:MAX_TEXT]):
             parts[sec].append(item)
         return Criteria(tuple(parts["inclusion"]), tuple(parts["exclusion"]), tuple(parts["other"]))
-    except Exception:  # pragma: no cover - defensive: pure function must not raise
+    except Exception as exc:  # one odd record must not stop a list; logged, counted, raised in strict mode
+        failures.record(exc, "split_criteria")
         return Criteria()
 
 

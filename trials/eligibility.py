@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
 from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, any_disease_feature, could_speak_of_history,
                                    forget_sentences, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
@@ -173,7 +174,8 @@ def eligibility_flags(text: str) -> dict[str, Flag]:
         if not isinstance(text, str) or not text.strip():
             return _empty()
         return _flags(text)
-    except Exception:  # pragma: no cover - defensive: pure function must not raise
+    except Exception as exc:  # one odd record must not stop a list; logged, counted, raised in strict mode
+        failures.record(exc, "eligibility_flags")
         return _empty()
 
 

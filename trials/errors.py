@@ -46,3 +46,7 @@ class StoreError(TrialsError):
 
 class SyncBusy(TrialsError):
     """Another sync holds the store's sync lock; this one did nothing."""
+
+
+class IncompleteList(BadResponse):
+    """The API's pages ended before its own count, or repeated a page token: studies are missing."""

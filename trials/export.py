@@ -222,6 +222,17 @@ def kind_of(frame: pd.DataFrame) -> str | None:
     return None
 
 
+# A per-site export of every myeloma study is 1-5 MB; reading a CSV takes about ten times its size
+# in memory, so a larger file is refused before it is parsed. The app's upload limit matches
+# (.streamlit/config.toml server.maxUploadSize).
+MAX_EXPORT_BYTES = 25 * 1024 * 1024
+
+
+def too_big(name: str) -> str:
+    return (f"{name}: larger than {MAX_EXPORT_BYTES // 2**20} MB, far more than any export of this tool; "
+            "not read. Compare two exports written by `python -m trials export`.")
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -270,6 +281,8 @@ def read_export(data: bytes | str | pd.DataFrame, name: str = "export") -> Expor
     if not isinstance(data, (bytes, bytearray)):
         raise BadInput(f"{name}: expected the bytes of a CSV or .xlsx export")
     data = bytes(data)
+    if len(data) > MAX_EXPORT_BYTES:
+        raise BadInput(too_big(name))
     if not data.strip():
         raise BadInput(f"{name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
@@ -295,6 +308,6 @@ def _read_xlsx(data: bytes, name: str) -> Export:
     return Export(trials, sites, name)
 
 
-__all__ = ["TRIAL_COLUMNS", "SITE_COLUMNS", "Export", "neutralise", "unneutralise", "needs_neutralising",
+__all__ = ["TRIAL_COLUMNS", "SITE_COLUMNS", "MAX_EXPORT_BYTES", "Export", "neutralise", "unneutralise", "needs_neutralising",
            "neutralise_frame", "unneutralise_frame", "to_csv_bytes", "to_xlsx_bytes", "read_export",
            "sheet_name", "family_sheets", "kind_of"]

@@ -522,6 +522,15 @@ def _shown(value) -> str:
     return text[:40] + ("…" if len(text) > 40 else "")
 
 
+def _number_between(text: str, low: float, high: float) -> float | None:
+    """The number written, if it is a finite one within [low, high]; else None ("inf", "1e400", "nan")."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and low <= number <= high else None
+
+
 def filters_from_params(params: Mapping[str, object], today: dt.date | None = None) -> tuple[Filters, list[str]]:
     """Filters from a shared link's query parameters, and one notice per value ignored.
 
@@ -540,13 +549,10 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
         notes.append(f'Ignored "{key}={_shown(value)}" in the link: {why}')
 
     if (v := get("months")) is not None:
-        try:
-            months = float(v)
-            if not math.isfinite(months) or not 0 <= months <= 600:
-                raise ValueError
-            f = f.with_(months=round(months, 1))
-        except ValueError:
+        if (months := _number_between(v, 0, 600)) is None:
             ignore("months", v, "not a number of months between 0 and 600.")
+        else:
+            f = f.with_(months=round(months, 1))
     dates = {}
     for key in ("remission", "relapse"):
         if (v := get(key)) is not None:
@@ -598,13 +604,10 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
                 continue  # an empty status list would mean "every status": keep the default
             f = f.with_(**{attr: tuple(dict.fromkeys(good))})
     if (v := get("age")) is not None:
-        try:
-            age = int(float(v))
-            if not 0 <= age <= 120:
-                raise ValueError
-            f = f.with_(age=age)
-        except ValueError:
+        if (age := _number_between(v, 0, 120)) is None:
             ignore("age", v, "not an age between 0 and 120.")
+        else:
+            f = f.with_(age=int(age))
     if (v := get("sex")) is not None:
         if v.upper() in ("FEMALE", "MALE"):
             f = f.with_(sex=v.upper())
@@ -1097,10 +1100,6 @@ def key_dates(study: Study) -> list[tuple[str, str]]:
         ("Study start", study.start_date), ("Primary completion (expected or actual)", study.primary_completion_date),
         ("First posted", study.first_posted), ("Last update posted", study.last_update_posted),
         ("Status last verified", study.status_verified)) if v]
-
-
-def study_option(study: Study) -> str:
-    return f"{study.nct_id} — {study.title[:90]}"
 
 
 # --- the export --------------------------------------------------------------------------------

@@ -165,19 +165,29 @@ def parse_date(text: str | None) -> dt.date | None:
         raise BadInput(f'"{str(text).strip()[:40]}" is not a date. Write it as YYYY-MM-DD, e.g. 2026-01-31.') from None
 
 
-def clean_text(text: str) -> str:
-    """User text as plain words: no control characters, no backslashes, bounded length."""
+MAX_TEXT = 200  # characters of one search phrase; longer text is refused, never silently cut
+
+
+def _plain(text: str) -> str:
     text = re.sub(r"[\x00-\x1f\x7f\\]", " ", str(text))
-    return re.sub(r"\s+", " ", text).strip()[:200]
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_text(text: str) -> str:
+    """User text as plain words: no control characters, no backslashes, bounded length (for display)."""
+    return _plain(text)[:MAX_TEXT]
 
 
 def essie_phrase(text: str) -> str:
     """Quote user text as one Essie phrase. Inside quotes only embedded quotes need escaping
     (Essie syntax page); backslashes and control characters were removed by clean_text, so a
     trailing backslash can't escape the closing quote."""
-    words = clean_text(text)
+    words = _plain(text)
     if not words:
         raise BadInput("The search text is empty once odd characters are removed.")
+    if len(words) > MAX_TEXT:
+        raise BadInput(f'The search text "{words[:40]}…" is {len(words)} characters long; '
+                       f"the most is {MAX_TEXT}. Use a shorter phrase, or several --term.")
     return '"' + words.replace('"', '\\"') + '"'
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +15,12 @@ from pathlib import Path
 from .model import Study
 from .query import TrialQuery
 
-SNAPSHOT_PATH = Path(__file__).parent / "data" / "snapshot.json.gz"
+SNAPSHOT_PATH = Path(__file__).parent / "data" / "snapshot.json.gz"  # the bundled one
+SNAPSHOT_ENV = "TRIALS_SNAPSHOT"  # another snapshot file to read and rebuild instead (a site's own, the tests')
+
+
+def snapshot_path() -> Path:
+    return Path(os.environ.get(SNAPSHOT_ENV) or SNAPSHOT_PATH)
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: parsed studies are cached per snapshot
@@ -36,7 +42,7 @@ def _parsed(snapshot: "Snapshot") -> tuple[Study, ...]:
 
 
 def write_snapshot(raw_studies: list[dict], *, data_as_of: str, note: str, provenance: list[dict],
-                   path: Path = SNAPSHOT_PATH) -> Path:
+                   path: Path | None = None) -> Path:
     payload = {
         "data_as_of": data_as_of,
         "built": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -44,6 +50,7 @@ def write_snapshot(raw_studies: list[dict], *, data_as_of: str, note: str, prove
         "provenance": provenance,
         "studies": raw_studies,
     }
+    path = path or snapshot_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     # mtime=0 keeps the file byte-identical when rebuilt from the same records
@@ -53,7 +60,8 @@ def write_snapshot(raw_studies: list[dict], *, data_as_of: str, note: str, prove
     return path
 
 
-def load_snapshot(path: Path = SNAPSHOT_PATH) -> Snapshot:
+def load_snapshot(path: Path | None = None) -> Snapshot:
+    path = path or snapshot_path()
     return _load(str(path), path.stat().st_mtime_ns)
 
 

@@ -37,6 +37,7 @@ class SearchResult:
     failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
     synced: str = ""  # store answers: "synced 3 h ago"
     annotations: dict | None = None  # store answers: nct id -> (classification, flags) computed at sync
+    shortfall: str = ""  # why the list may be incomplete ("got N of M studies: ..."); "" when whole
 
     @property
     def notice(self) -> str:
@@ -59,8 +60,9 @@ FALLBACK_SENTENCES = {
 }
 
 
-def default_client() -> Client:
-    return Client(cache_path=default_cache_path())
+def default_client(*, cache: bool = True) -> Client:
+    """The client the CLI and the app use (tests replace this to inject timing and retries)."""
+    return Client(cache_path=default_cache_path() if cache else None)
 
 
 def as_of_text(stamp: str) -> str:
@@ -109,7 +111,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
         source = "cache" if fetched.from_cache else "live"
         as_of = as_of_text(fetched.data_as_of) or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC (fetched)")
         return SearchResult([Study.from_api(r) for r in fetched.studies], source, as_of, query,
-                            fetched.total)
+                            fetched.total, shortfall=fetched.shortfall)
     except (ApiUnreachable, BadResponse) as live_error:
         problem = str(live_error)
     if state is not None and state.studies:
@@ -119,7 +121,7 @@ def search(query: TrialQuery, *, offline: bool = False, client: Client | None = 
             cached = client.search(query, cache_only=True)
             return SearchResult([Study.from_api(r) for r in cached.studies], "cache",
                                 as_of_text(cached.data_as_of), query, cached.total,
-                                failure=problem)
+                                failure=problem, shortfall=cached.shortfall)
         except (ApiUnreachable, BadResponse):
             pass
     return _from_snapshot(query, problem)

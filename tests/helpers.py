@@ -1,0 +1,185 @@
+"""Helpers shared by the tests (test modules import this, never each other or bench/)."""
+from __future__ import annotations
+
+import copy
+import json
+import socket
+from pathlib import Path
+
+from tests.fake_api import real_studies
+from trials.classify import classify
+from trials.model import Study
+from trials.vocabulary import FAMILIES
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURE_SNAPSHOT = FIXTURES / "snapshot.json.gz"  # see tests/fixtures/README.md
+
+
+def closed_port() -> int:
+    """A local port nobody listens on: connections to it are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """An API address nobody answers at: the app and the CLI must fall back to saved data."""
+    return f"http://127.0.0.1:{closed_port()}/api/v2"
+
+
+def use_client(monkeypatch, **settings) -> None:
+    """Make the CLI and the app build their client with these settings (e.g. min_interval=0,
+    cache_expiry, max_attempts, clock, sleep) instead of the shipped ones."""
+    from trials import source
+    from trials.client import Client, default_cache_path
+
+    def client(*, cache: bool = True) -> Client:
+        return Client(cache_path=default_cache_path() if cache else None, **settings)
+
+    monkeypatch.setattr(source, "default_client", client)
+
+
+# --- records ---------------------------------------------------------------------------------------
+
+def load(rel: str) -> Study:
+    return Study.from_api(json.loads((FIXTURES / rel).read_text()))
+
+
+def record(interventions=(), arms=(), title="A study", criteria="", conditions=("Multiple Myeloma",), **design):
+    """Hand-made v2 record, used only to isolate one case."""
+    return Study.from_api({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000000", "briefTitle": title},
+        "conditionsModule": {"conditions": list(conditions)},
+        "designModule": {"studyType": design.get("study_type", "INTERVENTIONAL"),
+                         "designInfo": {"primaryPurpose": design.get("purpose", "TREATMENT")}},
+        "armsInterventionsModule": {"interventions": list(interventions), "armGroups": list(arms)},
+        "eligibilityModule": {"eligibilityCriteria": criteria}}})
+
+
+EXCLUDES_CAR_T_ID = "NCT99000001"
+HOSTILE_ID = "NCT99000002"
+
+
+def _real(nct_id: str) -> dict:
+    return copy.deepcopy(next(r for r in real_studies()
+                              if r["protocolSection"]["identificationModule"]["nctId"] == nct_id))
+
+
+def excludes_car_t_record() -> dict:
+    """HAND-MADE variant of the real record NCT07772024 (relapsed/refractory, recruiting, one site in
+    Miami): new synthetic id and one extra exclusion item, "Prior CAR T-cell therapy." No real record
+    in the fixtures excludes prior CAR T, and the "my previous treatments" filter needs one."""
+    raw = _real("NCT07772024")
+    p = raw["protocolSection"]
+    p["identificationModule"]["nctId"] = EXCLUDES_CAR_T_ID
+    p["identificationModule"]["briefTitle"] = "Copy of NCT07772024 that excludes prior CAR T (test record)"
+    p["eligibilityModule"]["eligibilityCriteria"] += "\n* Prior CAR T-cell therapy.\n"
+    return raw
+
+
+def hostile_record() -> dict:
+    """HAND-MADE variant of NCT07772024 whose text (title, summary, phases, sponsor, sites, site status,
+    contacts, comparator arm) tries to render a remote image, a link, an autolink or HTML. Still
+    recruiting, with the one recruiting site in Miami, so it is listed like the original."""
+    raw = _real("NCT07772024")
+    p = raw["protocolSection"]
+    p["identificationModule"]["nctId"] = HOSTILE_ID
+    p["identificationModule"]["briefTitle"] = ("Hostile ![x](http://third-party.example/title.png) "
+                                               "[click](http://third-party.example/) <img src=x>")
+    p["descriptionModule"]["briefSummary"] = ("Summary ![pixel](http://third-party.example/pixel.png) "
+                                              "<script>alert(1)</script> www.third-party.example")
+    # every other field the app shows as text, each trying something different
+    p["designModule"]["phases"] = ["PHASE3", "![x](http://third-party.example/p.png)"]
+    p["sponsorCollaboratorsModule"]["leadSponsor"]["name"] = "Sponsor [sp](http://third-party.example/sponsor)"
+    cl = p["contactsLocationsModule"]
+    cl["centralContacts"][0]["name"] = "Contact ![c](http://third-party.example/contact.png)"
+    cl["centralContacts"][0]["email"] = "<mailto:x@third-party.example>"
+    miami = cl["locations"][0]  # stays the one recruiting site (distances in the tests depend on it)
+    miami["facility"] = "Site ![s](http://third-party.example/site.png) https://third-party.example/site"
+    miami["contacts"] = [{"name": "Site contact [sc](http://third-party.example/sc)", "phone": "+1 305 555 0100",
+                          "email": "sc@third-party.example", "role": "CONTACT"}]
+    cl["locations"].append({"facility": "Closed ![f](http://third-party.example/f.png)", "city": "Tampa",
+                            "country": "United States", "status": "![st](http://third-party.example/st.png)"})
+    arms = p["armsInterventionsModule"]
+    comparator = next(a for a in arms["armGroups"] if a["type"] == "ACTIVE_COMPARATOR")
+    hostile_label = comparator["label"] + " <img src=http://third-party.example/arm.png>"
+    for i in arms["interventions"]:
+        i["armGroupLabels"] = [hostile_label if x == comparator["label"] else x for x in i.get("armGroupLabels", [])]
+    comparator["label"] = hostile_label
+    return raw
+
+
+def fake_records() -> list[dict]:
+    return real_studies() + [excludes_car_t_record(), hostile_record()]
+
+
+# --- the changes test_diff and test_cli_export make to a copy of real records ----------------------
+
+NEW_STUDY = "NCT05147467"        # a real RECRUITING record from tests/fixtures/complete, not in the snapshot
+DROPPED = "NCT07649525"
+STATUS = "NCT07772024"           # RECRUITING -> ACTIVE_NOT_RECRUITING
+BUMPED = "NCT07285239"           # last update 2026-08-17 -> 2026-11-20; and its Gundersen Lutheran site closes
+OPENED = "NCT07648264"           # its Montefiore (The Bronx) site goes NOT_YET_RECRUITING -> RECRUITING
+
+
+def _ident(raw):
+    return raw["protocolSection"]["identificationModule"]["nctId"]
+
+
+def modified_copy(raws):
+    """The test's own edits to a deep copy of the real records."""
+    out = [copy.deepcopy(r) for r in raws if _ident(r) != DROPPED]
+    out.append(json.loads((FIXTURES / "complete" / f"{NEW_STUDY}.json").read_text(encoding="utf-8")))
+    for raw in out:
+        p = raw["protocolSection"]
+        if _ident(raw) == STATUS:
+            p["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
+        if _ident(raw) == BUMPED:
+            p["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2026-11-20"
+            for site in p["contactsLocationsModule"]["locations"]:
+                if site.get("facility") == "Gundersen Lutheran":
+                    site["status"] = "ACTIVE_NOT_RECRUITING"
+        if _ident(raw) == OPENED:
+            for site in p["contactsLocationsModule"]["locations"]:
+                if site.get("facility") == "Montefiore Medical Center PRIME":
+                    site["status"] = "RECRUITING"
+    return out
+
+
+# --- the labelled set (tests/labels/families.json), shared with bench/classify.py -----------------
+
+MAIN_FAMILIES = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "immunomodulatory",
+                 "stem_cell_transplant", "antibody_drug_conjugate")
+
+
+def evaluate_families() -> dict:
+    """Per-family precision/recall/F1, macro-F1 over the main families, setting and myeloma_only
+    accuracy on the tuned half (tests/labels/families*.json; legacy XML records read through trials.legacy)."""
+    from trials.legacy import study_from_legacy_xml
+
+    labels = [item for f in sorted((ROOT / "tests" / "labels").glob("families*.json"))
+              for item in json.loads(f.read_text(encoding="utf-8"))]
+    counts = {f: [0, 0, 0] for f in FAMILIES}  # tp, fp, fn
+    setting_ok, only_ok, misses = 0, 0, []
+    for item in labels:
+        path = FIXTURES / item["file"]
+        raw = study_from_legacy_xml(path.read_bytes()) if path.suffix == ".xml" else json.loads(path.read_text())
+        c = classify(Study.from_api(raw))
+        want, got = set(item["families"]), set(c.families)
+        for f in FAMILIES:
+            counts[f][0] += f in want and f in got
+            counts[f][1] += f in got and f not in want
+            counts[f][2] += f in want and f not in got
+        setting_ok += c.setting == item["setting"]
+        only_ok += c.myeloma_only == item["myeloma_only"]
+        if want != got or c.setting != item["setting"] or c.myeloma_only != item["myeloma_only"]:
+            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting))
+    rows = {}
+    for f, (tp, fp, fn) in counts.items():
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        rows[f] = (p, r, 2 * p * r / (p + r) if p + r else 0.0, tp + fn)
+    return {"n": len(labels), "rows": rows, "macro_f1": sum(rows[f][2] for f in MAIN_FAMILIES) / len(MAIN_FAMILIES),
+            "setting_accuracy": setting_ok / len(labels), "myeloma_only_accuracy": only_ok / len(labels),
+            "misses": misses}
