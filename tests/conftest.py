@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests (helpers live in tests/helpers.py, and the real-record variants below).
+"""Fixtures shared by the tests (helpers live in tests/helpers.py).
 
 One autouse fixture: no test reads the study store of the machine it runs on (TRIALS_DB_URL points at a
 file that does not exist unless a test syncs). Every test reads the tests' own snapshot
@@ -35,31 +35,6 @@ def fake_api():
     api.url = api.start()
     yield api
     api.stop()
-
-
-def complete_record(nct_id: str) -> dict:
-    """A real complete v2 record from tests/fixtures/complete/ (a fresh copy, free to edit)."""
-    import json
-    from pathlib import Path
-
-    path = Path(__file__).parent / "fixtures" / "complete" / f"{nct_id}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def without_coordinates(nct_id: str, *, keep_zip: bool = True, city: str | None = None) -> dict:
-    """HAND-MADE variant of a real complete record: every site's geoPoint removed (as in legacy
-    records and sites the registry has not geocoded yet); with keep_zip=False the ZIP codes too, and
-    with `city` every site's city replaced (e.g. "Ostrova", a misspelt city found in NCT07648264's
-    real record, which no city list knows)."""
-    raw = complete_record(nct_id)
-    for loc in raw["protocolSection"]["contactsLocationsModule"]["locations"]:
-        loc.pop("geoPoint", None)
-        if not keep_zip:
-            loc.pop("zip", None)
-        if city is not None:
-            loc["city"] = city
-            loc.pop("state", None)
-    return raw
 
 
 @pytest.fixture

@@ -234,7 +234,7 @@ def test_try_again_asks_clinicaltrials_gov_again_at_once(fake_api, monkeypatch):
 # --- distance ----------------------------------------------------------------------------------
 
 def test_a_site_without_coordinates_is_measured_by_its_zip_and_the_card_says_so(monkeypatch):
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
     from tests.fake_api import FakeApi
 
     # hand-made variant of the real NCT07772024: its one recruiting site (Miami, FL 33126) without geoPoint

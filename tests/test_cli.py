@@ -213,7 +213,7 @@ def test_record_text_cannot_send_escape_sequences_to_the_terminal(capsys):
 
 def test_near_finds_sites_by_zip_or_city_and_lists_unplaceable_ones_as_distance_unknown(monkeypatch, capsys,
                                                                                          tmp_path):
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
 
     # hand-made variants of the real NCT07772024 (one recruiting site in Miami, FL 33126): no geoPoint;
     # no geoPoint nor ZIP; and a site in a city no list knows

@@ -391,7 +391,7 @@ def test_module_does_not_cache_inputs():
 # --- placing sites without coordinates -------------------------------------------------------
 
 def test_a_site_without_coordinates_is_placed_by_its_zip_then_its_city():
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
 
     real = load("NCT07772024")  # one recruiting site, in Miami, FL 33126, with the registry's point
     true = real.sites[0]
@@ -410,7 +410,7 @@ def test_a_site_without_coordinates_is_placed_by_its_zip_then_its_city():
 
 
 def test_a_site_whose_city_no_list_knows_has_distance_unknown_and_is_not_outside():
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
 
     # NCT07648264 really lists "Ostrova, CZE, 70852, Czechia" without coordinates (Ostrava, misspelt)
     ostrova = next(s for s in load("NCT07648264").sites if s.city == "Ostrova")

@@ -424,7 +424,7 @@ def test_a_closed_study_names_its_listed_site_without_saying_it_will_open():
 # --- sites without coordinates, and studies outside the view --------------------------------------
 
 def test_a_distance_search_finds_a_site_by_its_zip_or_city_and_says_so():
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
 
     # hand-made variants of NCT07772024 (relapsed, one recruiting site in Miami): no geoPoint; no ZIP
     for raw, words in ((without_coordinates("NCT07772024"), "(from the site's ZIP code)"),
@@ -437,7 +437,7 @@ def test_a_distance_search_finds_a_site_by_its_zip_or_city_and_says_so():
 
 
 def test_open_sites_that_cant_be_placed_are_listed_as_distance_unknown_never_hidden():
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
 
     # hand-made: NCT07772024's only recruiting site without coordinates or ZIP, in a city no list knows
     raw = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")

@@ -389,7 +389,7 @@ def test_reads_during_a_sync_never_see_half_a_page(store_url, api):
 
 
 def test_a_store_that_cannot_be_reached_does_not_stop_a_search(api, monkeypatch, caplog):
-    from tests.conftest import closed_port
+    from tests.helpers import closed_port
 
     monkeypatch.setenv("TRIALS_DB_URL", f"postgresql+psycopg://trials@127.0.0.1:{closed_port()}/trials")
     result = source.search(TrialQuery(), client=client_for(api))

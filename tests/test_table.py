@@ -167,7 +167,7 @@ def test_coerce_names_the_column_and_value(col, value, words):
 
 
 def test_distance_basis_says_how_each_distance_was_found(with_place, boston):
-    from tests.conftest import without_coordinates
+    from tests.helpers import without_coordinates
     from trials.model import Study
 
     trials, sites = with_place

@@ -21,12 +21,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from .errors import ApiUnreachable, BadResponse, QueryRefused, StudyNotFound
+from .errors import ApiUnreachable, BadResponse, IncompleteList, QueryRefused, StudyNotFound
 from .query import TrialQuery, build_params
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"  # OAS `servers`
@@ -382,6 +382,28 @@ class Client:
         elif total is not None and len(studies) > total:
             log.warning("ClinicalTrials.gov said %s studies and sent %s; every page was followed", total, len(studies))
         return FetchResult(list(studies.values()), total, pages, as_of, all_cached, size, shortfall)
+
+    def iter_pages(self, params: dict[str, str], *, cache_only: bool = False) -> Iterator[tuple[dict, requests.Response]]:
+        """Each page of GET /studies, following nextPageToken until it is absent or a page is empty
+        (for callers that store page by page, like sync). A token seen before raises IncompleteList:
+        the pages would go round in circles, and what came so far is not the whole list."""
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            page_params = dict(params)
+            if token is None:
+                page_params["countTotal"] = "true"
+            else:
+                page_params["pageToken"] = token
+            body, response = self.get_json("/studies", page_params, cache_only=cache_only,
+                                           expect=lambda b: isinstance(b, dict) and isinstance(b.get("studies"), list))
+            yield body, response
+            token = body.get("nextPageToken")
+            if not body["studies"] or not isinstance(token, str) or not token:
+                return
+            if token in seen_tokens:
+                raise IncompleteList("ClinicalTrials.gov repeated a page token: the pages went round in circles")
+            seen_tokens.add(token)
 
     def fetch_study(self, nct_id: str, *, cache_only: bool = False) -> dict:
         """One full record; an aliased id follows the API's 301 to the canonical study."""

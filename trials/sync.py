@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ SYNC_QUERY = TrialQuery(statuses=())  # every status: closures must be seen
 PG_LOCK_KEY = 0x6D7466_01  # pg_advisory_lock key of the sync ("mtf" + 1)
 
 SyncProgress = Callable[["SyncReport"], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -133,8 +136,11 @@ def sync(store: Store, client: Client, *, full: bool = False, page_size: int = P
                              .values(pages=report.pages, studies=report.studies))
             if progress:
                 progress(report)
-            if not raws or (report.total is not None and report.studies >= report.total):
+            if not raws:
                 break
+        if report.total is not None and report.studies < report.total:
+            log.warning("sync got %s of %s studies; the next sync asks again from the same date", report.studies,
+                        report.total)
         with store.engine.begin() as conn:
             if kind == "full":
                 mark_gone(conn, run=run, report=report)
