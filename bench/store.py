@@ -110,8 +110,8 @@ def bench(n: int, latency: float, workdir: Path) -> None:
 
         store = Store.open(db)
         store_module._parsed.clear()
-        cold, cold_s = timed(lambda: annotate_all(*_store_answer(store)))
-        warm, warm_s = timed(lambda: annotate_all(*_store_answer(store)))
+        cold, cold_s = timed(lambda: _annotated_store_answer(store))
+        warm, warm_s = timed(lambda: _annotated_store_answer(store))
         client = Client(base_url=url, cache_path=workdir / f"http-cache-{n}")
         client.search(QUERY)  # fills the HTTP cache: today's "warm" is nothing fetched, all re-parsed
         today, today_s = timed(lambda: annotate_all([Study.from_api(r) for r in client.search(QUERY).studies]))
@@ -123,10 +123,10 @@ def bench(n: int, latency: float, workdir: Path) -> None:
         api.stop()
 
 
-def _store_answer(store: Store):
+def _annotated_store_answer(store: Store):
     result = search(QUERY, store=store)
     assert result.source == "store", result.banner
-    return result.studies, None, result.annotations
+    return annotate_all(result.studies, known=result.annotations)
 
 
 def bench_exports(workdir: Path, latency: float) -> None:

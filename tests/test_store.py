@@ -23,7 +23,7 @@ from tests.postgres import Server, binaries
 from trials import cli, source
 from trials.annotate import annotate
 from trials.client import Client
-from trials.errors import StoreError, SyncBusy
+from trials.errors import IncompleteList, StoreError, SyncBusy
 from trials.model import Study
 from trials.query import TrialQuery
 from trials.snapshot import matches
@@ -395,3 +395,13 @@ def test_a_store_that_cannot_be_reached_does_not_stop_a_search(api, monkeypatch,
     result = source.search(TrialQuery(), client=client_for(api))
     assert result.source == "live" and result.studies
     assert "study store" in caplog.text and "can't be used" in caplog.text
+
+
+def test_a_sync_whose_pages_go_round_in_circles_stops_loudly_and_keeps_no_cursor(tmp_path, api):
+    # issue 12 for sync: a repeated page token must not end the sync as if the list were whole
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = Store.open(url, create=True)
+    api.repeat_token_on_page = 1  # the first page's token leads back to itself
+    with pytest.raises(IncompleteList):
+        sync(store, client_for(api), page_size=20)
+    assert not store.meta().get("synced_at")  # the next sync starts over instead of from a false cursor

@@ -347,17 +347,8 @@ class Client:
         total = None
         pages = size = 0
         all_cached = True
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        repeated = False
-        while True:
-            page_params = dict(params)
-            if token is None:
-                page_params["countTotal"] = "true"
-            else:
-                page_params["pageToken"] = token
-            body, response = self.get_json("/studies", page_params, cache_only=cache_only,
-                                           expect=lambda b: isinstance(b, dict) and isinstance(b.get("studies"), list))
+        repeats: list[str] = []
+        for body, response in self.iter_pages(params, cache_only=cache_only, repeats=repeats):
             pages += 1
             size += len(response.content)
             all_cached = all_cached and bool(getattr(response, "from_cache", False))
@@ -369,13 +360,7 @@ class Client:
                     studies[nct] = raw
             if progress:
                 progress(pages, len(studies), total)
-            token = body.get("nextPageToken")
-            if not body["studies"] or not isinstance(token, str) or not token:
-                break
-            if token in seen_tokens:
-                repeated = True
-                break
-            seen_tokens.add(token)
+        repeated = bool(repeats)
         shortfall = _shortfall(len(studies), total, repeated)
         if shortfall:
             log.warning("incomplete list: %s (%s pages)", shortfall, pages)
@@ -383,10 +368,11 @@ class Client:
             log.warning("ClinicalTrials.gov said %s studies and sent %s; every page was followed", total, len(studies))
         return FetchResult(list(studies.values()), total, pages, as_of, all_cached, size, shortfall)
 
-    def iter_pages(self, params: dict[str, str], *, cache_only: bool = False) -> Iterator[tuple[dict, requests.Response]]:
-        """Each page of GET /studies, following nextPageToken until it is absent or a page is empty
-        (for callers that store page by page, like sync). A token seen before raises IncompleteList:
-        the pages would go round in circles, and what came so far is not the whole list."""
+    def iter_pages(self, params: dict[str, str], *, cache_only: bool = False,
+                   repeats: list[str] | None = None) -> Iterator[tuple[dict, requests.Response]]:
+        """Each page of GET /studies, following nextPageToken until it is absent or a page is empty.
+        A token seen before ends the pages (they would go round in circles): it is added to `repeats`
+        when the caller gives that list (to report a partial list), else IncompleteList is raised."""
         token: str | None = None
         seen_tokens: set[str] = set()
         while True:
@@ -402,7 +388,10 @@ class Client:
             if not body["studies"] or not isinstance(token, str) or not token:
                 return
             if token in seen_tokens:
-                raise IncompleteList("ClinicalTrials.gov repeated a page token: the pages went round in circles")
+                if repeats is None:
+                    raise IncompleteList("ClinicalTrials.gov repeated a page token: the pages went round in circles")
+                repeats.append(token)
+                return
             seen_tokens.add(token)
 
     def fetch_study(self, nct_id: str, *, cache_only: bool = False) -> dict:
