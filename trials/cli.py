@@ -276,7 +276,8 @@ def cmd_search(args) -> int:
     if profile is not None:
         from .annotate import annotate_all
 
-        fits = {a.study.nct_id: a.fit.verdict.replace("_", " ") for a in annotate_all(result.studies, profile=profile)}
+        annotated = annotate_all(result.studies, profile=profile, known=result.annotations)
+        fits = {a.study.nct_id: a.fit.verdict.replace("_", " ") for a in annotated}
 
     def rows(studies):
         return [(s.nct_id, STATUSES.get(s.overall_status, s.overall_status or "?"),
