@@ -305,3 +305,10 @@ def test_excel_resaved_semicolon_csv_still_reads(frames):
     back = read_export(resaved.encode("cp1252", errors="replace"), "resaved.csv")
     assert list(back.trials["nct_id"]) == list(original["nct_id"])
     assert list(back.trials["status"]) == list(original["status"])
+
+
+@pytest.mark.parametrize("cells", [[1, 2], [True, None], [None, None], ["a", None, 3], ["=x", 5, None]])
+def test_object_columns_of_any_mix_write_and_stay_inert(cells):
+    # hand-made: object columns that hold numbers, booleans or nothing next to text (a merged frame can)
+    data = to_csv_bytes(pd.DataFrame({"c": pd.Series(cells, dtype=object)})).decode("utf-8-sig")
+    assert "\n=" not in data and not data.startswith("=")

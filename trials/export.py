@@ -98,16 +98,34 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
     NUL characters, which CSV readers refuse, are dropped."""
-    clean = frame.copy()
-    for col in clean.columns:  # before neutralising, so that a dropped NUL can't uncover a '='
-        if _is_text(clean[col]):
-            clean[col] = clean[col].map(lambda v: v.replace("\x00", "") if isinstance(v, str) else v, na_action="ignore")
-    safe = neutralise_frame(clean)
+    safe = frame.copy()
     for col in safe.columns:
-        if pd.api.types.is_bool_dtype(safe[col].dtype):
+        if _is_text(safe[col]):
+            cells = safe[col]
+            try:  # only cells that could need work go through Python: a risky first character, or a NUL
+                first = cells.str[:1]
+            except AttributeError:  # no text at all in this column (numbers, booleans, empty)
+                continue
+            risky = (first.isin(_RISKY_FIRST) | first.str.isspace().fillna(False).astype(bool)
+                     | cells.str.contains("\x00", regex=False).fillna(False).astype(bool))
+            if risky.any():
+                safe.loc[risky, col] = cells[risky].map(_csv_cell)
+        elif pd.api.types.is_bool_dtype(safe[col].dtype):
             safe[col] = safe[col].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
+    safe.columns = [neutralise(str(c)) for c in safe.columns]
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode(CSV_ENCODING)
+
+
+_RISKY_FIRST = frozenset(DANGEROUS_FIRST) | {"'"}  # and any whitespace (str.isspace), checked beside it
+
+
+def _csv_cell(value):
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:  # dropped before neutralising, so that a dropped NUL can't uncover a '='
+        value = value.replace("\x00", "")
+    return "'" + value if needs_neutralising(value) else value
 
 
 def sheet_name(label: str, taken: set[str] = frozenset()) -> str:
