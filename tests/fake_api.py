@@ -77,9 +77,11 @@ def _last_update(raw: dict) -> str:
 
 
 class FakeApi:
-    def __init__(self, studies: list[dict], *, latency: float = 0.0, data_timestamp: str = "2026-11-20T09:00:05"):
+    def __init__(self, studies: list[dict], *, latency: float = 0.0, data_timestamp: str = "2026-11-20T09:00:05",
+                 wait: Callable[[float], None] = time.sleep):
         self.studies = studies
-        self.latency = latency
+        self.latency = latency  # network delay each answer simulates (benches only; tests keep 0)
+        self.wait = wait
         self.data_timestamp = data_timestamp
         self.faults: dict[int, str] = {}
         self.always: str | None = None
@@ -122,7 +124,7 @@ class FakeApi:
         if self.on_request:
             self.on_request(number)
         if self.latency:
-            time.sleep(self.latency)
+            self.wait(self.latency)
         if fault == "reset":
             h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             h.connection.close()
@@ -216,5 +218,4 @@ if __name__ == "__main__":
     base = real_studies()
     api = FakeApi(replicate(base, n) if n else base)
     print(api.start(port), flush=True)
-    while True:
-        time.sleep(3600)
+    threading.Event().wait()  # serve until killed
