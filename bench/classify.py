@@ -20,59 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trials.classify import classify  # noqa: E402
-from trials.legacy import study_from_legacy_xml  # noqa: E402
-from trials.vocabulary import FAMILIES  # noqa: E402
 from trials.model import Study  # noqa: E402
-from tests.helpers import MAIN_FAMILIES as MAIN  # noqa: E402
+from tests.helpers import MAIN_FAMILIES as MAIN, evaluate_families, family_labels  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
-LABELS = ROOT / "tests" / "labels"
-
-
-def load_labels() -> list[dict]:
-    """tests/labels/families.json (the tuned half, unless a record says otherwise) and
-    tests/labels/unseen/families*.json (the unseen half)."""
-    out = []
-    for f in [*sorted(LABELS.glob("families*.json")), *sorted((LABELS / "unseen").glob("families*.json"))]:
-        for item in json.loads(f.read_text(encoding="utf-8")):
-            item.setdefault("half", "unseen" if f.parent.name == "unseen" else "tuned")
-            out.append(item)
-    return out
-
-
-def load_study(file: str) -> Study:
-    path = FIXTURES / file
-    raw = study_from_legacy_xml(path.read_bytes()) if path.suffix == ".xml" else json.loads(path.read_text())
-    return Study.from_api(raw)
-
-
-def evaluate(labels: list[dict]) -> dict:
-    counts = {f: [0, 0, 0] for f in FAMILIES}  # tp, fp, fn
-    setting_ok, only_ok, only_n, misses = 0, 0, 0, []
-    for item in labels:
-        c = classify(load_study(item["file"]))
-        want, got = set(item["families"]), set(c.families)
-        for f in FAMILIES:
-            counts[f][0] += f in want and f in got
-            counts[f][1] += f in got and f not in want
-            counts[f][2] += f in want and f not in got
-        setting_ok += c.setting == item["setting"]
-        only_wrong = "myeloma_only" in item and c.myeloma_only != item["myeloma_only"]
-        if "myeloma_only" in item:
-            only_n += 1
-            only_ok += not only_wrong
-        if want != got or c.setting != item["setting"] or only_wrong:
-            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting,
-                           f"myeloma_only wanted {item['myeloma_only']}" if only_wrong else ""))
-    rows = {}
-    for f, (tp, fp, fn) in counts.items():
-        p = tp / (tp + fp) if tp + fp else 1.0
-        r = tp / (tp + fn) if tp + fn else 1.0
-        rows[f] = (p, r, 2 * p * r / (p + r) if p + r else 0.0, tp + fn)
-    n = len(labels) or 1
-    return {"n": len(labels), "rows": rows, "macro_f1": sum(rows[f][2] for f in MAIN) / len(MAIN),
-            "setting_accuracy": setting_ok / n, "myeloma_only_accuracy": only_ok / only_n if only_n else float("nan"),
-            "myeloma_only_n": only_n, "misses": misses}
 
 
 def speed(n: int, repeats: int) -> tuple[list[float], float, int]:
@@ -102,7 +53,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    labels = load_labels()
+    labels = family_labels()
     halves = {}
     for item in labels:
         halves.setdefault(item["half"], []).append(item)
@@ -112,7 +63,7 @@ def main() -> None:
         if half not in halves:
             print(f"\n== {half} half: no records yet")
             continue
-        res = evaluate(halves[half])
+        res = evaluate_families(halves[half])
         print(f"\n== {half} half: {res['n']} records")
         print(f"{'family':26} {'support':>7} {'precision':>9} {'recall':>7} {'F1':>6}")
         for f, (p, r, f1, support) in res["rows"].items():

@@ -153,36 +153,57 @@ MAIN_FAMILIES = ("car_t", "bispecific", "proteasome_inhibitor", "anti_cd38", "im
                  "stem_cell_transplant", "antibody_drug_conjugate")
 
 
-def evaluate_families() -> dict:
-    """Per-family precision/recall/F1, macro-F1 over the main families, setting and myeloma_only
-    accuracy on the tuned half (tests/labels/families*.json; legacy XML records read through trials.legacy)."""
+def family_labels() -> list[dict]:
+    """The family labels of both halves (tests/labels/GUIDE.md): tests/labels/families*.json are tuned,
+    tests/labels/unseen/families*.json unseen."""
+    labels = ROOT / "tests" / "labels"
+    out = []
+    for f in [*sorted(labels.glob("families*.json")), *sorted((labels / "unseen").glob("families*.json"))]:
+        for item in json.loads(f.read_text(encoding="utf-8")):
+            item.setdefault("half", "unseen" if f.parent.name == "unseen" else "tuned")
+            out.append(item)
+    return out
+
+
+def labelled_study(file: str) -> Study:
+    """A labelled fixture record (v2 JSON, or legacy XML read through trials.legacy)."""
     from trials.legacy import study_from_legacy_xml
 
-    labels = [item for f in sorted((ROOT / "tests" / "labels").glob("families*.json"))
-              for item in json.loads(f.read_text(encoding="utf-8"))]
+    path = FIXTURES / file
+    raw = study_from_legacy_xml(path.read_bytes()) if path.suffix == ".xml" else json.loads(path.read_text())
+    return Study.from_api(raw)
+
+
+def evaluate_families(labels: list[dict] | None = None) -> dict:
+    """Per-family precision/recall/F1, macro-F1 over the main families, setting and myeloma_only accuracy,
+    and the disagreements, over `labels` (default: the tuned half)."""
+    if labels is None:
+        labels = [item for item in family_labels() if item["half"] == "tuned"]
     counts = {f: [0, 0, 0] for f in FAMILIES}  # tp, fp, fn
-    setting_ok, only_ok, misses = 0, 0, []
+    setting_ok, only_ok, only_n, misses = 0, 0, 0, []
     for item in labels:
-        path = FIXTURES / item["file"]
-        raw = study_from_legacy_xml(path.read_bytes()) if path.suffix == ".xml" else json.loads(path.read_text())
-        c = classify(Study.from_api(raw))
+        c = classify(labelled_study(item["file"]))
         want, got = set(item["families"]), set(c.families)
         for f in FAMILIES:
             counts[f][0] += f in want and f in got
             counts[f][1] += f in got and f not in want
             counts[f][2] += f in want and f not in got
         setting_ok += c.setting == item["setting"]
-        only_ok += c.myeloma_only == item["myeloma_only"]
-        if want != got or c.setting != item["setting"] or c.myeloma_only != item["myeloma_only"]:
-            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting))
+        only_wrong = "myeloma_only" in item and c.myeloma_only != item["myeloma_only"]
+        only_n += "myeloma_only" in item
+        only_ok += "myeloma_only" in item and not only_wrong
+        if want != got or c.setting != item["setting"] or only_wrong:
+            misses.append((item["nct_id"], sorted(want ^ got), item["setting"], c.setting,
+                           f"myeloma_only wanted {item['myeloma_only']}" if only_wrong else ""))
     rows = {}
     for f, (tp, fp, fn) in counts.items():
         p = tp / (tp + fp) if tp + fp else 1.0
         r = tp / (tp + fn) if tp + fn else 1.0
         rows[f] = (p, r, 2 * p * r / (p + r) if p + r else 0.0, tp + fn)
+    n = len(labels) or 1
     return {"n": len(labels), "rows": rows, "macro_f1": sum(rows[f][2] for f in MAIN_FAMILIES) / len(MAIN_FAMILIES),
-            "setting_accuracy": setting_ok / len(labels), "myeloma_only_accuracy": only_ok / len(labels),
-            "misses": misses}
+            "setting_accuracy": setting_ok / n, "myeloma_only_accuracy": only_ok / only_n if only_n else float("nan"),
+            "myeloma_only_n": only_n, "misses": misses}
 
 
 def complete_record(nct_id: str) -> dict:
