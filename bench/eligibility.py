@@ -19,28 +19,18 @@ import json
 import re
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.helpers import criteria_text  # noqa: E402
 from trials.eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS, eligibility_flags  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 LABELS = ROOT / "tests" / "labels"
 GOAL, GOAL_LEFT_ALONE, MIN_DECISIVE = 0.90, 0.95, 5
 FIELDS = FLAGS + NUMBER_KEYS + DISEASE_KEYS + DRUG_KEYS
-
-
-def criteria_text(file: str) -> str:
-    path = FIXTURES / file
-    if path.suffix == ".xml":
-        return ET.parse(path).getroot().findtext("eligibility/criteria/textblock") or ""
-    if path.suffix == ".txt":
-        return path.read_text(encoding="utf-8")
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return (raw.get("protocolSection", {}).get("eligibilityModule", {}) or {}).get("eligibilityCriteria", "") or ""
 
 
 def load_labels() -> list[dict]:

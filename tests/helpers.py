@@ -229,3 +229,15 @@ def without_coordinates(nct_id: str, *, keep_zip: bool = True, city: str | None 
             loc["city"] = city
             loc.pop("state", None)
     return raw
+
+
+def criteria_text(file: str) -> str:
+    """The eligibility text of a labelled fixture: legacy XML, a plain criteria text, or a v2 record."""
+    import xml.etree.ElementTree as ET
+
+    path = FIXTURES / file
+    if path.suffix == ".xml":
+        return ET.parse(path).getroot().findtext("eligibility/criteria/textblock") or ""
+    if path.suffix == ".txt":
+        return path.read_text(encoding="utf-8")
+    return Study.from_api(json.loads(path.read_text(encoding="utf-8"))).eligibility.criteria

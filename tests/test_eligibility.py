@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,12 @@ from hypothesis import given, settings, strategies as st
 from trials.eligibility import (
     FLAGS, KEYS, VALUES, Criteria, Flag, eligibility_flags, flags_as_json, split_criteria,
 )
-from trials.model import Study
+from tests.helpers import criteria_text
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 LABELS = [e for f in sorted((HERE / "labels").glob("eligibility*.json"))
           for e in json.loads(f.read_text(encoding="utf-8"))]
-
-
-def criteria_text(file: str) -> str:
-    path = FIXTURES / file
-    if path.suffix == ".xml":
-        return ET.parse(path).getroot().findtext("eligibility/criteria/textblock") or ""
-    if path.suffix == ".txt":
-        return path.read_text(encoding="utf-8")
-    return Study.from_api(json.loads(path.read_text(encoding="utf-8"))).eligibility.criteria
 
 
 # ---------------------------------------------------------------------------------------
