@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.fake_api import real_studies
 from trials.classify import classify
+from trials.client import Client
 from trials.model import Study
 from trials.vocabulary import FAMILIES
 
@@ -241,3 +242,26 @@ def criteria_text(file: str) -> str:
     if path.suffix == ".txt":
         return path.read_text(encoding="utf-8")
     return Study.from_api(json.loads(path.read_text(encoding="utf-8"))).eligibility.criteria
+
+
+# --- the store tests' hand-made changes to real records ---------------------------------------
+
+CHANGED_ON = "2026-11-25"  # the version date of every hand-made change, after every real record's
+
+
+def client_for(api) -> Client:
+    """A client for the fake API with no polite pause and no waiting."""
+    return Client(base_url=api.url, min_interval=0, sleep=lambda s: None)
+
+
+def bump(raw: dict) -> None:
+    raw["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"] = {"date": CHANGED_ON, "type": "ACTUAL"}
+
+
+NEW_SITE = {"facility": "Test Site (hand-made)", "city": "Lyon", "country": "France", "status": "RECRUITING"}
+NEW_SITE_TEXT = "Test Site (hand-made), Lyon, France"
+
+
+def open_site(raw: dict) -> None:
+    raw["protocolSection"]["contactsLocationsModule"]["locations"].append(dict(NEW_SITE))
+    bump(raw)

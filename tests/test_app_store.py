@@ -10,8 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import closed_port_url
-from tests.test_store import CHANGED_ON, NEW_SITE_TEXT, client_for, open_site
+from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, client_for, closed_port_url, open_site
 from trials.store import Store
 from trials.sync import sync
 

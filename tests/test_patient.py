@@ -321,7 +321,7 @@ def test_flag_rows_give_the_deciding_sentence(items):
 
 # --- the export --------------------------------------------------------------------------------
 
-def _not_yet_recruiting(items) -> "Annotated":
+def _not_yet_recruiting(items):
     """HAND-MADE: NCT07772024 as if it were not recruiting yet (its Miami site listed, not open)."""
     from dataclasses import replace
 

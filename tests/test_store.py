@@ -22,6 +22,7 @@ from tests.fake_api import FakeApi, real_studies
 from tests.postgres import Server, binaries
 from trials import cli, source
 from trials.annotate import annotate
+from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, bump, client_for, open_site
 from trials.client import Client
 from trials.errors import IncompleteList, StoreError, SyncBusy
 from trials.model import Study
@@ -31,9 +32,6 @@ from trials.store import Store, changes_table, meta_table, studies_table
 from trials.sync import sync, sync_lock
 
 ROOT = Path(__file__).resolve().parent.parent
-CHANGED_ON = "2026-11-25"  # the version date of every hand-made change, after every real record's
-
-
 @pytest.fixture(scope="session")
 def pg_server():
     bindir = binaries()
@@ -61,20 +59,12 @@ def api():
     fake.stop()
 
 
-def client_for(api) -> Client:
-    return Client(base_url=api.url, min_interval=0, sleep=lambda s: None)
-
-
 def nct(raw: dict) -> str:
     return raw["protocolSection"]["identificationModule"]["nctId"]
 
 
 def status_of(raw: dict) -> str:
     return raw["protocolSection"]["statusModule"]["overallStatus"]
-
-
-def bump(raw: dict) -> None:
-    raw["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"] = {"date": CHANGED_ON, "type": "ACTUAL"}
 
 
 def recruiting(api) -> list[dict]:
@@ -84,15 +74,6 @@ def recruiting(api) -> list[dict]:
 
 def close_study(raw: dict) -> None:
     raw["protocolSection"]["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
-    bump(raw)
-
-
-NEW_SITE = {"facility": "Test Site (hand-made)", "city": "Lyon", "country": "France", "status": "RECRUITING"}
-NEW_SITE_TEXT = "Test Site (hand-made), Lyon, France"
-
-
-def open_site(raw: dict) -> None:
-    raw["protocolSection"]["contactsLocationsModule"]["locations"].append(dict(NEW_SITE))
     bump(raw)
 
 
