@@ -34,10 +34,6 @@ from .query import TrialQuery
 SCHEMA_VERSION = 2
 FRESH_FOR = dt.timedelta(hours=26)  # a daily sync plus slack; older data is "not fresh"
 PACKAGE = Path(__file__).parent
-# The files whose code or data decide an annotation: when one changes, stored annotations are
-# recomputed rather than trusted.
-ANNOTATOR_FILES = ("annotate.py", "classify.py", "eligibility.py", "criteria.py", "criteria_flags.py",
-                   "criteria_numbers.py", "setting.py", "vocabulary.py", "taxonomy.json", "model.py")
 CHANGE_KINDS: dict[str, str] = {
     "new_study": "new studies",
     "status_changed": "overall status changes",
@@ -154,9 +150,11 @@ def annotator_fingerprint() -> str:
     global _ANNOTATOR
     if _ANNOTATOR is None:
         h = hashlib.sha1()
-        for name in ANNOTATOR_FILES:
-            path = PACKAGE / name
-            h.update(path.read_bytes() if path.exists() else b"")
+        # Every module and data file of the package: a hand-kept list of "the files that decide an
+        # annotation" misses the next module a reader is split into. When any changes, stored
+        # annotations are recomputed rather than trusted (a sync's worth of work, not a wrong answer).
+        for path in sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("*.json")]):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
         _ANNOTATOR = h.hexdigest()
     return _ANNOTATOR
 
