@@ -584,3 +584,43 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
     if _DEMAND_RX.search(sent):
         return "required", ""
     return None
+
+
+# --------------------------------------------------------------------------------------
+# What one sentence says, as votes the reader merges per item and across items
+# --------------------------------------------------------------------------------------
+_GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
+_EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
+
+
+def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
+    """(flag, (value, sentence, condition)) for each therapy the sentence decides. "D-Kd cohort: ..."
+    names a cohort's drugs and "other than DRd" an exception: neither is a history, so only therapies
+    named outside them count (the exception's own wording still reads: "except X" permits)."""
+    text = _COHORT_PREFIX_RX.sub("", sent)
+    named = _mentions(_EXCEPTION_RX.sub(" ", text))
+    out = []
+    for flag in named:
+        got = _classify(text, section, flag)
+        if got:
+            out.append((flag, (got[0], sent, got[1])))
+    if "prior_allogeneic_transplant" in named and _GVHD_RX.search(sent):
+        # "prior allogeneic transplant with active GVHD": the transplant is let in, the GVHD is not
+        out.append(("prior_allogeneic_transplant", ("allowed", sent, "no active graft-versus-host disease")))
+    return out
+
+
+def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
+    """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
+    a demanded or barring history (not a wash-out, an example, an exception or a cohort's name)."""
+    sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
+    names = specific_drugs(sent)
+    if not names:
+        return []
+    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
+    main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
+    got = _classify(main, section) or _classify(sent, section)
+    if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
+        return []
+    key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
+    return [(key, name) for name in names] if key else []

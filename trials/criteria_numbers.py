@@ -287,3 +287,50 @@ NUMBER_READERS = {
     "min_creatinine_clearance": _Reader(_crcl, lambda new, old: new < old, _CRCL_NEEDLES),
     "max_ecog": _Reader(_ecog, lambda new, old: new > old, ("ecog", "perf", "zubrod", "who", "ps")),
 }
+
+
+# --------------------------------------------------------------------------------------
+# Prior lines of one sentence, as the reader takes them
+# --------------------------------------------------------------------------------------
+# a cohort of another disease in a basket study ("CLL failing at least 2 prior regimens")
+_OTHER_DISEASE_RX = re.compile(r"\b(?:lymphoma|leuka?emia|cll|sll|aml|mds|myelodysplastic|solid\s+tumou?rs?|carcinoma)\b",
+                               re.I)
+_MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
+
+
+_AFTER_PRIOR_RX = re.compile(
+    r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
+    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last)\b"
+    r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
+
+
+_NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
+
+
+_AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
+
+
+def _after_prior_therapy(sent: str) -> bool:
+    low = sent.lower()
+    if not any(w in low for w in _AFTER_PRIOR_WORDS):
+        return False
+    m = _AFTER_PRIOR_RX.search(sent)
+    return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
+
+
+def _other_disease_only(sent: str) -> bool:
+    return bool(_OTHER_DISEASE_RX.search(sent)) and not _MYELOMA_RX.search(sent)
+
+
+def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, int | None]:
+    """(fewest, most) prior lines a sentence allows, read for its section: another disease's cohort
+    says nothing for myeloma; an exclusion bars the counts it states ("more than 3 prior lines" leaves
+    at most 3); an inclusion demanding relapse after prior therapy means at least one line."""
+    a, b = _lines_in(sent, low)
+    if (a is not None or b is not None) and _other_disease_only(sent):
+        return None, None
+    if section == "exclusion" and (a is not None or b is not None):
+        return (b + 1 if b is not None and a is None else None), (a - 1 if a is not None and b is None else None)
+    if a is None and b is None and section == "inclusion" and _after_prior_therapy(sent):
+        return 1, None
+    return a, b

@@ -1,17 +1,16 @@
 """The eligibility reader: one pass over a criteria text gives every flag and number, each with the
-sentence that decides it. Splitting lives in ``criteria``, therapy and disease flags in
-``criteria_flags``, numbers in ``criteria_numbers``; this module only runs them and merges items."""
+sentence that decides it. Splitting lives in ``criteria``, what one sentence says about therapies,
+named drugs and disease features in ``criteria_flags``, numbers in ``criteria_numbers``; this module
+only runs them over the sentences and merges their votes per item and across items."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (_COHORT_PREFIX_RX, _PAREN_RX, DISEASE_KEYS, any_disease_feature, could_speak_of_history,
-                                   forget_sentences, _RANK, _classify, _mentions, disease_votes, names_any_therapy,
-                                   specific_drugs)
-from trials.criteria_numbers import NUMBER_READERS, _lines_in, _states_no_prior_therapy
+from trials.criteria_flags import (_RANK, DISEASE_KEYS, any_disease_feature, could_speak_of_history, disease_votes,
+                                   drug_votes, forget_sentences, names_any_therapy, therapy_votes)
+from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, prior_lines
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
          "prior_autologous_transplant", "prior_allogeneic_transplant")
@@ -64,30 +63,13 @@ def _flags(text: str) -> dict[str, Flag]:
         for sent in sentences(item):
             low_sent = fold(sent)
             if maybe:
-                # "D-Kd cohort: ..." names a cohort's drugs, "other than DRd" an exception: neither is a history
-                # only the therapies named outside it: the exception's own wording still reads ("except X")
-                therapy_sent = _COHORT_PREFIX_RX.sub("", sent)
-                named = _mentions(_EXCEPTION_RX.sub(" ", therapy_sent))
-                for flag in named:
-                    got = _classify(therapy_sent, section, flag)
-                    if got:
-                        item_votes.setdefault(flag, []).append((got[0], sent, got[1]))
-                gvhd = _GVHD_RX.search(sent)
-                if gvhd and "prior_allogeneic_transplant" in named:
-                    # "prior allogeneic transplant with active GVHD": the transplant is let in, the GVHD is not
-                    item_votes.setdefault("prior_allogeneic_transplant", []).append(
-                        ("allowed", sent, "no active graft-versus-host disease"))
-                _drug_votes(sent, section, drugs)
+                for flag, vote in therapy_votes(sent, section):
+                    item_votes.setdefault(flag, []).append(vote)
+                for key, name in drug_votes(sent, section):
+                    drugs[key].setdefault(name, sent)
             for key, vote in (disease_votes(sent, section) if features else ()):
                 item_votes.setdefault(key, []).append(vote)
-            a, b = _lines_in(sent, low_sent)
-            if (a is not None or b is not None) and _other_disease_only(sent):
-                a = b = None
-            if section == "exclusion" and (a is not None or b is not None):
-                # an exclusion bars the stated counts: "more than 3 prior lines" leaves at most 3
-                a, b = (b + 1 if b is not None and a is None else None), (a - 1 if a is not None and b is None else None)
-            elif a is None and b is None and section == "inclusion" and _after_prior_therapy(sent):
-                a = 1  # "relapsed after prior therapy", "previously treated": at least one line
+            a, b = prior_lines(sent, section, low_sent)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
             if b is not None and (hi is None or b > hi[0]):
@@ -117,54 +99,6 @@ def _flags(text: str) -> dict[str, Flag]:
         if named:
             result[key] = Flag(tuple(named), next(iter(named.values())))
     return result
-
-
-_GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
-_EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
-# a cohort of another disease in a basket study ("CLL failing at least 2 prior regimens")
-_OTHER_DISEASE_RX = re.compile(r"\b(?:lymphoma|leuka?emia|cll|sll|aml|mds|myelodysplastic|solid\s+tumou?rs?|carcinoma)\b",
-                               re.I)
-_MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
-
-
-_AFTER_PRIOR_RX = re.compile(
-    r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
-    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last)\b"
-    r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
-
-
-_NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
-
-
-_AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
-
-
-def _after_prior_therapy(sent: str) -> bool:
-    low = sent.lower()
-    if not any(w in low for w in _AFTER_PRIOR_WORDS):
-        return False
-    m = _AFTER_PRIOR_RX.search(sent)
-    return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
-
-
-def _other_disease_only(sent: str) -> bool:
-    return bool(_OTHER_DISEASE_RX.search(sent)) and not _MYELOMA_RX.search(sent)
-
-
-def _drug_votes(sent: str, section: str, drugs: dict[str, dict[str, str]]) -> None:
-    """Specific drugs whose prior exposure a sentence demands or bars (not a wash-out, not an example)."""
-    sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
-    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
-    main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
-    names = specific_drugs(sent)
-    if not names:
-        return
-    got = _classify(main, section) or _classify(sent, section)
-    if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
-        return
-    key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
-    for name in names if key else ():
-        drugs[key].setdefault(name, sent)
 
 
 def eligibility_flags(text: str) -> dict[str, Flag]:
