@@ -172,7 +172,7 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
         st.markdown("**Kinds of treatment you have had**")
         for k, p in P.PRIOR_TREATMENTS.items():
             st.checkbox(p.label[0].upper() + p.label[1:], key=f"prior_{k}")
-        names = drug_names()
+        names = list(drug_names())
         st.multiselect("Drugs you have had (type to search: generic or brand name)", names, key="had")
         st.multiselect("Drugs the myeloma stopped responding to (refractory)", names, key="refractory")
         c1, c2 = st.columns(2)

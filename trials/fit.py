@@ -9,6 +9,7 @@ optional; nothing here stores or logs a profile.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -99,10 +100,11 @@ def _known_names() -> list[str]:
     return sorted(set(DRUGS_BY_NAME))
 
 
-def drug_names() -> list[str]:
+@functools.cache  # the vocabulary is fixed for the process; the app asks on every page run
+def drug_names() -> tuple[str, ...]:
     """Canonical names of the myeloma drugs and products the vocabulary knows, for a picker."""
-    return sorted({d.name for d in DRUGS_BY_NAME.values() if d.name and not d.generic and d.family != IGNORE},
-                  key=str.lower)
+    return tuple(sorted({d.name for d in DRUGS_BY_NAME.values() if d.name and not d.generic and d.family != IGNORE},
+                        key=str.lower))
 
 
 def resolve_treatment(text: str) -> str:
