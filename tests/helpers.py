@@ -265,3 +265,15 @@ NEW_SITE_TEXT = "Test Site (hand-made), Lyon, France"
 def open_site(raw: dict) -> None:
     raw["protocolSection"]["contactsLocationsModule"]["locations"].append(dict(NEW_SITE))
     bump(raw)
+
+
+def run_app(params: dict | None = None):
+    """The app run once in Streamlit's AppTest with these link parameters; it must not raise."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    return at

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url
+from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url, run_app as run
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OFFLINE_BANNER = "offline — bundled snapshot, data as of 2026-09-18"
@@ -34,15 +34,6 @@ def unescape(text: str) -> str:
     """What a Markdown renderer shows for backslash-escaped text (less the invisible word joiners
     md_escape puts before URLs and "@")."""
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
-
-
-def run(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    return at
 
 
 def texts(at: AppTest) -> list[str]:

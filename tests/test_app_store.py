@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, client_for, closed_port_url, open_site
+from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, client_for, closed_port_url, open_site, run_app as run
 from trials.store import Store
 from trials.sync import sync
 
@@ -33,15 +32,6 @@ def synced(fake_api, tmp_path, monkeypatch):
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
-
-
-def run(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    return at
 
 
 def test_the_app_answers_from_a_fresh_store_and_shows_changes_since_a_date(synced):
