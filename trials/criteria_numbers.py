@@ -94,7 +94,6 @@ def _lower_twin(rx: re.Pattern) -> re.Pattern:
     return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
 
 
-_LINES_PRE_LOW_RX = _lower_twin(_LINES_PRE_RX)
 # Every line-count regex has a number followed by whitespace, then at most six words, then a
 # line noun as a whole word: without such a stretch none of them can match.
 _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve),?\s+(?:\S+\s+){0,6}?"

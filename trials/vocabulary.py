@@ -152,12 +152,8 @@ class Matcher:
         return (not self._first_lower.isdisjoint(_ASCII_WORD.findall(low))
                 or not self._first_exact.isdisjoint(_ASCII_WORD_CS.findall(text)))
 
-    def find(self, text: str, low: str) -> list[tuple[int, int, str, Any]]:
-        """Matches as (start, end, matched text, value); offsets refer to ``text`` (== ``low``)."""
-        return [(s, e, text[s:e], value) for s, e, value in self.spans(text, low)]
-
     def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
-        """Like ``find``, without the matched text: (start, end, value)."""
+        """Matches as (start, end, value); offsets refer to ``text`` (== ``low``)."""
         found = []
         if self._lower_re is not None:
             values = self._lower_values
