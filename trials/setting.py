@@ -89,8 +89,12 @@ def _rr_myeloma(low: str) -> tuple[int, int] | None:
 _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
 _BOTH_HEADINGS = re.compile(r"inclusion\s*(?:and|&|/)\s*$", re.IGNORECASE)
 _HEADING_START = re.compile(r"[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?", re.IGNORECASE)
-_TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
+_TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|until|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
+# "no prior therapy for myeloma", "not previously treated", "at least 4 weeks since prior therapy": a negation or
+# a wash-out names no relapse
+_NOT_A_RELAPSE = re.compile(r"(?:(?<![a-z])(?:no|not|without|never|nor|none)(?:\W+[a-z]+){0,2}|\bsince|\bfrom"
+                            r"|(?:weeks|days|months|toxicities|toxicity|effects) of)\W+$")
 _INCLUSION_LIMIT = 3000
 
 
@@ -164,8 +168,9 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | 
             continue
         if not gate and cls not in _DECISIVE:
             continue
-        if cls == _RR and (_TRAP_BEFORE.search(low, max(0, s - 30), s) or _TRAP_AFTER.match(low[e:e + 16])):
-            continue  # "relapse-free survival", "to prevent relapse"
+        if cls == _RR and (_TRAP_BEFORE.search(low, max(0, s - 30), s) or _TRAP_AFTER.match(low[e:e + 16])
+                           or _NOT_A_RELAPSE.search(low, max(0, s - 30), s)):
+            continue  # "relapse-free survival", "to prevent relapse", "no prior therapy", "since prior therapy"
         source = sources[bisect.bisect_right(starts, s) - 1]
         first[cls] = cue = (text[s:e], source)
         if gate:
@@ -222,14 +227,29 @@ def _also_enrols(kinds: set[str]) -> str:
     return _OTHERS_WORDS["blood_cancer"] if kinds == {"blood_cancer"} else _OTHERS_WORDS["cancer"]
 
 
+# Older NCI records index every stage of myeloma as conditions or keywords ('Stage I/II/III Multiple Myeloma',
+# often beside 'Refractory Multiple Myeloma'): an index of the disease, not a statement of who enrols.
+_INDEXED_STAGE = re.compile(r"(?<![a-z])stage\s+(?:i{1,3}|[1-3])(?![a-z0-9]).*myeloma|myeloma.*(?<![a-z])stage\s+(?:i{1,3}|[1-3])(?![a-z0-9])",
+                            re.IGNORECASE)
+_INDEXED_CLASSES = ("relapsed_refractory", "newly_diagnosed", "maintenance")
+
+
 def classify_setting(study: Study) -> tuple[str, str, str]:
     """(setting id, one plain sentence saying why, who else the study enrols: '' when only myeloma, else
     'other blood cancers', 'other cancers' or 'other diseases'; '' too for a study of another disease)."""
     conditions = study.conditions
-    strong = [(c, "condition") for c in conditions] + [(k, "keyword") for k in study.keywords]
-    strong += [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
+    indexed = [(c, "condition") for c in conditions] + [(k, "keyword") for k in study.keywords]
+    titles = [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
     kinds: set[str] = set()
-    cues, condition_cues = _cues(strong, kinds=kinds)
+    cues, condition_cues = _cues(indexed + titles, kinds=kinds)
+    if any(_INDEXED_STAGE.search(term) for term, _ in indexed) and (study.brief_summary or study.eligibility.criteria):
+        said_by_titles, _ = _cues(titles)  # (a record without text keeps its index: it is all there is)
+        for cls in _INDEXED_CLASSES:
+            if cls in cues and cues[cls][1] in ("condition", "keyword"):
+                if cls in said_by_titles:
+                    cues[cls] = said_by_titles[cls]
+                else:
+                    del cues[cls]
     setting, reason = _setting(study, cues, condition_cues)
     return setting, reason, _also_enrols(kinds) if setting != "other_condition" else ""
 
