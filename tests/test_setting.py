@@ -4,7 +4,7 @@ import pytest
 
 from trials.classify import classify
 from trials.setting import inclusion_text
-from tests.helpers import load, record
+from tests.helpers import labelled_study, load, record
 
 
 @pytest.mark.parametrize("rel, setting", [
@@ -54,3 +54,50 @@ def test_relapse_free_survival_is_not_a_relapse_setting():
 def test_smoldering_without_myeloma_condition_and_lymphoma():
     assert classify(record(conditions=["MGUS"])).setting == "smoldering"
     assert classify(record(conditions=["Diffuse Large B-Cell Lymphoma"], title="Relapsed lymphoma")).setting == "other_condition"
+
+
+STAGE_INDEX = ["Refractory Multiple Myeloma", "Stage I Multiple Myeloma", "Stage II Multiple Myeloma",
+               "Stage III Multiple Myeloma"]
+
+
+def test_stage_index_of_older_records_does_not_say_who_enrols():
+    # NCI records index every stage plus 'Refractory Multiple Myeloma': the record's own words decide
+    assert classify(labelled_study("classic/NCT01074060.xml")).setting == "unknown"  # inclusion: only "eligible to undergo" ASCT
+    assert classify(load("projected/NCT00693433.json")).setting == "relapsed_refractory"  # title: Recurrent or Refractory
+    untreated = record(conditions=STAGE_INDEX, criteria="Inclusion Criteria:\n- Previously untreated symptomatic myeloma")
+    assert classify(untreated).setting == "newly_diagnosed"
+    # a record that carries no text keeps its index: it is all there is
+    assert classify(record(conditions=STAGE_INDEX)).setting == "relapsed_refractory"
+
+
+@pytest.mark.parametrize("criteria", [
+    "Inclusion Criteria:\n- Symptomatic multiple myeloma\n- At least 4 weeks since prior therapy",
+    "Inclusion Criteria:\n- Multiple myeloma; patients must not have received prior lines of therapy",
+    "Inclusion Criteria:\n- Multiple myeloma\n- Recovered from the toxicities of prior therapy",
+])
+def test_negations_and_wash_outs_are_not_relapse(criteria):
+    assert classify(record(criteria=criteria)).setting != "relapsed_refractory"
+
+
+def test_treatment_until_relapse_is_not_a_relapsed_population():
+    raw = record(criteria="Inclusion Criteria:\n- Multiple myeloma\n- Lenalidomide is given until relapse")
+    assert classify(raw).setting == "unknown"
+
+
+def test_maintenance_in_a_keyword_of_an_upfront_study_is_newly_diagnosed():
+    # keyword 'Maintenance Therapy'; summary '... following autologous transplant as part of upfront treatment'
+    assert classify(labelled_study("classic/NCT02728102.xml")).setting == "newly_diagnosed"
+    # title 'VELCADE as Maintenance Treatment ... Following Autologous ... Transplantation'
+    assert classify(labelled_study("classic/NCT00311337.xml")).setting == "maintenance"
+
+
+@pytest.mark.parametrize("words", ["upfront treatment", "induction therapy followed by transplant",
+                                   "recently diagnosed", "chemotherapy-naive"])
+def test_newly_diagnosed_wordings(words):
+    assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma, {words}")).setting == "newly_diagnosed"
+
+
+@pytest.mark.parametrize("words", ["early disease recurrence within 12 months of transplant",
+                                   "after a minimum of three lines of chemotherapy"])
+def test_relapse_wordings(words):
+    assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma with {words}")).setting == "relapsed_refractory"

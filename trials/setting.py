@@ -275,11 +275,16 @@ def _setting(study: Study, cues: dict, condition_cues: dict) -> tuple[str, str]:
         return "unknown", "The record does not say which disease is studied."
 
     decided = _decide(cues)
-    if decided:
+    if decided and not (decided[0] == "maintenance" and "title" not in cues["maintenance"][1]):
         return decided
+    # maintenance named only in a keyword or condition: the study may enrol before the transplant it follows
     weak, _ = _cues([(study.brief_summary, "summary"), (inclusion_text(study.eligibility.criteria), "inclusion criteria")],
                     gate=False)
-    decided = _decide(weak)
-    if decided:
+    if "newly_diagnosed" in weak:
+        weak.pop("maintenance", None)  # a summary of upfront treatment names its maintenance phase too
+    weak_decided = _decide(weak)
+    if decided and (not weak_decided or weak_decided[0] != "newly_diagnosed"):
         return decided
+    if weak_decided:
+        return weak_decided
     return "unknown", "The record does not say whether the myeloma is newly diagnosed or relapsed."
