@@ -60,7 +60,7 @@ def test_in_vivo_car_t_says_so():
     ("obecabtagene autoleucel", "car_t", "-cabtagene"), ("lifileucel", "cell_therapy_other", "-leucel"),
     ("abcdetamig", "bispecific", "-tamig"), ("abcdetamab", "other_antibody", "-tamab"),
     ("abcdezumab vedotin", "antibody_drug_conjugate", "-vedotin"), ("abcdezomib", "proteasome_inhibitor", "-zomib"),
-    ("abcdedomide", "immunomodulatory", "-domide"), ("irinotecan", "chemotherapy", "-tecan"),
+    ("abcdedomide", "immunomodulatory", "-domide"), ("abcdetecan", "chemotherapy", "-tecan"),
 ])
 def test_unknown_names_are_read_by_their_stem_and_the_reason_says_so(name, family, stem):
     c = classify(record([name]))
@@ -95,3 +95,9 @@ def test_title_is_read_when_no_intervention_is_recognised():
     arms = [{"label": "Dose escalation", "type": "EXPERIMENTAL", "description": "XYZ-78 CAR-T infusion",
              "interventionNames": ["Biological: XYZ-78"]}]
     assert classify(record(["XYZ-78"], arms=arms)).families == ("car_t",)
+
+
+@pytest.mark.parametrize("name", ["Vidaza", "CC-486", "Docetaxel", "Ara-C", "thiotepa", "hydroxyurea"])
+def test_cytotoxics_beyond_myeloma_standards_are_chemotherapy(name):
+    # basket studies give them (oral azacitidine for blood cancers; docetaxel as a lung-cancer comparator)
+    assert classify(record([name])).families == ("chemotherapy",), name
