@@ -1,7 +1,9 @@
 """Myeloma Trial Finder — the patient app (Streamlit). Widgets and drawing only.
 
-Every decision (relapse timing, guidance, filters, grouping, words) lives in trials/patient.py.
-Record text is always shown escaped (patient.md_escape) or inside tables: never as HTML/Markdown.
+Every decision lives in pure modules: trials/filters.py (choices and the link), trials/guidance.py
+(relapse timing, the article), trials/view.py (what is shown, in which group), trials/cards.py (what
+a card and its details say), trials/words.py (plain words, escaping). Record text is always shown
+escaped (words.md_escape) or as plain text: never as HTML/Markdown.
 Nothing the person types is logged or stored; the shareable link holds the filters.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from trials import patient as P
+from trials import cards as C, filters as F, guidance as G, view as V, words as W
 from trials.annotate import annotate, annotate_all
 from trials.vocabulary import FAMILIES, SETTINGS
 from trials.eligibility import split_criteria
@@ -21,7 +23,7 @@ from trials.errors import BadInput, TrialsError
 from trials.fit import drug_names
 from trials.geo import locate
 from trials.query import PHASES, STATUSES, TrialQuery
-from trials.source import fetch_study, search
+from trials.source import AnswerStore, fetch_study, search
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again later."
 
@@ -42,10 +44,10 @@ st.set_page_config(page_title="Myeloma Trial Finder", page_icon="🔎", layout="
 # --- data at the I/O edge ---------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def answers() -> P.AnswerStore:
+def answers() -> AnswerStore:
     """Shared by every session: live answers kept an hour, fallback answers (saved copy, snapshot)
     two minutes, so ClinicalTrials.gov is tried again soon while the first page stays fast."""
-    return P.AnswerStore()
+    return AnswerStore()
 
 
 def load_studies(statuses: tuple[str, ...], progress=None) -> dict:
@@ -70,38 +72,12 @@ def load_detail(nct_id: str, offline: bool) -> tuple:
 def init_state() -> None:
     if st.session_state.get("_init"):
         return
-    f, notes = P.filters_from_params(st.query_params.to_dict())
-    how = "dates" if (f.months is None and f.remission_start) else "months"
-    st.session_state.update({
-        "how": how, "months": f.months, "remission": f.remission_start, "relapse": f.relapse,
-        "place": f.place, "radius": f.radius, "unit": f.unit, "statuses": list(f.statuses),
-        "phases": list(f.phases), "age": f.age, "sex": f.sex, "families": list(f.families),
-        "settings": list(f.settings), "study": f.study,
-        **{f"prior_{k}": k in f.prior for k in P.PRIOR_TREATMENTS},
-        "lines": f.lines, "had": list(f.had), "refractory": list(f.refractory), "transplant": f.transplant,
-        "transplant_months": f.transplant_months, "crcl": f.crcl, "ecog": f.ecog, "cns": f.cns, "pcl": f.pcl,
-        "amyloidosis": f.amyloidosis, "share_answers": f.share_answers,
-        "_link_notes": notes, "_init": True,
-    })
+    f, notes = F.filters_from_params(st.query_params.to_dict())
+    st.session_state.update({**F.to_state(f), "_link_notes": notes, "_init": True})
 
 
-def current_filters() -> P.Filters:
-    s = st.session_state
-    how = s.get("how", "months")
-    return P.Filters(
-        months=s.get("months") if how == "months" else None,
-        remission_start=s.get("remission") if how == "dates" else None,
-        relapse=s.get("relapse") if how == "dates" else None,
-        place=(s.get("place") or "").strip(), radius=s.get("radius") or "anywhere", unit=s.get("unit") or "mi",
-        statuses=tuple(s.get("statuses") or ()) or P.DEFAULT_STATUSES, phases=tuple(s.get("phases") or ()),
-        age=s.get("age"), sex=s.get("sex") or "", families=tuple(s.get("families") or ()),
-        settings=tuple(s.get("settings") or ()),
-        prior=tuple(k for k in P.PRIOR_TREATMENTS if s.get(f"prior_{k}")),
-        lines=s.get("lines"), had=tuple(s.get("had") or ()), refractory=tuple(s.get("refractory") or ()),
-        transplant=s.get("transplant") or "", transplant_months=s.get("transplant_months"), crcl=s.get("crcl"),
-        ecog=s.get("ecog"), cns=s.get("cns") or "", pcl=s.get("pcl") or "", amyloidosis=s.get("amyloidosis") or "",
-        share_answers=bool(s.get("share_answers")), study=s.get("study") or "",
-    )
+def current_filters() -> F.Filters:
+    return F.from_state(st.session_state)
 
 
 def show_all_settings() -> None:
@@ -109,7 +85,7 @@ def show_all_settings() -> None:
 
 
 def relax_filters(changes: dict) -> None:
-    """Apply the filter changes that bring a linked study into the list (patient.why_left_out)."""
+    """Apply the filter changes that bring a linked study into the list (view.why_left_out)."""
     st.session_state.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
 
 
@@ -126,18 +102,18 @@ def toggle_study(nct_id: str, family: str) -> None:
 def draw_banner(data: dict) -> None:
     icon, box = {"live": ("🟢", st.success), "store": ("🗄️", st.success),
                  "cache": ("💾", st.info)}.get(data["source"], ("📦", st.warning))
-    box(f"{icon} Data: {P.md_escape(data['banner'])}")
+    box(f"{icon} Data: {W.md_escape(data['banner'])}")
     if data["notice"]:
-        st.caption(P.md_escape(data["notice"]))
+        st.caption(W.md_escape(data["notice"]))
     if data["shortfall"]:
-        st.warning(P.md_escape(f"This list is incomplete: {data['shortfall']}. Some studies may be missing; "
+        st.warning(W.md_escape(f"This list is incomplete: {data['shortfall']}. Some studies may be missing; "
                                "try again later."), icon="⚠️")
     if (data["source"] != "live" or data["shortfall"]) and st.button("Try ClinicalTrials.gov again", key="retry"):
         answers().clear()  # every kept answer, lists and details: the next run asks again
         st.rerun()
 
 
-def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
+def draw_inputs(base_view: V.View, family_counts: dict[str, int]) -> None:
     st.subheader("About the relapse")
     st.radio("How long did the last remission last?", ["months", "dates", "unsure"], key="how", horizontal=True,
              format_func={"months": "I know the months", "dates": "I know the dates", "unsure": "Not sure"}.get)
@@ -148,21 +124,21 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
     elif how == "dates":
         today = dt.date.today()
         c1, c2 = st.columns(2)
-        c1.date_input("Remission started", value=None, min_value=P.EARLIEST_DATE, max_value=today,
+        c1.date_input("Remission started", value=None, min_value=G.EARLIEST_DATE, max_value=today,
                       key="remission", format="YYYY-MM-DD")
-        c2.date_input("Relapse found", value=None, min_value=P.EARLIEST_DATE, max_value=today,
+        c2.date_input("Relapse found", value=None, min_value=G.EARLIEST_DATE, max_value=today,
                       key="relapse", format="YYYY-MM-DD")
 
     st.subheader("Where")
     st.text_input("US ZIP code or a city anywhere (optional)", key="place", max_chars=200,
                   placeholder="e.g. 02115 or Lyon, France")
     c1, c2 = st.columns([2, 1])
-    options = list(P.RADIUS_CHOICES)
+    options = list(F.RADIUS_CHOICES)
     if st.session_state.get("radius") not in options:
         options.append(st.session_state.get("radius"))
     c1.selectbox("Distance to the nearest open site", options, key="radius",
-                 format_func=lambda r: "Anywhere" if r == "anywhere" else f"{r} {P.UNITS[st.session_state.get('unit', 'mi')]}")
-    c2.radio("Unit", list(P.UNITS), key="unit", format_func=P.UNITS.get, horizontal=True)
+                 format_func=lambda r: "Anywhere" if r == "anywhere" else f"{r} {F.UNITS[st.session_state.get('unit', 'mi')]}")
+    c2.radio("Unit", list(F.UNITS), key="unit", format_func=F.UNITS.get, horizontal=True)
 
     with st.expander("About your treatment so far (optional)"):
         st.caption("Every answer is optional and stays in this page: it is not stored or logged. Each study's "
@@ -170,7 +146,7 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
                    "team about. Studies with a criterion that conflicts with an answer are listed last, never "
                    "hidden. This is not a decision on whether you can join.")
         st.markdown("**Kinds of treatment you have had**")
-        for k, p in P.PRIOR_TREATMENTS.items():
+        for k, p in F.PRIOR_TREATMENTS.items():
             st.checkbox(p.label[0].upper() + p.label[1:], key=f"prior_{k}")
         names = list(drug_names())
         st.multiselect("Drugs you have had (type to search: generic or brand name)", names, key="had")
@@ -182,15 +158,15 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
         c2.number_input("Kidney function: creatinine clearance (mL/min), if you know it", min_value=0,
                         max_value=300, step=1, value=None, key="crcl")
         c1, c2 = st.columns(2)
-        c1.selectbox("Stem cell transplant", list(P.TRANSPLANTS), key="transplant", format_func=P.TRANSPLANTS.get)
+        c1.selectbox("Stem cell transplant", list(F.TRANSPLANTS), key="transplant", format_func=F.TRANSPLANTS.get)
         c2.number_input("Months since the last transplant", min_value=0.0, max_value=600.0, step=1.0,
                         value=None, key="transplant_months")
-        st.selectbox("Which describes your days best?", [None, *P.ECOG_WORDS], key="ecog",
-                     format_func=lambda k: "Rather not say" if k is None else P.ECOG_WORDS[k])
+        st.selectbox("Which describes your days best?", [None, *F.ECOG_WORDS], key="ecog",
+                     format_func=lambda k: "Rather not say" if k is None else F.ECOG_WORDS[k])
         for key, question in (("cns", "Has myeloma been found in the brain or spinal cord (CNS)?"),
                               ("pcl", "Have you been told you have plasma cell leukaemia?"),
                               ("amyloidosis", "Have you been told you have AL amyloidosis?")):
-            st.radio(question, list(P.YES_NO), key=key, format_func=P.YES_NO.get, horizontal=True)
+            st.radio(question, list(F.YES_NO), key=key, format_func=F.YES_NO.get, horizontal=True)
         st.checkbox("Include my answers in the shareable link (off: the link holds the search only)",
                     key="share_answers")
 
@@ -200,7 +176,7 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
         st.multiselect("Phase (leave empty for every phase)", list(PHASES), key="phases", format_func=PHASES.get)
         c1, c2 = st.columns(2)
         c1.number_input("Age (optional)", min_value=0, max_value=120, step=1, value=None, key="age")
-        c2.selectbox("Sex (optional)", list(P.SEXES), key="sex", format_func=P.SEXES.get)
+        c2.selectbox("Sex (optional)", list(F.SEXES), key="sex", format_func=F.SEXES.get)
         st.multiselect("Therapy families (leave empty for all)", list(FAMILIES), key="families",
                        format_func=lambda f: f"{FAMILIES[f].label} ({family_counts.get(f, 0)})")
         st.multiselect("Patient groups the studies are for (leave empty for all)", list(SETTINGS), key="settings",
@@ -208,53 +184,53 @@ def draw_inputs(base_view: P.View, family_counts: dict[str, int]) -> None:
         st.button("Show every patient group", on_click=show_all_settings, key="all_settings")
 
 
-def draw_guidance(view: P.View, timing: str, problem: str) -> None:
-    g = P.guidance(timing)
+def draw_guidance(view: V.View, timing: str, problem: str) -> None:
+    g = G.guidance(timing)
     with st.container(border=True):
         if problem:
-            st.warning(P.md_escape(problem))
+            st.warning(W.md_escape(problem))
         st.markdown(f"#### {g.title}")
         if timing != "unknown":
-            st.caption(P.TIMING_WORDS[timing])
+            st.caption(G.TIMING_WORDS[timing])
         st.write(g.intro)
         if g.points:
             st.markdown("\n".join(f"- {p}" for p in g.points))
-            counts = P.guidance_counts(view, timing)
+            counts = V.guidance_counts(view, timing)
             st.markdown("**Matching studies in these families** (shown first below, marked ★):")
             st.markdown("\n".join(f"- {label}: {n}" for _, label, n in counts))
         st.caption(g.source)
         st.info(g.disclaimer, icon="ℹ️")
 
 
-def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
+def draw_card(row: V.Row, family: str, place, unit: str, offline: bool) -> None:
     s, item = row.study, row.item
     with st.container(border=True):
-        st.markdown(f"**{P.md_escape(s.title)}**")
-        st.caption(f"{P.md_escape(s.nct_id)} · {P.md_escape(P.phase_words(s.phases))}")
-        st.markdown(P.md_escape(P.status_words(s.overall_status)))
-        for badge in (P.not_only_myeloma_badge(item.classification), P.made_for_badge(row.made_for),
-                      P.stale_badge(s)):
+        st.markdown(f"**{W.md_escape(s.title)}**")
+        st.caption(f"{W.md_escape(s.nct_id)} · {W.md_escape(W.phase_words(s.phases))}")
+        st.markdown(W.md_escape(W.status_words(s.overall_status)))
+        for badge in (W.not_only_myeloma_badge(item.classification), C.made_for_badge(row.made_for),
+                      W.stale_badge(s)):
             if badge:
-                st.markdown(P.md_escape(badge))
-        lines = P.fit_lines(row.fit)
+                st.markdown(W.md_escape(badge))
+        lines = C.fit_lines(row.fit)
         if lines:
-            st.markdown(f"**{P.md_escape(lines[0])}** (from the study's criteria, as we read them)")
+            st.markdown(f"**{W.md_escape(lines[0])}** (from the study's criteria, as we read them)")
             if lines[1:]:
-                st.markdown("\n".join(f"- {P.md_escape(x)}" for x in lines[1:]))
-        explained = P.card_family(item, family)
-        if item.setting == "unknown" and family != P.MAYBE:
-            st.markdown(P.md_escape("❔ " + P.GROUPS[P.MAYBE][0]))
-        why, comparator = P.why_in_family(item, explained)
+                st.markdown("\n".join(f"- {W.md_escape(x)}" for x in lines[1:]))
+        explained = V.card_family(item, family)
+        if item.setting == "unknown" and family != V.MAYBE:
+            st.markdown(W.md_escape("❔ " + V.GROUPS[V.MAYBE][0]))
+        why, comparator = C.why_in_family(item, explained)
         if why:
-            st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + P.md_escape(why, limit=400))
-        st.markdown(P.md_escape(P.design_words(s), limit=400))
-        others = P.other_families_words(item, explained)
+            st.markdown(("**Comparator.** " if comparator else "**Why here:** ") + W.md_escape(why, limit=400))
+        st.markdown(W.md_escape(W.design_words(s), limit=400))
+        others = C.other_families_words(item, explained)
         if others:
-            st.caption(P.md_escape(others))
-        st.markdown("📍 " + P.md_escape(P.nearest_words(row, place, unit)))
-        st.caption(P.md_escape(P.updated_words(s)))
+            st.caption(W.md_escape(others))
+        st.markdown("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
+        st.caption(W.md_escape(W.updated_words(s)))
         c1, c2 = st.columns(2)
-        url = P.safe_url(s)
+        url = W.safe_url(s)
         if url:
             c1.link_button("ClinicalTrials.gov page", url)
         open_now = st.session_state.get("study") == s.nct_id and st.session_state.get("study_family", family) == family
@@ -273,51 +249,51 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             study, source = load_detail(nct_id, offline)
         except TrialsError as e:
             if item is None:
-                st.warning(P.md_escape(str(e)))
+                st.warning(W.md_escape(str(e)))
                 return
             st.caption("The full record could not be loaded; showing the record from the list.")
             study, source = item.study, "list"
         full = annotate(study, place)
         flags = full.flags
-        st.markdown(f"##### Details of {P.md_escape(study.nct_id)}")
-        st.caption(f"Record from: {P.md_escape({'live': 'ClinicalTrials.gov (live)', 'cache': 'saved copy', 'snapshot': 'bundled snapshot', 'list': 'search list'}.get(source, source))}")
+        st.markdown(f"##### Details of {W.md_escape(study.nct_id)}")
+        st.caption(f"Record from: {W.md_escape({'live': 'ClinicalTrials.gov (live)', 'cache': 'saved copy', 'snapshot': 'bundled snapshot', 'list': 'search list'}.get(source, source))}")
         draw_history(study.nct_id)
         tabs = st.tabs(["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"])
         with tabs[0]:
-            st.markdown(P.md_escape(study.brief_summary) or "No summary in the record.")
-            st.caption(f"Sponsor: {P.md_escape(study.lead_sponsor) or 'not given'}")
+            st.markdown(W.md_escape(study.brief_summary) or "No summary in the record.")
+            st.caption(f"Sponsor: {W.md_escape(study.lead_sponsor) or 'not given'}")
         with tabs[1]:
-            st.markdown(P.md_escape(P.design_words(study)))
+            st.markdown(W.md_escape(W.design_words(study)))
             if study.arm_groups:
-                st.dataframe(pd.DataFrame(P.arm_rows(study)), hide_index=True)
+                st.dataframe(pd.DataFrame(C.arm_rows(study)), hide_index=True)
             if study.interventions:
-                st.dataframe(pd.DataFrame(P.intervention_rows(study)), hide_index=True)
+                st.dataframe(pd.DataFrame(C.intervention_rows(study)), hide_index=True)
         with tabs[2]:
             e = study.eligibility
-            st.markdown(P.md_escape(f"Ages: {e.minimum_age or 'no minimum'} to {e.maximum_age or 'no maximum'}. "
-                                    f"Sex: {P.SEXES.get(e.sex, 'all') if e.sex != 'ALL' else 'all'}."))
-            reasons = P.fit_rows(P.fit_for(study, flags, current_filters()))
+            st.markdown(W.md_escape(f"Ages: {e.minimum_age or 'no minimum'} to {e.maximum_age or 'no maximum'}. "
+                                    f"Sex: {F.SEXES.get(e.sex, 'all') if e.sex != 'ALL' else 'all'}."))
+            reasons = C.fit_rows(F.fit_for(study, flags, current_filters()))
             if reasons:
                 st.markdown("**Things to ask your care team about**, with the criterion each rests on:")
                 st.dataframe(pd.DataFrame(reasons), hide_index=True)
             st.markdown("**Previous treatments, as read from the criteria** (check with the study team):")
-            st.dataframe(pd.DataFrame(P.flag_rows(flags)), hide_index=True)
+            st.dataframe(pd.DataFrame(C.flag_rows(flags)), hide_index=True)
             crit = split_criteria(e.criteria)
             for title, items in (("Inclusion criteria (who can join)", crit.inclusion),
                                  ("Exclusion criteria (who cannot join)", crit.exclusion),
                                  ("Other criteria text", crit.other)):
                 if items:
                     st.markdown(f"**{title}**")
-                    st.markdown("\n".join(f"- {P.md_escape(i)}" for i in items))
+                    st.markdown("\n".join(f"- {W.md_escape(i)}" for i in items))
             if not (crit.inclusion or crit.exclusion or crit.other):
                 st.caption("No eligibility criteria in the record.")
         with tabs[3]:
-            rows = P.site_rows(study, place, unit)
+            rows = C.site_rows(study, place, unit)
             if rows:
                 st.dataframe(pd.DataFrame(rows), hide_index=True)
             else:
                 st.caption("No sites listed in the record.")
-            points = pd.DataFrame(P.map_points(study))
+            points = pd.DataFrame(C.map_points(study))
             if not points.empty:
                 if place is not None:
                     points = pd.concat([points, pd.DataFrame([{"lat": place.lat, "lon": place.lon, "site": "You",
@@ -334,17 +310,17 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
         with tabs[4]:
             st.markdown("**Central contacts**")
             if study.central_contacts:  # a table: e-mail addresses stay exactly as written, to copy
-                st.dataframe(pd.DataFrame(P.contact_rows(study.central_contacts)), hide_index=True)
+                st.dataframe(pd.DataFrame(C.contact_rows(study.central_contacts)), hide_index=True)
             else:
                 st.markdown("None listed.")
             st.markdown("**Key dates**")
-            st.markdown("\n".join(f"- {k}: {P.md_escape(v)}" for k, v in P.key_dates(study)) or "None listed.")
+            st.markdown("\n".join(f"- {k}: {W.md_escape(v)}" for k, v in C.key_dates(study)) or "None listed.")
     except Exception as exc:  # never a traceback in the page
         log_failure(f"the details of {nct_id}", exc)
         st.error(APOLOGY)
 
 
-def draw_linked_study(f: P.Filters, items, place, miles, offline: bool) -> None:
+def draw_linked_study(f: F.Filters, items, place, miles, offline: bool) -> None:
     """A linked study the filters leave out: which filters, a button that shows it, its details."""
     item = next((a for a in items if a.study.nct_id == f.study), None)
     if item is None:  # not among the loaded statuses, perhaps: its own record tells
@@ -352,9 +328,9 @@ def draw_linked_study(f: P.Filters, items, place, miles, offline: bool) -> None:
             item = annotate(load_detail(f.study, offline)[0], place)
         except TrialsError:
             item = None
-    sentence, relax = P.why_left_out(item, f, place, miles)
+    sentence, relax = V.why_left_out(item, f, place, miles)
     with st.container(border=True):
-        st.markdown(f"**{P.md_escape(f.study)}** — {P.md_escape(sentence)}")
+        st.markdown(f"**{W.md_escape(f.study)}** — {W.md_escape(sentence)}")
         c1, c2 = st.columns(2)
         if relax:
             c1.button("Show it in the list", key="relax_filters", on_click=relax_filters, args=(relax,))
@@ -406,7 +382,7 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
 
     # nearest RECRUITING site from the searched place (the column's documented meaning), even for
     # a study not yet recruiting, whose card shows its nearest listed site
-    items = P.export_items(rows, place)
+    items = V.export_items(rows, place)
     stamp = {"data_as_of": data["data_as_of"], "source": data["source"], "place": place}
     with st.expander("For care coordinators: download this list, or see what changed"):
         st.caption(f"{len(items)} studies as shown above, with contacts, nearest recruiting site, "
@@ -430,7 +406,7 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
             now = Export(trials=trials_frame(items, **stamp), sites=sites_frame(items, **stamp), name="this list")
             changes = compare(old.getvalue(), now, old_name=old.name, new_name="this list")
         except TrialsError as e:
-            st.warning(P.md_escape(str(e)))
+            st.warning(W.md_escape(str(e)))
             return
         st.text(changes.summary())
         if len(changes):
@@ -441,15 +417,15 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
 
 def draw_footer() -> None:
     with st.expander("What the words mean"):
-        st.markdown("\n".join(f"- {w}" for w in P.PHASE_EXPLAINED.values()))
+        st.markdown("\n".join(f"- {w}" for w in W.PHASE_EXPLAINED.values()))
         st.markdown("- Randomized: chance decides which group each participant joins, for example the new "
                     "treatment or the usual one (the comparator).")
-        st.markdown("\n".join(f"- {P.md_escape(P.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
+        st.markdown("\n".join(f"- {W.md_escape(W.status_words(s))}" for s in ("RECRUITING", "NOT_YET_RECRUITING",
                                                                "ACTIVE_NOT_RECRUITING", "COMPLETED")))
         st.markdown("- ★ marks the therapy families the guidance above brings up for your relapse timing.")
-        st.markdown("\n".join(f"- {w}" for w in P.WORDS))
+        st.markdown("\n".join(f"- {w}" for w in V.WORDS))
     st.caption("Privacy: what you enter stays in this page and its link; it is not stored or logged. "
-               "Only ClinicalTrials.gov is contacted. " + P.DISCLAIMER)
+               "Only ClinicalTrials.gov is contacted. " + G.DISCLAIMER)
 
 
 def main() -> None:
@@ -458,7 +434,7 @@ def main() -> None:
                "in plain words.")
     init_state()
     for note in st.session_state.get("_link_notes", []):
-        st.info(P.md_escape(note))
+        st.info(W.md_escape(note))
     pre = current_filters()
 
     progress_box = st.empty()
@@ -474,7 +450,7 @@ def main() -> None:
             items = data["items"]
     except TrialsError as e:
         progress_box.empty()
-        st.error(P.md_escape(str(e)))
+        st.error(W.md_escape(str(e)))
         return
     progress_box.empty()
     draw_banner(data)
@@ -484,37 +460,37 @@ def main() -> None:
         try:
             place = locate(pre.place)
         except BadInput as e:
-            st.warning(P.md_escape(str(e)))
+            st.warning(W.md_escape(str(e)))
     try:
         miles = pre.radius_miles()
     except BadInput as e:
-        st.warning(P.md_escape(str(e)))
-    base_view = P.build_view(items, pre.with_(families=()), place, miles)
+        st.warning(W.md_escape(str(e)))
+    base_view = V.build_view(items, pre.with_(families=()), place, miles)
     draw_inputs(base_view, base_view.family_counts())
 
     f = current_filters()
-    st.query_params.from_dict(P.filters_to_params(f))
+    st.query_params.from_dict(F.filters_to_params(f))
     if place is not None:
-        st.caption(f"Distances from {P.md_escape(place.label)}.")
+        st.caption(f"Distances from {W.md_escape(place.label)}.")
     elif miles is not None:
         st.caption("Enter a ZIP code or city to use the distance.")
-    timing, problem = P.timing_of(f)
-    view = P.build_view(items, f, place, miles)
+    timing, problem = F.timing_of(f)
+    view = V.build_view(items, f, place, miles)
 
     st.subheader("What the patient article says")
     draw_guidance(view, timing, problem)
 
     st.subheader(f"Matching studies: {len(view.shown)}")
-    notes = P.hidden_notes(view, f)
+    notes = V.hidden_notes(view, f)
     for note in notes:
-        st.info(P.md_escape(note), icon="🙈")
+        st.info(W.md_escape(note), icon="🙈")
     if not view.shown:
         st.write("No study matches all the choices. Try a larger distance, another status or patient group.")
     offline = data["source"] == "snapshot"
     shown = {r.study.nct_id for r in view.shown}
     if f.study and f.study not in shown:
         draw_linked_study(f, items, place, miles, offline)
-    secs = P.sections(view, timing)
+    secs = V.sections(view, timing)
     # the open study's details are drawn in one of its families: the one it was opened from
     homes = [sec.family for sec in secs if any(r.study.nct_id == f.study for r in sec.rows)]
     if homes and st.session_state.get("study_family") not in homes:

@@ -191,7 +191,7 @@ def test_dates_from_long_ago_in_a_link_are_kept_or_said_to_be_ignored():
 # --- data freshness ----------------------------------------------------------------------------
 
 def test_a_fallback_answer_is_kept_briefly_then_clinicaltrials_gov_is_asked_again(fake_api, monkeypatch):
-    import trials.patient
+    import trials.source
 
     at = run()  # ClinicalTrials.gov unreachable: the snapshot
     assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
@@ -200,8 +200,8 @@ def test_a_fallback_answer_is_kept_briefly_then_clinicaltrials_gov_is_asked_agai
     assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
     assert not fake_api.log
 
-    later = trials.patient._clock() + trials.patient.FALLBACK_KEEP_SECONDS + 1
-    monkeypatch.setattr(trials.patient, "_clock", lambda: later)
+    later = trials.source._clock() + trials.source.FALLBACK_KEEP_SECONDS + 1
+    monkeypatch.setattr(trials.source, "_clock", lambda: later)
     at = run()  # a fallback answer is not kept for an hour: asked again
     assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
     asked = len(fake_api.log)
@@ -449,10 +449,10 @@ def test_record_text_is_shown_escaped_never_as_links_images_or_html(fake_api, mo
 def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypatch):
     """A study's overall status only reaches a card when it is a status the app knows (the status
     filter takes no other), so this makes status_words itself return hostile text."""
-    import trials.patient
+    import trials.words
 
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
-    monkeypatch.setattr(trials.patient, "status_words",
+    monkeypatch.setattr(trials.words, "status_words",
                         lambda status: f"{status} ![s](http://third-party.example/{status}.png)")
     at = run()
     hostile = [t for t in markdown_texts(at) if "third" in t.lower()]
@@ -463,12 +463,12 @@ def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypa
 def test_an_unexpected_error_shows_an_apology_not_a_traceback_and_is_logged(monkeypatch, caplog):
     import logging
 
-    import trials.patient
+    import trials.view
 
     def boom(*a, **k):
         raise RuntimeError("internal detail that must not be shown")
 
-    monkeypatch.setattr(trials.patient, "build_view", boom)
+    monkeypatch.setattr(trials.view, "build_view", boom)
     with caplog.at_level(logging.ERROR, logger="trials.app"):
         at = run()
     assert [e.value for e in at.error] == [APOLOGY]
