@@ -97,7 +97,8 @@ def test_guidance_differs_by_timing_and_never_instructs():
         words = " ".join((g.title, g.intro, *g.points, g.disclaimer)).lower()
         assert not re.search(r"\byou (should|must|need to)\b|\bwe recommend\b", words)
         assert "not medical advice" in g.disclaimer
-        assert g.source == "Source: the patient article on early vs late relapse this tool follows."
+        assert g.source.startswith("Source: the patient article “What to Do When Multiple Myeloma Relapses: "
+                                   "Understanding Treatment Options and Strategies”")
 
 
 @pytest.mark.parametrize("timing", G.TIMINGS)
@@ -182,7 +183,7 @@ def test_a_conflict_with_the_persons_treatment_is_listed_last_never_hidden(items
     assert row.fit.verdict == "conflict"
     assert any(r.criterion == "prior_car_t" and r.sentence for r in row.fit.reasons)
     assert "1 study has a criterion that conflicts with your answers" in " ".join(V.hidden_notes(view, f))
-    assert V.sections(view, "unknown")[-1].family == V.CONFLICTS
+    assert V.groups(view, "unknown")[-1].id == V.CONFLICTS
     assert C.fit_lines(row.fit)[0].startswith("⚠️")
     assert C.made_for_badge(row.made_for).startswith("🎯 Made for people who already had an anti-CD38 antibody")
     # a treatment the study does not exclude moves nothing
@@ -221,20 +222,24 @@ def test_radius_uses_recruiting_sites_and_orders_by_distance(items):
     assert C.nearest_words(anywhere.rows[0], boston).endswith("about 391 miles")
 
 
-def test_sections_put_guidance_families_first_and_repeat_multi_family_studies(items):
+def test_one_card_per_study_starred_families_first_then_the_groups_the_filters_cant_place(items):
     view = V.build_view(items, F.Filters())
-    secs = V.sections(view, "early")
-    assert secs[0].family == "car_t" and secs[0].highlighted and secs[0].heading.startswith("★ ")
-    ids_by_family = {s.family: [r.study.nct_id for r in s.rows] for s in secs}
-    multi = next(r for r in view.rows if len(r.item.families) > 1)
-    for fam in multi.item.families:
-        assert multi.study.nct_id in ids_by_family[fam]
-    assert C.other_families_words(multi.item, multi.item.families[0]).startswith("Also listed under: ")
-    family_secs = [s for s in secs if s.family in FAMILIES]
-    assert sum(len(s.rows) for s in family_secs) == sum(len(r.item.families) for r in view.rows)
+    groups = V.groups(view, "early")
+    ids = [r.study.nct_id for g in groups for r in g.rows]
+    assert sorted(ids) == sorted(r.study.nct_id for r in view.shown) and len(ids) == len(set(ids))  # each once
+    main = groups[0]
+    assert main.id == V.MATCHING and main.heading == f"Matching studies — {len(view.rows)} studies"
+    starred = [bool(V.starred_families(r.item, "early")) for r in main.rows]
+    assert starred == sorted(starred, reverse=True) and True in starred
+    # a study's chips: its ★ families first, in the guidance's order
+    multi = next(r for r in view.rows if len(r.item.families) > 1 and V.starred_families(r.item, "early"))
+    chips = V.chips(multi.item, "early")
+    assert sorted(f for f, _ in chips) == sorted(multi.item.families)
+    flags = [star for _, star in chips]
+    assert flags == sorted(flags, reverse=True) and flags[0]
     # then the group of studies whose records don't say which patients, once each, never hidden
-    assert [s.family for s in secs[len(family_secs):]] == [V.MAYBE]
-    assert secs[-1].heading == f"May be for you: the record doesn't say which patients — {len(view.maybe)} studies"
+    assert [g.id for g in groups[1:]] == [V.MAYBE]
+    assert groups[-1].heading == f"May be for you: the record doesn't say which patients — {len(view.maybe)} studies"
     assert {r.item.setting for r in view.maybe} == {"unknown"}
 
 
@@ -324,10 +329,10 @@ def test_filters_from_params_never_raises(params):
 
 def test_site_rows_keep_sites_without_coordinates(items):
     study = next(a.study for a in items if a.study.nct_id == "NCT07648264")
-    rows = C.site_rows(study, locate("02115"))
-    assert len(rows) == len(study.sites)
-    assert rows[-1]["Distance"] == "distance unknown"  # "Ostrova, Czechia" (sic): no such city is listed
-    assert rows[0]["Distance"].startswith("about ")
+    entries = C.site_entries(study, locate("02115"))
+    assert len(entries) == len(study.sites)
+    assert entries[-1].distance == "distance unknown"  # "Ostrova, Czechia" (sic): no such city is listed
+    assert entries[0].distance.startswith("about ")
     assert len(C.map_points(study)) == sum(s.has_coordinates for s in study.sites)
 
 
@@ -337,6 +342,11 @@ def test_flag_rows_give_the_deciding_sentence(items):
     row = rows["An anti-CD38 antibody (such as daratumumab)"]
     assert row["What the criteria say"].startswith("Required") and "daratumumab" in row["Deciding sentence"]
     assert rows["CAR T-cell therapy"]["What the criteria say"] == "Not mentioned in the criteria"
+    # as the details show them: whole sentences for what the criteria say, the rest named once
+    mentioned, silent = C.readings(item.flags)
+    reading = next(r for r in mentioned if r.label == "An anti-CD38 antibody (such as daratumumab)")
+    assert reading.says == "Required: the study is for people who already had this." and "daratumumab" in reading.sentence
+    assert "CAR T-cell therapy" in silent and "CAR T-cell therapy" not in [r.label for r in mentioned]
 
 
 # --- the export --------------------------------------------------------------------------------
@@ -453,7 +463,7 @@ def test_a_distance_search_finds_a_site_by_its_zip_or_city_and_says_so():
         view = V.build_view(annotate_all([Study.from_api(raw)]), F.Filters(), miami, 25)
         assert [r.study.nct_id for r in view.rows] == ["NCT07772024"]
         assert C.nearest_words(view.rows[0], miami).endswith(words)
-        assert C.site_rows(view.rows[0].study, miami)[0]["Distance"].endswith(words)
+        assert C.site_entries(view.rows[0].study, miami)[0].distance.endswith(words)
 
 
 def test_open_sites_that_cant_be_placed_are_listed_as_distance_unknown_never_hidden():
@@ -467,7 +477,7 @@ def test_open_sites_that_cant_be_placed_are_listed_as_distance_unknown_never_hid
     assert [r.study.nct_id for r in view.distance_unknown] == ["NCT07772024"]
     assert C.nearest_words(view.distance_unknown[0], locate("02115")).startswith(
         "Nearest recruiting site: Regis Clinical Research, Ostrova, United States — distance unknown")
-    assert [s.heading for s in V.sections(view, "unknown")] == ["Distance unknown — call to ask — 1 study"]
+    assert [g.heading for g in V.groups(view, "unknown")] == ["Distance unknown — call to ask — 1 study"]
     assert not C.map_points(view.distance_unknown[0].study)
 
 
@@ -497,3 +507,53 @@ def test_a_linked_study_outside_the_view_says_which_filters_leave_it_out_and_rel
                         "studies.")
     assert relax == {"statuses": ("RECRUITING", "COMPLETED")}
     assert V.why_left_out(None, F.Filters())[1] == {}
+
+
+# --- plain words, contacts and the printable list ----------------------------------------------
+
+@pytest.mark.parametrize("minimum, maximum, words", [
+    ("18 Years", "75 Years", "18 Years to 75 Years"), ("18 Years", "", "18 Years and older"),
+    ("", "75 Years", "up to 75 Years"), ("", "", "not given")])
+def test_ages_missing_from_a_record_read_not_given(minimum, maximum, words):
+    assert W.age_words(minimum, maximum) == words
+
+
+def test_an_email_is_a_tappable_link_only_when_it_is_a_plain_address():
+    assert W.email_link("trials@hospital.org") == r"[trials\@hospital\.org](mailto:trials@hospital.org)"
+    hostile = W.email_link("<mailto:x@third-party.example>")
+    assert "](" not in hostile and hostile.startswith(r"\<mailto\:")
+
+
+def test_the_offline_source_is_said_in_plain_words_with_the_snapshot_size():
+    words = W.source_words("snapshot", "offline — bundled snapshot, data as of 2026-09-18", 86)
+    assert words.startswith("ClinicalTrials.gov can't be reached right now")
+    assert words.endswith("(offline — bundled snapshot, data as of 2026-09-18; 86 studies in all)")
+    assert "api/v2" not in words
+
+
+def test_the_printable_list_has_the_starred_studies_with_reasons_site_and_contact(items):
+    view = V.build_view(items, F.Filters(prior=("car_t",)))
+    starred = [view.shown[0].study.nct_id, view.shown[-1].study.nct_id]
+    printed = C.print_studies(view.shown, starred, locate("02115"))
+    assert [p.nct_id for p in printed] == starred  # in the list's order, nothing else
+    first = printed[0]
+    assert first.url == f"https://clinicaltrials.gov/study/{first.nct_id}"
+    assert first.why and all(": " in w for w in first.why)
+    assert first.fit[0] in C.VERDICT_WORDS.values()
+    assert first.nearest.startswith(("Nearest", "No ", "Distance"))
+    assert first.contact
+    assert C.print_studies(view.shown, [], None) == []
+
+
+def test_the_nearest_sites_phone_is_the_one_to_call(items):
+    item = next(a for a in items if a.study.nct_id == "NCT07772024")
+    row = V.build_view([item], F.Filters(), locate("33125"), None).rows[0]
+    contact = C.reach_contact(row)
+    assert contact is not None and contact.phone_text
+    site_phones = [c for c in row.nearest.site.contacts if c.phone_text]
+    assert contact == (site_phones[0] if site_phones else next(c for c in item.study.central_contacts if c.phone_text))
+
+
+def test_months_in_a_link_are_whole_and_keep_their_timing():
+    assert F.filters_from_params({"months": "23.9"})[0].months == 23  # still under two years: early
+    assert F.filters_from_params({"months": "24"})[0].months == 24

@@ -3,6 +3,7 @@ the readings of its criteria, its nearest site, arms, sites and contacts. Pure, 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .annotate import Annotated
@@ -13,7 +14,9 @@ from .geo import DISTANCE_UNKNOWN, Place, open_sites_only, site_point, sites_by_
 from .model import Contact, Study
 from .view import Row
 from .vocabulary import FAMILIES
-from .words import APPROXIMATE, distance_words, join_or, place_words, site_status_words
+from .criteria import split_criteria
+from .words import (APPROXIMATE, NOT_GIVEN, distance_words, join_or, phase_words, place_words, safe_url,
+                    site_status_words, status_words)
 
 FLAG_LABELS = {p.flag: p.label[0].upper() + p.label[1:] for p in PRIOR_TREATMENTS.values()}
 FLAG_VALUE_WORDS = {
@@ -24,13 +27,11 @@ FLAG_VALUE_WORDS = {
 }
 
 
-
 def made_for_badge(keys: Iterable[str]) -> str:
     keys = list(keys)
     if not keys:
         return ""
     return "🎯 Made for people who already had " + join_or(PRIOR_TREATMENTS[k].label for k in keys)
-
 
 
 CRITERIA_LABELS = {  # every reading of the criteria, in plain words (eligibility.KEYS)
@@ -100,19 +101,6 @@ def fit_lines(result: Fit | None, limit: int = 6) -> list[str]:
     return out
 
 
-def fit_rows(result: Fit | None) -> list[dict[str, str]]:
-    """Every reason with the criterion sentence it rests on (the study record's own words)."""
-    if result is None:
-        return []
-    return [{"": "Conflict" if r.status == "conflict" else "Ask", "What the study says": r.says,
-             "From the criteria": r.sentence} for r in result.reasons]
-
-
-def other_families_words(item: Annotated, family: str) -> str:
-    others = [FAMILIES[f].label for f in item.families if f != family and f in FAMILIES]
-    return ("Also listed under: " + ", ".join(others) + ".") if others else ""
-
-
 def why_in_family(item: Annotated, family: str, limit: int = 2) -> tuple[str, bool]:
     """(reason text, comparator_only) for one family."""
     reasons = list(dict.fromkeys(e.reason for e in item.classification.evidence if e.family == family))
@@ -163,29 +151,8 @@ def intervention_rows(study: Study) -> list[dict[str, str]]:
             for i in study.interventions]
 
 
-def contact_rows(contacts: Iterable[Contact]) -> list[dict[str, str]]:
-    """Contacts for a table (not Markdown: e-mail addresses stay exactly as written, to copy)."""
-    return [{"Name": c.name, "Phone": c.phone_text, "E-mail": c.email}
-            for c in contacts]
-
-
 def contact_words(c: Contact) -> str:
     return " · ".join(p for p in (c.name, c.phone_text, c.email) if p)
-
-
-def site_rows(study: Study, place: Place | None, unit: str = "mi") -> list[dict[str, str]]:
-    """Every site, nearest first (those that can't be placed last, still listed)."""
-    rows = []
-    for m in sites_by_distance(study, place):
-        site = m.site
-        rows.append({
-            "Site": site.facility or "(not named)",
-            "Status": site_status_words(site.status),
-            "City": ", ".join(p for p in (site.city, site.state, site.country) if p),
-            "Distance": distance_words(m.miles, unit, m.basis) if place is not None else "",
-            "Contacts": " | ".join(contact_words(c) for c in site.contacts),
-        })
-    return rows
 
 
 def map_points(study: Study) -> list[dict]:
@@ -209,3 +176,104 @@ def key_dates(study: Study) -> list[tuple[str, str]]:
         ("Status last verified", study.status_verified)) if v]
 
 
+# --- what fits a phone: sites, readings and criteria as wrapped text -------------------------------
+
+def reach_contact(row: Row) -> Contact | None:
+    """Who to call about the nearest open site: its own contact with a phone, else the study's
+    central contact with a phone, else any contact with an e-mail address."""
+    site_contacts = row.nearest.site.contacts if row.nearest else ()
+    for contacts in (site_contacts, row.study.central_contacts):
+        for c in contacts:
+            if c.phone_text:
+                return c
+    return next((c for c in (*site_contacts, *row.study.central_contacts) if c.email), None)
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    name: str
+    status: str
+    where: str
+    distance: str  # "" without a place
+    contacts: tuple[Contact, ...]
+
+
+def site_entries(study: Study, place: Place | None, unit: str = "mi") -> list[SiteEntry]:
+    """Every site, nearest first (those that can't be placed last, still listed)."""
+    return [SiteEntry(m.site.facility or "(not named)", site_status_words(m.site.status),
+                      ", ".join(p for p in (m.site.city, m.site.state, m.site.country) if p) or NOT_GIVEN,
+                      distance_words(m.miles, unit, m.basis) if place is not None else "", m.site.contacts)
+            for m in sites_by_distance(study, place)]
+
+
+@dataclass(frozen=True)
+class Reading:
+    label: str
+    says: str  # a full sentence
+    sentence: str  # the criterion sentence that decided it ("" when none)
+    condition: str
+
+
+def readings(flags: Mapping[str, Flag]) -> tuple[list[Reading], list[str]]:
+    """The readings of the criteria the record mentions, as full sentences with the sentence that
+    decided each; and the labels of those it doesn't mention (said once, together)."""
+    mentioned, silent = [], []
+    for row in flag_rows(flags):
+        if row["What the criteria say"] in ("Not mentioned in the criteria", "Not stated", "None named"):
+            silent.append(row["Criterion"])
+        else:
+            mentioned.append(Reading(row["Criterion"], row["What the criteria say"] + ".",
+                                     row["Deciding sentence"], row["Condition"]))
+    return mentioned, silent
+
+
+CRITERIA_HEADINGS = (("inclusion", "Inclusion criteria — who can join"),
+                     ("exclusion", "Exclusion criteria — who cannot join"),
+                     ("other", "Other criteria text"))
+
+
+def criteria_sections(criteria_text: str) -> list[tuple[str, list[str]]]:
+    """(heading, items) for the inclusion, exclusion and other criteria the record has."""
+    crit = split_criteria(criteria_text)
+    return [(heading, list(getattr(crit, key))) for key, heading in CRITERIA_HEADINGS if getattr(crit, key)]
+
+
+# --- the printable list ----------------------------------------------------------------------------
+
+QUESTIONS_TO_ASK = (
+    "Could this study be an option for me now, or later?",
+    "Do my earlier treatments, test results or other conditions rule me out?",
+    "What would taking part involve: visits, tests, time in hospital, travel, costs?",
+    "What are the other treatment options, inside or outside a study?",
+    "Who at the study site should I or my care team contact, and what should we ask them?",
+)
+
+
+@dataclass(frozen=True)
+class PrintStudy:
+    nct_id: str
+    title: str
+    url: str
+    status: str
+    phase: str
+    why: tuple[str, ...]  # "Family: reason" for each family
+    fit: tuple[str, ...]  # the fit verdict and its reasons ("" without answers)
+    nearest: str
+    contact: str
+
+
+def print_studies(rows: Iterable[Row], starred: Iterable[str], place: Place | None, unit: str = "mi") -> list[PrintStudy]:
+    """The starred studies among the rows, in the list's order, as the printable page shows them."""
+    wanted = set(starred)
+    out = []
+    for row in rows:
+        s = row.study
+        if s.nct_id not in wanted:
+            continue
+        why = tuple(f"{FAMILIES[f].label}: {why_in_family(row.item, f)[0] or 'no reason recorded'}"
+                    for f in row.item.families if f in FAMILIES)
+        contact = reach_contact(row)
+        out.append(PrintStudy(s.nct_id, s.title, safe_url(s), status_words(s.overall_status), phase_words(s.phases),
+                              why, tuple(fit_lines(row.fit, limit=20)), nearest_words(row, place, unit),
+                              contact_words(contact) if contact else "No contact listed in the record"))
+    return out

@@ -61,7 +61,7 @@ DEFAULT_STATUSES = ("RECRUITING",)
 
 @dataclass(frozen=True)
 class Filters:
-    months: float | None = None
+    months: int | None = None  # whole months
     remission_start: dt.date | None = None
     relapse: dt.date | None = None
     place: str = ""
@@ -79,7 +79,7 @@ class Filters:
     had: tuple[str, ...] = ()  # drugs had, canonical names (fit.resolve_treatments)
     refractory: tuple[str, ...] = ()
     transplant: str = ""  # "", "none", "auto", "allo", "auto,allo"
-    transplant_months: float | None = None
+    transplant_months: int | None = None  # whole months
     crcl: int | None = None
     ecog: int | None = None
     cns: str = ""  # "", "yes", "no"
@@ -174,7 +174,8 @@ def filters_from_params(params: Mapping[str, object], today: dt.date | None = No
         if (months := _number_between(v, 0, 600)) is None:
             ignore("months", v, "not a number of months between 0 and 600.")
         else:
-            f = f.with_(months=round(months, 1))
+            # whole months, counted down as months_between counts them: 23.9 stays under 24 (early)
+            f = f.with_(months=int(months))
     dates = {}
     for key in ("remission", "relapse"):
         if (v := get(key)) is not None:
@@ -264,7 +265,9 @@ def _history_from_params(f: Filters, get) -> tuple[Filters, list[str]]:
             notes.append(f'Ignored "{key}={_shown(v)}" in the link: not a number from {low:g} to {high:g}.')
             return None
 
-    changes.update(lines=number("lines", 0, 30, True), transplant_months=number("transplant_months", 0, 600, False),
+    transplant_months = number("transplant_months", 0, 600, False)
+    changes.update(lines=number("lines", 0, 30, True),
+                   transplant_months=None if transplant_months is None else int(transplant_months),
                    crcl=number("crcl", 0, 300, True), ecog=number("ecog", 0, 4, True))
     for key in ("had", "refractory"):
         if (v := get(key)) is not None:

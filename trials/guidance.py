@@ -76,7 +76,10 @@ TIMING_WORDS = {
 
 # --- guidance (follows the patient article, paraphrased) -------------------------------------
 
-GUIDANCE_SOURCE = "Source: the patient article on early vs late relapse this tool follows."
+# The article the guidance paraphrases (its text is not bundled: it is paraphrased, never copied)
+ARTICLE_TITLE = "What to Do When Multiple Myeloma Relapses: Understanding Treatment Options and Strategies"
+GUIDANCE_SOURCE = (f"Source: the patient article \u201c{ARTICLE_TITLE}\u201d, paraphrased. It sorts a relapse "
+                   "as early or late by how long the last remission lasted.")
 DISCLAIMER = ("This is information to talk over with your care team. It is not medical advice, "
               "and this tool cannot say which treatment or study is right for anyone.")
 
@@ -144,3 +147,14 @@ def family_order(timing: str) -> list[str]:
     rest = [f for f in FAMILIES if f not in first and f != "unclassified"]
     return first + rest + (["unclassified"] if "unclassified" in FAMILIES else [])
 
+
+
+def guidance_summary(timing: str) -> str:
+    """One sentence for the short panel: what the article brings up for this timing."""
+    g = guidance(timing)
+    if not g.families:
+        return ("The article sorts a relapse as early (the last remission lasted under two years) or late "
+                "(two years or more); give the months or the dates to see what it brings up.")
+    labels = [FAMILIES[f].label for f in g.families if f in FAMILIES]
+    return (f"For an {timing} relapse the article brings up: " + ", ".join(labels[:-1]) + " and " + labels[-1]
+            + ". Studies of these kinds are marked \u2605 and come first.")

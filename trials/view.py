@@ -222,39 +222,46 @@ def hidden_notes(view: View, f: Filters) -> list[str]:
 
 
 
-# --- grouping by family ------------------------------------------------------------------------
+# --- the groups of cards: one card per study ---------------------------------------------------
 
 @dataclass(frozen=True)
-class Section:
-    family: str
+class Group:
+    id: str
     label: str
-    plain: str
+    plain: str  # what the group means ("" for the main list)
     rows: tuple[Row, ...]
-    highlighted: bool  # brought up by the guidance for this relapse timing
 
     @property
     def heading(self) -> str:
-        mark = "★ " if self.highlighted else ""
-        return f"{mark}{self.label} — {studies_words(len(self.rows))}"
+        return f"{self.label} — {studies_words(len(self.rows))}"
 
 
-def sections(view: View, timing: str) -> list[Section]:
-    """One section per family that has studies, guidance families first (a study in several
-    families is in each); then the groups of studies the filters can't place: "May be for you"
-    (the record doesn't say which patients) and "Distance unknown — call to ask"."""
-    highlighted = set(guidance(timing).families)
-    out = []
-    for fam in family_order(timing):
-        rows = tuple(r for r in view.rows if fam in r.item.families)
-        if rows:
-            fm = FAMILIES[fam]
-            out.append(Section(fam, fm.label, fm.plain, rows, fam in highlighted))
+def starred_families(item: Annotated, timing: str) -> tuple[str, ...]:
+    """The study's families the guidance brings up for this relapse timing (marked ★)."""
+    return tuple(f for f in guidance(timing).families if f in item.families)
+
+
+def chips(item: Annotated, timing: str) -> list[tuple[str, bool]]:
+    """(family, starred) for each family of the study: ★ families first, in the guidance's order."""
+    order = {f: i for i, f in enumerate(family_order(timing))}
+    starred = set(starred_families(item, timing))
+    return [(f, f in starred) for f in sorted(item.families, key=lambda f: order.get(f, len(order)))]
+
+
+def groups(view: View, timing: str) -> list[Group]:
+    """Every study once: the matching studies (those in a ★ family first, each part in the view's
+    order: nearest first), then the groups the filters can't place: "May be for you" (the record
+    doesn't say which patients), "Distance unknown — call to ask" and the conflicts, last."""
+    first = [r for r in view.rows if starred_families(r.item, timing)]
+    rest = [r for r in view.rows if not starred_families(r.item, timing)]
+    out = [Group(MATCHING, "Matching studies", "", tuple(first + rest))] if view.rows else []
     for group, rows in ((MAYBE, view.maybe), (DISTANCE_GROUP, view.distance_unknown), (CONFLICTS, view.conflicts)):
         if rows:
-            out.append(Section(group, GROUPS[group][0], GROUPS[group][1], tuple(rows), False))
+            out.append(Group(group, GROUPS[group][0], GROUPS[group][1], tuple(rows)))
     return out
 
 
+MATCHING = "matching"
 MAYBE, DISTANCE_GROUP, CONFLICTS = "maybe_for_you", "distance_unknown", "conflicts"
 GROUPS = {  # section id -> (heading, what it means)
     MAYBE: ("May be for you: the record doesn't say which patients",
@@ -285,13 +292,6 @@ WORDS = (  # "What the words mean": the words the lists use for places and patie
     "an answer; a question means a criterion depends on something you did not answer, or carries a condition. "
     "It is never a decision on whether you can join: only the study team can say that.",
 )
-
-
-def card_family(item: Annotated, section: str) -> str:
-    """The family a card explains: its section's, or (in a group that isn't a family) its first one."""
-    if section in FAMILIES:
-        return section
-    return item.families[0] if item.families else "unclassified"
 
 
 def guidance_counts(view: View, timing: str) -> list[tuple[str, str, int]]:

@@ -165,3 +165,54 @@ def join_or(words: Iterable[str]) -> str:
 
 def studies_words(n: int) -> str:
     return f"{n} study" if n == 1 else f"{n} studies"
+
+
+NOT_GIVEN = "not given"  # a fact the record leaves out
+
+
+def age_words(minimum: str, maximum: str) -> str:
+    """'18 Years and older', 'up to 75 Years', '18 Years to 75 Years', or 'not given'."""
+    if minimum and maximum:
+        return f"{minimum} to {maximum}"
+    if minimum:
+        return f"{minimum} and older"
+    if maximum:
+        return f"up to {maximum}"
+    return NOT_GIVEN
+
+
+def sex_words(sex: str) -> str:
+    return {"ALL": "all", "FEMALE": "female only", "MALE": "male only"}.get(sex, NOT_GIVEN)
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def email_link(email: str) -> str:
+    """A tappable e-mail link for st.markdown when the address has an ordinary shape (its text
+    escaped, so nothing in it is read as Markdown); the address as escaped text otherwise."""
+    email = (email or "").strip()
+    if not _EMAIL.fullmatch(email):
+        return md_escape(email)
+    text = _PUNCT.sub(r"\\\1", email)
+    return f"[{text}](mailto:{email})"
+
+
+# Where the list comes from, in plain words (the technical reason goes in an expander)
+SOURCE_WORDS = {
+    "live": "Live from ClinicalTrials.gov.",
+    "store": "From this site's own copy of ClinicalTrials.gov, kept up to date automatically.",
+    "cache": ("ClinicalTrials.gov can't be reached right now, so this is the answer saved the last time the "
+              "same search worked. Newer studies and status changes may be missing."),
+    "snapshot": ("ClinicalTrials.gov can't be reached right now, so this list comes from a small copy that comes "
+                 "with the app. It does not hold every myeloma study, and studies may have opened or closed since: "
+                 "check with the study team."),
+}
+
+
+def source_words(source: str, banner: str, snapshot_size: int | None = None) -> str:
+    """'ClinicalTrials.gov can't be reached right now … (offline — bundled snapshot, data as of …; 86 studies)'."""
+    words = SOURCE_WORDS.get(source, "")
+    if source == "snapshot" and snapshot_size:
+        banner += f"; {snapshot_size} studies in all"
+    return f"{words} ({banner})" if words else banner
