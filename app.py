@@ -151,10 +151,13 @@ def draw_banner(data: dict) -> None:
     if data["shortfall"]:
         st.warning(W.md_escape(f"This list is incomplete: {data['shortfall']}. Some studies may be missing; "
                                "try again later."), icon="⚠️")
+    if data["source"] == "live" and not data["shortfall"]:
+        return
+    c1, c2 = st.columns([3, 1])
     if data["notice"]:
-        with st.expander("Technical detail", key="technical_detail"):
+        with c1.expander("Technical detail", key="technical_detail"):
             st.text(data["notice"])
-    if (data["source"] != "live" or data["shortfall"]) and st.button("Try ClinicalTrials.gov again", key="retry"):
+    if c2.button("Try ClinicalTrials.gov again", key="retry"):
         answers().clear()  # every kept answer, lists and details: the next run asks again
         st.rerun()
 
@@ -564,7 +567,7 @@ def draw_family_chips(base_view: V.View, timing: str) -> None:
     starred = set(G.guidance(timing).families)
     options = [f for f in G.family_order(timing) if counts.get(f) or f in chosen]
     st.pills("Therapy families (choose to show only those; ★ = brought up by the article for your timing)",
-             options, selection_mode="multi", key="families",
+             options, selection_mode="multi", key="families", width="stretch",
              format_func=lambda f: ("★ " if f in starred else "") + f"{FAMILIES[f].label} ({counts.get(f, 0)})")
 
 
