@@ -254,34 +254,34 @@ def draw_card(row: V.Row, timing: str, place, unit: str, offline: bool) -> None:
     s, item = row.study, row.item
     with st.container(border=True):
         st.subheader(W.md_escape(s.title), anchor=False)
-        st.markdown(W.md_escape(f"{W.status_words(s.overall_status)} · {W.phase_words(s.phases)} · {s.nct_id}"))
-        for badge in (W.not_only_myeloma_badge(item.classification), C.made_for_badge(row.made_for),
-                      W.stale_badge(s)):
-            if badge:
-                st.markdown(W.md_escape(badge))
+        # one Markdown block per card (paragraphs): fewer page elements, a faster re-render
+        parts = [W.md_escape(f"{W.status_words(s.overall_status)} · {W.phase_words(s.phases)} · {s.nct_id}")]
+        parts += [W.md_escape(b) for b in (W.not_only_myeloma_badge(item.classification),
+                                           C.made_for_badge(row.made_for), W.stale_badge(s)) if b]
         lines = C.fit_lines(row.fit)
         if lines:
-            st.markdown(f"**{W.md_escape(lines[0])}** (from the study's criteria, as we read them)")
+            parts.append(f"**{W.md_escape(lines[0])}** (from the study's criteria, as we read them)")
             if lines[1:]:
-                st.markdown("\n".join(f"- {W.md_escape(x)}" for x in lines[1:]))
-        chips = V.chips(item, timing)
+                parts.append("\n".join(f"- {W.md_escape(x)}" for x in lines[1:]))
         if item.setting == "unknown":
-            st.markdown(W.md_escape("❔ " + V.GROUPS[V.MAYBE][0]))
-        if chips:
-            why, comparator = C.why_in_family(item, chips[0][0])
+            parts.append(W.md_escape("❔ " + V.GROUPS[V.MAYBE][0]))
+        explained = V.explained_family(item, timing)
+        if explained:
+            why, comparator = C.why_in_family(item, explained)
             if why:
-                st.markdown(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
-        st.markdown(W.md_escape(W.design_words(s), limit=400))
-        st.markdown("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
+                parts.append(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
+        parts.append(W.md_escape(W.design_words(s), limit=400))
+        parts.append("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
         contact = C.reach_contact(row)
         if contact:
-            st.markdown("📞 " + " · ".join(x for x in (W.md_escape(contact.name), W.md_escape(contact.phone_text),
-                                                      W.email_link(contact.email)) if x))
+            parts.append("📞 " + contact_line(contact))
+        parts.append(f":small[{W.md_escape(W.updated_words(s))}]")
+        st.markdown("\n\n".join(parts))
+        chips = V.chips(item, timing)
         chip_key = f"chips_{s.nct_id}"
         st.pills("Therapy families (choose one to show only that family)", [f for f, _ in chips], key=chip_key,
                  format_func=lambda f: ("★ " if f in V.starred_families(item, timing) else "") + FAMILIES[f].label,
                  on_change=pick_family, args=(chip_key,))
-        small(W.md_escape(W.updated_words(s)))
         c1, c2, c3 = st.columns(3)
         star_key = f"star_{s.nct_id}"
         if star_key not in st.session_state:

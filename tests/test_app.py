@@ -56,7 +56,7 @@ def listing(at: AppTest) -> dict[str, list[str]]:
         if node.type == "header" and (node.value.startswith("Matching studies") or " — " in node.value):
             group = unescape(node.value)
             out[group] = []
-        elif node.type == "markdown" and group and (m := re.search(r" · (NCT\d{8})$", unescape(node.value))):
+        elif node.type == "markdown" and group and (m := re.search(r" · (NCT\d{8})$", unescape(node.value), re.M)):
             out[group].append(m.group(1))
     return out
 

@@ -237,6 +237,10 @@ def test_one_card_per_study_starred_families_first_then_the_groups_the_filters_c
     assert sorted(f for f, _ in chips) == sorted(multi.item.families)
     flags = [star for _, star in chips]
     assert flags == sorted(flags, reverse=True) and flags[0]
+    # the card explains a family whose treatment the study tests, before one it only compares against
+    compared = next(r.item for r in view.shown if any(r.item.classification.comparator_only(f) for f in r.item.families)
+                    and not all(r.item.classification.comparator_only(f) for f in r.item.families))
+    assert not compared.classification.comparator_only(V.explained_family(compared, "early"))
     # then the group of studies whose records don't say which patients, once each, never hidden
     assert [g.id for g in groups[1:]] == [V.MAYBE]
     assert groups[-1].heading == f"May be for you: the record doesn't say which patients — {len(view.maybe)} studies"

@@ -248,6 +248,14 @@ def chips(item: Annotated, timing: str) -> list[tuple[str, bool]]:
     return [(f, f in starred) for f in sorted(item.families, key=lambda f: order.get(f, len(order)))]
 
 
+def explained_family(item: Annotated, timing: str) -> str | None:
+    """The family a card's "why it is here" explains: its first chip whose treatment the study
+    tests (not only compares against), else its first chip."""
+    order = [f for f, _ in chips(item, timing)]
+    tested = [f for f in order if not item.classification.comparator_only(f)]
+    return (tested or order or [None])[0]
+
+
 def groups(view: View, timing: str) -> list[Group]:
     """Every study once: the matching studies (those in a ★ family first, each part in the view's
     order: nearest first), then the groups the filters can't place: "May be for you" (the record
