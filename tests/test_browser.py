@@ -210,6 +210,21 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
 
     wait_for_cards(page, app_url)
     page.get_by_text("For care coordinators", exact=False).click()
+    download = page.get_by_role("button", name="CSV, one row per study")
+    download.wait_for(timeout=15_000)
+    # filter changes above, even one that adds a message to the page, do not fold the panel away
+    months = page.get_by_label("Months from the start of the last remission to the relapse")
+    months.fill("10")
+    months.press("Enter")
+    page.get_by_text(re.compile(r"^★ CAR T-cell therapy \(\d+\)$")).wait_for(timeout=30_000)
+    place = page.get_by_label("Where: US ZIP code or a city anywhere (optional)")
+    place.fill("Qwxzzy")
+    place.press("Enter")
+    page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(timeout=30_000)
+    assert download.is_visible()
+    place.fill("")
+    place.press("Enter")
+    page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(state="detached", timeout=30_000)
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name="CSV, one row per study").click()
     saved = tmp_path / info.value.suggested_filename
