@@ -130,6 +130,10 @@ def wait_for_cards(page, url: str) -> int:
     # Streamlit draws the page in pieces: wait for the last card, don't sample it once
     page.locator("h3").nth(shown - 1).wait_for(timeout=30_000)
     page.get_by_text("What the words mean").wait_for(timeout=30_000)
+    # and the widgets, which Streamlit draws after a placeholder
+    page.get_by_label("Months from the start of the last remission to the relapse").wait_for(timeout=30_000)
+    page.get_by_text("★ Add to my printout").nth(shown - 1).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Show details").nth(shown - 1).wait_for(timeout=30_000)
     return shown
 
 
