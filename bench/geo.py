@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from trials import geo  # noqa: E402
 from trials.annotate import annotate_all  # noqa: E402
-from trials.patient import Filters, build_view  # noqa: E402
+from trials.filters import Filters  # noqa: E402
+from trials.view import build_view  # noqa: E402
 from trials.snapshot import load_snapshot  # noqa: E402
 
 

@@ -87,8 +87,9 @@ def hostile_record() -> dict:
     p = raw["protocolSection"]
     p["identificationModule"]["nctId"] = HOSTILE_ID
     p["identificationModule"]["briefTitle"] = ("Hostile ![x](http://third-party.example/title.png) "
-                                               "[click](http://third-party.example/) <img src=x>")
-    p["descriptionModule"]["briefSummary"] = ("Summary ![pixel](http://third-party.example/pixel.png) "
+                                               "[click](http://third-party.example/) <img src=x onerror=alert(1)>")
+    p["descriptionModule"]["briefSummary"] = ('=HYPERLINK("http://third-party.example/h","click") '
+                                              "Summary ![pixel](http://third-party.example/pixel.png) "
                                               "<script>alert(1)</script> www.third-party.example")
     # every other field the app shows as text, each trying something different
     p["designModule"]["phases"] = ["PHASE3", "![x](http://third-party.example/p.png)"]

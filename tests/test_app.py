@@ -38,7 +38,7 @@ def unescape(text: str) -> str:
 
 def texts(at: AppTest) -> list[str]:
     out = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "text", "header", "subheader"):
         out += [unescape(str(e.value)) for e in getattr(at, kind)]
     return out
 
@@ -47,17 +47,31 @@ def page_text(at: AppTest) -> str:
     return "\n".join(texts(at))
 
 
-def sections(at: AppTest) -> list[str]:
-    return [e.label for e in at.expander if " — " in e.label]
+def listing(at: AppTest) -> dict[str, list[str]]:
+    """Group heading -> NCT ids of its cards, in page order: "Matching studies: N" first, then the
+    groups the filters can't place ("May be for you …", "Distance unknown …", the conflicts)."""
+    out: dict[str, list[str]] = {}
+    group = None
+    for node in _walk(at._tree):
+        if node.type == "header" and (node.value.startswith("Matching studies") or " — " in node.value):
+            group = unescape(node.value)
+            out[group] = []
+        elif node.type == "markdown" and group and (m := re.search(r" · (NCT\d{8})$", unescape(node.value), re.M)):
+            out[group].append(m.group(1))
+    return out
 
 
-def section(at: AppTest, starts: str):
-    return next(e for e in at.expander if e.label.lstrip("★ ").startswith(starts))
+def group(at: AppTest, starts: str) -> list[str]:
+    return next(ids for heading, ids in listing(at).items() if heading.startswith(starts))
 
 
-def ids_in(block) -> list[str]:
-    """NCT ids of the study cards in a block, in page order."""
-    return [m.group(0) for c in block.caption if (m := re.match(r"NCT\d{8}", unescape(c.value)))]
+def card_ids(at: AppTest) -> list[str]:
+    return [i for ids in listing(at).values() for i in ids]
+
+
+def family_chips(at: AppTest) -> list[str]:
+    """The therapy-family filter's chips, as shown (with counts)."""
+    return at.button_group(key="families").options
 
 
 # --- data source --------------------------------------------------------------------------------
@@ -67,26 +81,39 @@ def test_api_failure_shows_the_offline_banner_and_the_snapshot_not_a_traceback()
     assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
     assert "Could not connect to ClinicalTrials.gov" in page_text(at)
     assert not at.error
-    assert sections(at)  # the snapshot's studies are there
+    assert card_ids(at)  # the snapshot's studies are there
 
 
-def test_families_with_counts_from_the_snapshot():
+def test_one_card_per_study_with_family_chips_and_counts_from_the_snapshot():
     at = run()
-    assert sections(at) == [
-        "CAR T-cell therapy — 1 study", "Proteasome inhibitor — 1 study", "Anti-CD38 antibody — 1 study",
-        "Immunomodulatory drug (IMiD or CELMoD) — 1 study", "Antibody-drug conjugate — 1 study",
-        "Targeted drug — 2 studies", "Other antibody — 1 study", "Not classified — 1 study",
-        "May be for you: the record doesn't say which patients — 3 studies"]
-    # the family's plain sentence is in its section
-    assert "changed in a lab" in section(at, "CAR T").caption[0].value
+    assert family_chips(at) == [
+        "CAR T-cell therapy (1)", "Proteasome inhibitor (1)", "Anti-CD38 antibody (1)",
+        "Immunomodulatory drug (IMiD or CELMoD) (1)", "Antibody-drug conjugate (1)", "Targeted drug (2)",
+        "Other antibody (1)", "Tests and imaging (1)", "Not classified (3)"]
+    assert list(listing(at)) == ["Matching studies: 7", "May be for you: the record doesn't say which patients — 3 studies"]
+    ids = card_ids(at)
+    assert len(ids) == len(set(ids)) == 7  # a study in three families is still one card
+    # its families are chips on its one card
+    assert at.button_group(key="chips_NCT07772024").options == [
+        "Proteasome inhibitor", "Anti-CD38 antibody", "Immunomodulatory drug (IMiD or CELMoD)", "Targeted drug",
+        "Other antibody"]
+    assert "changed in a lab" in page_text(at)  # the families' plain sentences ("What the words mean")
+
+
+def test_clicking_a_family_chip_on_a_card_shows_that_family_only():
+    at = run()
+    at.button_group(key="chips_NCT07772024").set_value("anti_cd38").run()
+    assert not at.exception
+    assert at.button_group(key="families").value == ["anti_cd38"]
+    assert at.query_params["family"] == "anti_cd38"
+    assert card_ids(at) == ["NCT07772024"]
+    assert at.button_group(key="chips_NCT07772024").value is None  # the chip itself is not left selected
 
 
 def test_studies_whose_record_does_not_say_which_patients_are_a_visible_group_not_filtered_away():
     at = run({"setting": "newly_diagnosed"})  # even a patient group that isn't theirs hides none of them
-    maybe = section(at, "May be for you")
-    assert maybe.label == "May be for you: the record doesn't say which patients — 3 studies"
-    assert "The study team can say whether it is open to you" in unescape(maybe.caption[0].value)
-    assert len(ids_in(maybe)) == 3
+    assert len(group(at, "May be for you: the record doesn't say which patients — 3 studies")) == 3
+    assert "The study team can say whether it is open to you" in page_text(at)
     assert not any("Not stated in the record" in unescape(i.value) for i in at.info)  # not counted as hidden
 
 
@@ -94,12 +121,11 @@ def test_live_against_the_fake_api_says_live_and_counts_families(fake_api, monke
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run()
     assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
-    labels = sections(at)
-    assert "Anti-CD38 antibody — 3 studies" in labels
-    assert "Targeted drug — 4 studies" in labels
-    assert "CAR T-cell therapy — 1 study" in labels
-    assert labels[-2] == "Not classified — 1 study"
-    assert labels[-1].startswith("May be for you: the record doesn't say which patients")
+    chips = family_chips(at)
+    assert "Anti-CD38 antibody (3)" in chips and "CAR T-cell therapy (1)" in chips
+    assert list(listing(at))[-1].startswith("May be for you: the record doesn't say which patients")
+    ids = card_ids(at)
+    assert len(ids) == len(set(ids))
     assert all(path.startswith("/api/v2") for path, _ in fake_api.log)
 
 
@@ -110,7 +136,7 @@ def test_a_list_ending_before_the_apis_own_count_is_said_to_be_incomplete(fake_a
     warning = next(w for w in texts(at) if "incomplete" in w)
     received = fake_api.matching(next(params for path, params in fake_api.log if path.endswith("/studies")))
     assert f"got {len(received)} of 500 studies" in warning
-    assert sections(at)  # the studies received are still shown
+    assert card_ids(at)  # the studies received are still shown
 
 
 def test_a_file_where_the_cache_folder_should_be_does_not_break_the_page(monkeypatch, tmp_path):
@@ -119,18 +145,18 @@ def test_a_file_where_the_cache_folder_should_be_does_not_break_the_page(monkeyp
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     at = run()
     assert APOLOGY not in page_text(at)
-    assert OFFLINE_BANNER in page_text(at) and sections(at)
+    assert OFFLINE_BANNER in page_text(at) and card_ids(at)
 
 
 def test_other_patient_groups_are_counted_and_one_click_away():
     at = run()
-    note = next(unescape(i.value) for i in at.info if "for other groups of patients" in i.value)
-    assert note.startswith("6 studies for other groups of patients not shown")
+    note = next(t for t in page_text(at).split("\n") if "for other groups of patients" in t)
+    assert note.startswith("- 🙈 6 studies for other groups of patients not shown")
     assert "Newly diagnosed myeloma (3)" in note
     at.button(key="all_settings").click().run()
     assert not at.exception
-    assert not any("for other groups of patients" in i.value for i in at.info)
-    assert "Bispecific antibody (T-cell engager) — 1 study" in sections(at)  # a newly diagnosed study, hidden before
+    assert "for other groups of patients" not in page_text(at)
+    assert "Bispecific antibody (T-cell engager) (1)" in family_chips(at)  # a newly diagnosed study, hidden before
 
 
 # --- relapse timing and guidance ---------------------------------------------------------------
@@ -138,21 +164,27 @@ def test_other_patient_groups_are_counted_and_one_click_away():
 def test_changing_relapse_timing_changes_the_guidance_and_the_order():
     at = run()
     assert "Early or late relapse?" in page_text(at)
+    ids_before = card_ids(at)
     at.number_input(key="months").set_value(10).run()
     text = page_text(at)
     assert "Early relapse (the last remission lasted under two years)" in text
     assert "CAR T-cell therapy" in text and "bispecific antibodies" in text
-    assert sections(at)[0] == "★ CAR T-cell therapy — 1 study"
+    assert family_chips(at)[0] == "★ CAR T-cell therapy (1)"
+    # studies in a ★ family come first, then the others (each once)
+    starred = [any(o.startswith("★ ") for o in at.button_group(key=f"chips_{i}").options)
+               for i in group(at, "Matching studies")]
+    assert starred == sorted(starred, reverse=True) and True in starred and False in starred
     assert "not medical advice" in text
-    assert "Source: the patient article on early vs late relapse this tool follows." in text
+    assert ("Source: the patient article “What to Do When Multiple Myeloma Relapses: Understanding Treatment "
+            "Options and Strategies”, paraphrased.") in text
 
     at.number_input(key="months").set_value(30).run()
     text = page_text(at)
     assert "Late relapse (the last remission lasted two years or more)" in text
     assert "pomalidomide" in text
-    assert sections(at)[0] == "★ Immunomodulatory drug (IMiD or CELMoD) — 1 study"
+    assert family_chips(at)[0] == "★ Immunomodulatory drug (IMiD or CELMoD) (1)"
     # ordering only: the same studies are all still there
-    assert len(sections(at)) == 9
+    assert sorted(card_ids(at)) == sorted(ids_before)
     assert at.query_params["months"] == "30"
 
 
@@ -191,7 +223,7 @@ def test_dates_from_long_ago_in_a_link_are_kept_or_said_to_be_ignored():
 # --- data freshness ----------------------------------------------------------------------------
 
 def test_a_fallback_answer_is_kept_briefly_then_clinicaltrials_gov_is_asked_again(fake_api, monkeypatch):
-    import trials.patient
+    import trials.source
 
     at = run()  # ClinicalTrials.gov unreachable: the snapshot
     assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
@@ -200,8 +232,8 @@ def test_a_fallback_answer_is_kept_briefly_then_clinicaltrials_gov_is_asked_agai
     assert any(OFFLINE_BANNER in unescape(w.value) for w in at.warning)
     assert not fake_api.log
 
-    later = trials.patient._clock() + trials.patient.FALLBACK_KEEP_SECONDS + 1
-    monkeypatch.setattr(trials.patient, "_clock", lambda: later)
+    later = trials.source._clock() + trials.source.FALLBACK_KEEP_SECONDS + 1
+    monkeypatch.setattr(trials.source, "_clock", lambda: later)
     at = run()  # a fallback answer is not kept for an hour: asked again
     assert any("live from ClinicalTrials.gov" in unescape(s.value) for s in at.success)
     asked = len(fake_api.log)
@@ -233,7 +265,7 @@ def test_a_site_without_coordinates_is_measured_by_its_zip_and_the_card_says_so(
     monkeypatch.setenv("CTGOV_API_URL", api.start())
     try:
         at = run({"place": "33125", "radius": "25"})
-        assert ids_in(section(at, "Proteasome")) == ["NCT07772024"]
+        assert group(at, "Matching studies") == ["NCT07772024"]
         assert re.search(r"Nearest recruiting site: Regis Clinical Research, Miami, Florida, United States — "
                          r"about \d miles \(from the site's ZIP code\)", page_text(at))
         words = page_text(at)
@@ -249,20 +281,21 @@ def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatc
     assert "Distances from 02115" in page_text(at)
     # nearest recruiting site first: La Crosse (~1,019 mi), Miami (~1,256), Liverpool (~3,121),
     # Fitzroy (~10,519); a study whose sites have no coordinates comes last
-    assert ids_in(section(at, "Anti-CD38"))[:5] == ["NCT07285239", "NCT07772024", EXCLUDES_CAR_T_ID, HOSTILE_ID,
-                                                   "NCT07649525"]
-    assert ids_in(section(at, "Anti-CD38"))[-1] == "NCT06636552"
+    at.button_group(key="families").set_value(["anti_cd38"]).run()
+    assert group(at, "Matching studies")[:5] == ["NCT07285239", "NCT07772024", EXCLUDES_CAR_T_ID, HOSTILE_ID,
+                                                "NCT07649525"]
+    assert card_ids(at)[-1] == "NCT06636552"
     assert "about 1,019 miles" in page_text(at)
+    at.button_group(key="families").set_value([]).run()
 
     at.selectbox(key="radius").set_value("500").run()
     assert not at.exception
     # Bethesda, ~391 miles; the recruiting studies whose records name no recruiting site are listed
     # in a group of their own, not hidden
-    assert sections(at) == ["Supportive care — 1 study", "Distance unknown — call to ask — 9 studies"]
-    unknown = section(at, "Distance unknown")
-    assert "the study's contacts can say where it runs" in unescape(unknown.caption[0].value)
-    assert "NCT06636552" in ids_in(unknown)
-    assert any("no open site within 500 miles" in unescape(i.value) for i in at.info)
+    assert list(listing(at)) == ["Matching studies: 10", "Distance unknown — call to ask — 9 studies"]
+    assert "the study's contacts can say where it runs" in page_text(at)
+    assert "NCT06636552" in group(at, "Distance unknown")
+    assert "no open site within 500 miles" in page_text(at)
     assert at.query_params["radius"] == "500"
 
     at.radio(key="unit").set_value("km").run()
@@ -272,7 +305,7 @@ def test_a_zip_code_orders_by_distance_and_a_radius_filters(fake_api, monkeypatc
 def test_an_unknown_place_gets_a_clear_message_and_results_stay():
     at = run({"place": "Qwxzzy"})
     assert any("Try a 5-digit US ZIP code" in unescape(w.value) for w in at.warning)
-    assert len(sections(at)) == 9
+    assert len(card_ids(at)) == 7
 
 
 # --- "my previous treatments" ------------------------------------------------------------------
@@ -280,14 +313,14 @@ def test_an_unknown_place_gets_a_clear_message_and_results_stay():
 def test_answers_about_treatment_list_conflicting_studies_last_with_their_reasons(fake_api, monkeypatch):
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
     at = run()
-    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Anti-CD38"))
+    assert EXCLUDES_CAR_T_ID in group(at, "Matching studies")
     assert "🎯 Made for people who already had an anti-CD38 antibody (such as daratumumab)" in page_text(at)
 
     at.checkbox(key="prior_car_t").check().run()
     assert not at.exception
-    assert any("1 study has a criterion that conflicts with your answers" in unescape(i.value) for i in at.info)
-    assert EXCLUDES_CAR_T_ID not in ids_in(section(at, "Anti-CD38"))
-    assert EXCLUDES_CAR_T_ID in ids_in(section(at, "Studies whose criteria conflict"))
+    assert "1 study has a criterion that conflicts with your answers" in page_text(at)
+    assert EXCLUDES_CAR_T_ID not in group(at, "Matching studies")
+    assert group(at, "Studies whose criteria conflict") == [EXCLUDES_CAR_T_ID]
     assert "Something you told us conflicts with a criterion of this study" in page_text(at)
     assert at.query_params["prior"] == "car_t"
     # the answers themselves stay out of the link unless the person ticks the box
@@ -312,7 +345,7 @@ def test_query_params_restore_the_filters():
     assert at.multiselect(key="phases").value == ["PHASE2"]
     assert at.number_input(key="age").value == 67
     assert at.selectbox(key="sex").value == "FEMALE"
-    assert at.multiselect(key="families").value == ["car_t"]
+    assert at.button_group(key="families").value == ["car_t"]
     assert at.multiselect(key="settings").value == ["relapsed_refractory"]
     assert "Late relapse" in page_text(at)
     assert at.query_params["unit"] == "km" and at.query_params["family"] == "car_t"
@@ -329,39 +362,39 @@ def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
     assert any("more than 500 miles" in n for n in notes)
     assert any(f'"remission={remission.isoformat()}"' in n and "future" in n for n in notes)
     assert any(f'"relapse={relapse.isoformat()}"' in n and "future" in n for n in notes)
-    assert len(sections(at)) == 9  # defaults kept
+    assert len(card_ids(at)) == 7  # defaults kept
     assert "study" not in at.query_params
 
 
 @pytest.mark.parametrize("age", ["inf", "1e400"])
 def test_a_link_with_an_impossible_age_shows_the_page_with_a_notice(age):
     at = run({"age": age})
-    assert APOLOGY not in page_text(at) and sections(at)
+    assert APOLOGY not in page_text(at) and card_ids(at)
     assert any(f'"age={age}"' in unescape(i.value) and "between 0 and 120" in unescape(i.value) for i in at.info)
 
 
 def test_a_study_in_the_link_opens_its_details():
     at = run({"study": "NCT07772024"})
-    assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites and map", "Contacts and dates"]
-    assert section(at, "Proteasome").proto.expanded
+    assert [t.label for t in at.tabs] == ["Summary", "Treatments", "Who can join", "Sites", "Contacts"]
+    assert at.button(key="detail_NCT07772024").label == "Hide details"
 
 
 @pytest.mark.parametrize("params, why, shown_in", [
-    ({"study": "NCT07649525"}, "it is for Newly diagnosed myeloma, a patient group not chosen", "Bispecific"),
-    ({"study": "NCT00452569"}, "its status is Completed, and the list shows Recruiting studies", "Immunomodulatory"),
+    ({"study": "NCT07649525"}, "it is for Newly diagnosed myeloma, a patient group not chosen", "Matching"),
+    ({"study": "NCT00452569"}, "its status is Completed, and the list shows Recruiting studies", "Matching"),
     ({"study": "NCT07772024", "family": "car_t", "age": "10"},
      "the age given (10) is outside its age limits; its kind of treatment is not among the therapy families chosen",
-     "Proteasome"),
+     "Matching"),
 ])
 def test_a_linked_study_outside_the_list_says_which_filter_leaves_it_out_and_one_click_shows_it(params, why, shown_in):
     at = run(params)
     study = params["study"]
     assert f"**{study}** — It is not in the list shown: {why}." in page_text(at)
     assert at.tabs  # its details are open all the same
-    assert study not in [i for label in sections(at) for i in ids_in(section(at, label.lstrip("★ ")))]
+    assert study not in card_ids(at)
     at.button(key="relax_filters").click().run()
     assert not at.exception
-    assert study in ids_in(section(at, shown_in))
+    assert study in group(at, shown_in)
     assert "It is not in the list shown" not in page_text(at)
 
 
@@ -369,21 +402,21 @@ def test_a_linked_study_outside_the_list_says_which_filter_leaves_it_out_and_one
 
 def test_study_detail_shows_criteria_flags_sites_and_a_map_without_tiles():
     at = run()
-    at.button(key="detail_anti_cd38_NCT07772024").click().run()
+    at.button(key="detail_NCT07772024").click().run()
     assert not at.exception and not at.error
     text = page_text(at)
-    assert "Inclusion criteria (who can join)" in text and "Exclusion criteria (who cannot join)" in text
-    flags = next(d.value for d in at.dataframe if "Criterion" in d.value.columns)
-    row = flags[flags["Criterion"] == "An anti-CD38 antibody (such as daratumumab)"].iloc[0]
-    assert row["What the criteria say"].startswith("Required")
-    assert "daratumumab" in row["Deciding sentence"]
-    sites = next(d.value for d in at.dataframe if "Site" in d.value.columns)
-    assert sites.iloc[0]["Status"] == "✅ Recruiting" and "Miami" in sites.iloc[0]["City"]
+    assert "Inclusion criteria — who can join" in text and "Exclusion criteria — who cannot join" in text
+    # each reading as a whole sentence, with the criterion sentence that decided it
+    reading = next(t for t in text.split("\n") if t.startswith("- **An anti-CD38 antibody (such as daratumumab)**"))
+    assert "Required: the study is for people who already had this." in reading and "daratumumab" in reading
+    assert "From the criteria: “" in reading
+    # sites as wrapped text: name, status, place; the card's own contact line too
+    assert re.search(r"\*\*Regis Clinical Research\*\* — ✅ Recruiting\s+Miami", text)
     all_types = {node.type for node in _walk(at._tree)}
     assert "vega_lite_chart" in all_types  # sites drawn as points, no basemap
     assert not {"deck_gl_json_chart", "map"} & all_types  # st.map / pydeck would load map tiles
     assert at.query_params["study"] == "NCT07772024"
-    at.button(key="detail_anti_cd38_NCT07772024").click().run()
+    at.button(key="detail_NCT07772024").click().run()
     assert not at.tabs
 
 
@@ -402,13 +435,14 @@ HOSTILE_SHOWN = [  # every hostile field of the hand-made record that reaches Ma
     "Therapy <img src=http://third-party.example/arm.png>",  # comparator arm, in the design and the reasons
 ]
 # the app's own Markdown around record text (static, not from the record)
-STATIC_WRAPPERS = ("**Comparator.** ", "**Why here:** ", "Sponsor: ", "📍 ", "- ")
+STATIC_WRAPPERS = ("**Comparator.** ", "**Why it is here:** ", "Sponsor: ", "📍 ", "📞 ", "- ")
+MAILTO = re.compile(r"\[[^\]]*\]\(mailto:[\w.%+-]+@[\w.-]+\)")  # the app's own e-mail links, to plain addresses only
 
 
 def markdown_texts(at: AppTest) -> list[str]:
     """Every string the page renders as Markdown (element bodies, as sent: still escaped)."""
     out = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "header", "subheader"):
         out += [str(e.value) for e in getattr(at, kind)]
     return out
 
@@ -417,7 +451,7 @@ def assert_inert(texts_: list[str]) -> None:
     """No unescaped Markdown/HTML mark and no bare URL in text that carries record content."""
     for t in texts_:
         for line in t.split("\n"):
-            body = line
+            body = re.sub(r"^:small\[(.*)\]$", r"\1", MAILTO.sub("", line))  # the app's small print
             for w in STATIC_WRAPPERS:
                 body = body.removeprefix(w)
             body = body.removeprefix("**").removesuffix("**")
@@ -438,37 +472,34 @@ def test_record_text_is_shown_escaped_never_as_links_images_or_html(fake_api, mo
     shown = "\n".join(unescape(t) for t in hostile).lower()
     for text in HOSTILE_SHOWN:
         assert text.lower() in shown, text
-    # the site table (not Markdown) has the hostile site name and site status as plain cells
-    sites = next(d.value for d in at.dataframe if "Site" in d.value.columns)
-    assert "![st](http://third-party.example/st.png)" in " ".join(sites["Status"])
-    contacts = next(d.value for d in at.dataframe if "E-mail" in d.value.columns)  # central contacts
-    assert contacts.iloc[0].to_dict() == {"Name": "Contact ![c](http://third-party.example/contact.png)",
-                                          "Phone": "+44 1799 531130", "E-mail": "<mailto:x@third-party.example>"}
+    # the site list and the contacts show the hostile site status and contact as written
+    assert "![st](http://third-party.example/st.png)" in shown
+    assert "contact ![c](http://third-party.example/contact.png) · +44 1799 531130 · <mailto:x@third-party.example>" in shown
 
 
 def test_status_words_are_escaped_wherever_the_app_shows_them(fake_api, monkeypatch):
     """A study's overall status only reaches a card when it is a status the app knows (the status
     filter takes no other), so this makes status_words itself return hostile text."""
-    import trials.patient
+    import trials.words
 
     monkeypatch.setenv("CTGOV_API_URL", fake_api.url)
-    monkeypatch.setattr(trials.patient, "status_words",
+    monkeypatch.setattr(trials.words, "status_words",
                         lambda status: f"{status} ![s](http://third-party.example/{status}.png)")
     at = run()
     hostile = [t for t in markdown_texts(at) if "third" in t.lower()]
-    assert any(unescape(t) == "RECRUITING ![s](http://third-party.example/RECRUITING.png)" for t in hostile)
+    assert any(unescape(t).startswith("RECRUITING ![s](http://third-party.example/RECRUITING.png) · ") for t in hostile)
     assert_inert(hostile)
 
 
 def test_an_unexpected_error_shows_an_apology_not_a_traceback_and_is_logged(monkeypatch, caplog):
     import logging
 
-    import trials.patient
+    import trials.view
 
     def boom(*a, **k):
         raise RuntimeError("internal detail that must not be shown")
 
-    monkeypatch.setattr(trials.patient, "build_view", boom)
+    monkeypatch.setattr(trials.view, "build_view", boom)
     with caplog.at_level(logging.ERROR, logger="trials.app"):
         at = run()
     assert [e.value for e in at.error] == [APOLOGY]
@@ -482,7 +513,43 @@ def test_an_unexpected_error_shows_an_apology_not_a_traceback_and_is_logged(monk
 def test_coordinators_can_download_the_list_shown_and_compare_it():
     at = run()
     (tools,) = [e for e in at.expander if e.label.startswith("For care coordinators")]
-    shown = int(re.search(r"Matching studies: (\d+)", "\n".join(h.value for h in at.subheader)).group(1))
-    assert any(f"{shown} studies as shown above" in c.value for c in tools.caption)
+    shown = int(re.search(r"Matching studies: (\d+)", "\n".join(h.value for h in at.header)).group(1))
+    assert any(f"{shown} studies as shown above" in c.value for c in tools.markdown)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV, one row per study", "CSV, one row per site", "Excel (.xlsx)"]
+
+
+# --- take it with you ----------------------------------------------------------------------------
+
+def test_the_printable_page_has_the_starred_studies_questions_and_the_search_behind_them():
+    at = run({"months": "10", "place": "33125"})
+    at.checkbox(key="star_NCT07772024").check().run()
+    assert at.button(key="print_view_on").label == "🖨️ Print / save as PDF (1 starred)"
+    at.button(key="print_view_on").click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Studies to discuss with my care team"]
+    headings = [unescape(h.value) for h in at.header]
+    study = next(h for h in headings if "Inobrodib" in h)  # NCT07772024's title
+    assert headings == [study, "Questions to ask your care team", "The search behind this list"]
+    text = page_text(at)
+    assert "NCT07772024 · ✅ Recruiting" in text and "https://clinicaltrials.gov/study/NCT07772024" in text
+    assert "Why it is in its therapy family" in text and "- Proteasome inhibitor: " in text
+    assert "**Nearest site:** Nearest recruiting site: Regis Clinical Research, Miami" in text
+    assert "**Contact:** " in text
+    query = next(c.value for c in at.code)
+    assert "/studies?" in query and "filter.overallStatus=RECRUITING" in query and "33125" not in query
+    at.button(key="print_view_off").click().run()
+    assert card_ids(at) and at.checkbox(key="star_NCT07772024").value  # back to the list, still starred
+
+
+def test_copy_link_gives_the_address_of_this_search():
+    at = run()
+    at.number_input(key="months").set_value(30).run()
+    link = next(c.value for c in at.code)
+    assert link.endswith("/?months=30")
+
+
+def test_months_are_asked_in_whole_numbers():
+    at = run({"months": "10.7"})
+    assert at.number_input(key="months").value == 10
+    assert at.number_input(key="months").proto.data_type == at.number_input(key="months").proto.INT

@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from trials import patient as P
+from trials import filters as F
+from trials import view as V
 from trials.annotate import annotate_all
 from trials.eligibility import eligibility_flags
 from trials.geo import Place, within_radius
@@ -22,9 +23,9 @@ def item():
 
 def test_a_site_exactly_at_the_radius_is_inside_it(item):
     place = Place(25.0, -80.0, "a point near Miami", "United States")
-    miles = P.nearest_open_site(item.study, place).miles
-    inside = P.build_view([item], P.Filters(), place, miles)
-    outside = P.build_view([item], P.Filters(), place, miles * 0.999)
+    miles = V.nearest_open_site(item.study, place).miles
+    inside = V.build_view([item], F.Filters(), place, miles)
+    outside = V.build_view([item], F.Filters(), place, miles * 0.999)
     assert [r.study.nct_id for r in inside.rows] == [MIAMI_STUDY] and inside.hidden_distance == 0
     assert outside.rows == [] and outside.hidden_distance == 1
     assert within_radius(item.study, place, miles, recruiting_only=True)

@@ -75,59 +75,136 @@ def app_url(fake_api, tmp_path):
         proc.kill()
 
 
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+BLOCKING = ("serious", "critical")
+
+
 @pytest.fixture
-def page():
+def browser():
     need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-        pg = context.new_page()
-        pg.requested_hosts = set()
-        pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_page(browser, viewport: dict):
+    pg = browser.new_context(viewport=viewport).new_page()
+    pg.requested_hosts = set()
+    pg.dialogs = []
+    pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    return new_page(browser, PHONE)
+
+
+@pytest.fixture
+def desktop(browser):
+    return new_page(browser, DESKTOP)
+
+
+def blocking_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is (axe.min.js ships inside the
+    axe-playwright-python package: nothing is fetched)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in found
+            if v["impact"] in BLOCKING]
+
+
+def wait_for_cards(page, url: str) -> int:
+    """Open the page and wait until every card is drawn; the number of studies it says it shows."""
+    page.goto(url)
+    page.get_by_text("live from ClinicalTrials.gov", exact=False).first.wait_for(timeout=30_000)
+    heading = page.get_by_role("heading", name=re.compile(r"^Matching studies: \d+$"))
+    heading.wait_for(timeout=30_000)
+    shown = int(heading.inner_text().split(": ")[1])
+    # Streamlit draws the page in pieces: wait for the last card, don't sample it once
+    page.locator("h3").nth(shown - 1).wait_for(timeout=30_000)
+    page.get_by_text("What the words mean").wait_for(timeout=30_000)
+    # and the widgets, which Streamlit draws after a placeholder
+    page.get_by_label("Months from the start of the last remission to the relapse").wait_for(timeout=30_000)
+    page.get_by_text("★ Add to my printout").nth(shown - 1).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Show details").nth(shown - 1).wait_for(timeout=30_000)
+    return shown
 
 
 def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    page.goto(app_url)
-    page.get_by_text("live from ClinicalTrials.gov", exact=False).wait_for(timeout=30_000)
-    page.get_by_text("Anti-CD38 antibody — 3 studies").wait_for()
-    # Streamlit draws the page in pieces: wait for each element, don't sample it once
-    page.get_by_text("Targeted drug — 4 studies").wait_for(timeout=15_000)
+    wait_for_cards(page, app_url)
+    page.get_by_text("Anti-CD38 antibody (3)").first.wait_for(timeout=15_000)
     page.get_by_text("Early or late relapse?").wait_for(timeout=15_000)
     assert page.get_by_text("Traceback").count() == 0
 
-    page.get_by_text("Anti-CD38 antibody — 3 studies").click()
-    section = page.locator("[data-testid='stExpander']", has_text="Anti-CD38 antibody — 3 studies")
-    section.get_by_role("button", name="Show details").first.click()
+    page.get_by_role("button", name="Show details").first.click()
     page.get_by_role("tab", name="Who can join").click()
-    page.get_by_text("Inclusion criteria (who can join)").first.wait_for(timeout=15_000)
-    page.get_by_text("Exclusion criteria (who cannot join)").first.wait_for(timeout=15_000)
-    page.get_by_role("tab", name="Sites and map").click()
+    page.get_by_text("Inclusion criteria — who can join").first.wait_for(timeout=15_000)
+    page.get_by_text("Exclusion criteria — who cannot join").first.wait_for(timeout=15_000)
+    page.get_by_role("tab", name="Sites").click()
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=15_000)
     page.screenshot(path=str(artifacts / "app-detail.png"), full_page=True)
     assert "study=NCT" in page.url  # the detail is in the shareable link
 
-    # a record whose text tries to load a remote image: shown as text, nothing fetched
+    # a record whose text tries to load a remote image, run a script or a spreadsheet formula:
+    # shown as text, nothing fetched, nothing run
     page.goto(f"{app_url}/?study={HOSTILE_ID}")
     # shown as written (an invisible word joiner goes before each URL: GFM would autolink it)
     page.get_by_text(shown("Hostile ![x](http://third-party.example/title.png)")).first.wait_for(timeout=30_000)
+    page.get_by_text(shown("<img src=x onerror=alert(1)>")).first.wait_for(timeout=15_000)
+    page.get_by_text(shown('=HYPERLINK("http://third-party.example/h","click")')).first.wait_for(timeout=15_000)
     # phases, site name, sponsor and contacts too (the hand-made record's other hostile fields)
     page.get_by_text(shown("Phase 3 and ![X](Http://Third-Party.Example/P.Png)")).first.wait_for(timeout=15_000)
     page.get_by_text(shown("Site ![s](http://third-party.example/site.png)")).first.wait_for(timeout=15_000)
     page.get_by_text(shown("Sponsor [sp](http://third-party.example/sponsor)")).first.wait_for(timeout=15_000)
-    page.get_by_role("tab", name="Contacts and dates").click()
-    page.get_by_text("Contacts and dates").first.wait_for(timeout=15_000)
-    assert page.locator("img[src*='third-party']").count() == 0
-    assert page.locator("a[href*='third-party']").count() == 0
+    page.get_by_role("tab", name="Contacts").click()
+    page.get_by_text("Central contacts").first.wait_for(timeout=15_000)
+    assert page.locator("img[src*='third-party'], img[src='x']").count() == 0
+    # only e-mail links (mailto: opens the mail app, fetches nothing) may name the record's addresses
+    assert page.locator("a[href*='third-party']:not([href^='mailto:'])").count() == 0
+    assert page.dialogs == []
     page.screenshot(path=str(artifacts / "app-hostile-record.png"), full_page=True)
 
     assert page.requested_hosts <= LOCAL_HOSTS, f"third-party requests: {page.requested_hosts - LOCAL_HOSTS}"
     assert any(path.startswith("/api/v2/studies") for path, _ in fake_api.log)
+
+
+def test_results_on_the_first_desktop_screen_one_card_per_study_and_a_printout_of_the_starred(app_url, desktop):
+    page = desktop
+    shown = wait_for_cards(page, f"{app_url}/?months=10")
+    first_card = page.locator("h3").first.bounding_box()
+    assert first_card["y"] + first_card["height"] <= DESKTOP["height"], first_card  # no scrolling needed
+    titles = page.locator("h3").all_inner_texts()
+    assert len(titles) == shown  # one card per study, whatever its number of families
+    id_lines = page.get_by_text(re.compile(r" · NCT\d{8}$")).all_inner_texts()
+    ids = [line.rsplit(" ", 1)[-1] for line in id_lines]
+    assert len(ids) == shown == len(set(ids))
+    assert blocking_violations(page) == []
+
+    for n, box in enumerate(page.get_by_text("★ Add to my printout").all()[:2], start=1):
+        box.click()
+        page.get_by_role("button", name=f"Print / save as PDF ({n} starred)").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Print / save as PDF (2 starred)").click()
+    page.get_by_role("heading", name="Studies to discuss with my care team").wait_for(timeout=15_000)
+    page.get_by_role("heading", name="Questions to ask your care team").wait_for(timeout=15_000)
+    printed = page.get_by_role("heading", level=2).all_inner_texts()
+    assert printed[:2] == titles[:2]
+    assert blocking_violations(page) == []
+
+
+def test_the_phone_layout_passes_the_accessibility_check(app_url, page):
+    wait_for_cards(page, f"{app_url}/?months=30&place=02115")
+    page.get_by_role("button", name="Show details").first.click()
+    page.get_by_role("tab", name="Who can join").wait_for(timeout=15_000)
+    assert blocking_violations(page) == []
 
 
 def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, tmp_path):
@@ -135,9 +212,23 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
 
     import pandas as pd
 
-    page.goto(app_url)
-    page.get_by_text("live from ClinicalTrials.gov", exact=False).wait_for(timeout=30_000)
+    wait_for_cards(page, app_url)
     page.get_by_text("For care coordinators", exact=False).click()
+    download = page.get_by_role("button", name="CSV, one row per study")
+    download.wait_for(timeout=15_000)
+    # filter changes above, even one that adds a message to the page, do not fold the panel away
+    months = page.get_by_label("Months from the start of the last remission to the relapse")
+    months.fill("10")
+    months.press("Enter")
+    page.get_by_text(re.compile(r"^★ CAR T-cell therapy \(\d+\)$")).wait_for(timeout=30_000)
+    place = page.get_by_label("Where: US ZIP code or a city anywhere (optional)")
+    place.fill("Qwxzzy")
+    place.press("Enter")
+    page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(timeout=30_000)
+    assert download.is_visible()
+    place.fill("")
+    place.press("Enter")
+    page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(state="detached", timeout=30_000)
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name="CSV, one row per study").click()
     saved = tmp_path / info.value.suggested_filename

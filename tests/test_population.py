@@ -2,7 +2,9 @@
 import json
 from pathlib import Path
 
-from trials import patient as P
+from trials import filters as F
+from trials import view as V
+from trials import words as W
 from trials.annotate import annotate_all
 from trials.classify import classify
 from trials.model import Study
@@ -69,14 +71,14 @@ def test_myeloma_and_its_plasma_cell_relatives_are_myeloma_only():
 
 
 def test_badge_and_sentence_name_who_else_is_enrolled():
-    assert P.not_only_myeloma_badge(classify(FIRST_IN_HUMAN)) == \
+    assert W.not_only_myeloma_badge(classify(FIRST_IN_HUMAN)) == \
         "🧩 Not only for myeloma: this study also enrols people with other blood cancers."
-    assert P.not_only_myeloma_badge(classify(load("projected/NCT04025216.json"))).endswith("with other cancers.")
-    assert P.not_only_myeloma_badge(classify(load("complete/NCT07772024.json"))) == ""
+    assert W.not_only_myeloma_badge(classify(load("projected/NCT04025216.json"))).endswith("with other cancers.")
+    assert W.not_only_myeloma_badge(classify(load("complete/NCT07772024.json"))) == ""
 
 
 def test_relapsed_basket_study_is_shown_to_a_relapsed_patient():
-    view = P.build_view(annotate_all([FIRST_IN_HUMAN]), P.Filters())
+    view = V.build_view(annotate_all([FIRST_IN_HUMAN]), F.Filters())
     assert [r.study.nct_id for r in view.rows] == ["NCT00000001"] and not view.hidden_setting
 
 

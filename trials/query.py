@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from .errors import BadInput
 
@@ -240,3 +241,9 @@ def describe(query: TrialQuery) -> str:
     if query.nct_ids:
         bits.append(", ".join(query.nct_ids))
     return "; ".join(bits)
+
+
+def api_url(query: TrialQuery, base_url: str) -> str:
+    """The exact GET /studies address of this search's first page, as the client sends it (later
+    pages add the pageToken the API hands back), so a navigator can run it again."""
+    return f"{base_url}/studies?{urlencode(build_params(query))}"

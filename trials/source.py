@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from dataclasses import dataclass
+from typing import Callable, Hashable, TypeVar
 
 from .client import Client, Progress, default_cache_path
 from .errors import ApiUnreachable, BadResponse, StoreError, StudyNotFound
@@ -163,3 +166,57 @@ def fetch_study(nct_id: str, *, offline: bool = False, client: Client | None = N
         if study.nct_id == nct_id:
             return study, "snapshot"
     raise StudyNotFound(nct_id)
+
+
+# --- answers kept between page loads -----------------------------------------------------------
+
+LIVE_KEEP_SECONDS = 3600.0  # a live ClinicalTrials.gov answer is reused for an hour
+FALLBACK_KEEP_SECONDS = 120.0  # a saved copy / snapshot answer: ClinicalTrials.gov is tried again after this
+
+T = TypeVar("T")
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+class AnswerStore:
+    """Answers shared by every page load, each kept as long as its kind deserves: a live answer
+    for an hour, a fallback (saved copy, bundled snapshot) only briefly, so the live source is
+    tried again soon while the pages in between stay fast. (st.cache_data has one ttl per
+    function, not per result.) Thread-safe; a failed load (an exception) is not kept."""
+
+    def __init__(self, *, live_seconds: float = LIVE_KEEP_SECONDS,
+                 fallback_seconds: float = FALLBACK_KEEP_SECONDS, max_entries: int = 128,
+                 clock: Callable[[], float] | None = None):
+        self.live_seconds = live_seconds
+        self.fallback_seconds = fallback_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[Hashable, tuple[float, object]] = {}  # key -> (expires at, value)
+
+    def _now(self) -> float:
+        return (self._clock or _clock)()
+
+    def get(self, key: Hashable, load: Callable[[], T], is_live: Callable[[T], bool]) -> T:
+        """The kept answer for key while it is fresh, else load() (kept by is_live's verdict)."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > self._now():
+                return hit[1]  # type: ignore[return-value]
+        value = load()
+        keep = self.live_seconds if is_live(value) else self.fallback_seconds
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (self._now() + keep, value)
+            now = self._now()
+            for k in [k for k, (until, _) in self._entries.items() if until <= now]:
+                del self._entries[k]
+            while len(self._entries) > self.max_entries:
+                del self._entries[next(iter(self._entries))]  # oldest stored first
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
