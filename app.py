@@ -21,6 +21,7 @@ from trials.errors import BadInput, TrialsError
 from trials.fit import drug_names
 from trials.geo import locate
 from trials.query import PHASES, STATUSES, TrialQuery
+from trials.sitemap import MAP_CAPTION, site_map
 from trials.source import fetch_study, search
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again later."
@@ -265,7 +266,6 @@ def draw_card(row: P.Row, family: str, place, unit: str, offline: bool) -> None:
 
 
 def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
-    import altair as alt  # imported on first use: ~0.5 s off the first page load
     import pandas as pd
 
     try:
@@ -317,20 +317,10 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
                 st.dataframe(pd.DataFrame(rows), hide_index=True)
             else:
                 st.caption("No sites listed in the record.")
-            points = pd.DataFrame(P.map_points(study))
-            if not points.empty:
-                if place is not None:
-                    points = pd.concat([points, pd.DataFrame([{"lat": place.lat, "lon": place.lon, "site": "You",
-                                                               "status": "your place", "open": "Your place"}])])
-                chart = (alt.Chart(points).mark_point(filled=True, size=90)
-                         .encode(longitude="lon:Q", latitude="lat:Q",
-                                 shape=alt.Shape("open:N", title="Site"), color=alt.Color("open:N", title="Site"),
-                                 tooltip=["site:N", "status:N"])
-                         .project(type="equirectangular").properties(height=320))
-                st.altair_chart(chart, width="stretch")
-                st.caption("Map of site positions only (no background map, nothing loaded from other sites). "
-                           "Sites placed from their ZIP code or city are drawn at its centre (approximate); "
-                           "sites that can't be placed are in the table, not on the map.")
+            points = P.map_points(study)
+            if points:
+                st.vega_lite_chart(site_map(points, place), width="stretch")
+                st.caption(MAP_CAPTION)
         with tabs[4]:
             st.markdown("**Central contacts**")
             if study.central_contacts:  # a table: e-mail addresses stay exactly as written, to copy
