@@ -15,6 +15,7 @@ import streamlit as st
 
 from trials import patient as P
 from trials.annotate import annotate, annotate_all
+from trials.design import design_in_words
 from trials.vocabulary import FAMILIES, SETTINGS
 from trials.eligibility import split_criteria
 from trials.errors import BadInput, TrialsError
@@ -287,7 +288,8 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             st.markdown(P.md_escape(study.brief_summary) or "No summary in the record.")
             st.caption(f"Sponsor: {P.md_escape(study.lead_sponsor) or 'not given'}")
         with tabs[1]:
-            st.markdown(P.md_escape(P.design_words(study)))
+            st.markdown("\n".join(f"- {P.md_escape(w)}" for w in design_in_words(study))
+                        or "The record does not describe its design.")
             if study.arm_groups:
                 st.dataframe(pd.DataFrame(P.arm_rows(study)), hide_index=True)
             if study.interventions:
