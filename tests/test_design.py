@@ -146,7 +146,8 @@ def test_living_too_far_away_among_the_exclusions_is_a_stay_near_requirement():
 
 def test_words_for_the_card_quote_the_record_sentence():
     lines = design_in_words(labelled_study("classic/NCT01039025.xml"))
-    assert lines == ["A hospital stay is part of the study. The record says: "
+    assert lines == ["Not randomised: there is a single group, everyone gets the treatment being studied.",
+                     "A hospital stay is part of the study. The record says: "
                      "“Patients must stay in the hospital for the high-dose drug treatment.”"]
 
 
