@@ -31,17 +31,17 @@ def hand_made(title="A study", description="", criteria="", arms=(), allocation=
         "eligibilityModule": {"eligibilityCriteria": criteria}}})
 
 
-# --- randomised, and what the study compares against ---------------------------------------------
+# --- randomized, and what the study compares against ---------------------------------------------
 
-def test_a_randomised_placebo_study_says_so_and_names_the_placebo():
+def test_a_randomized_placebo_study_says_so_and_names_the_placebo():
     f = facts(labelled_study("complete/NCT00763412.json"))  # repaglinide vs placebo, allocation RANDOMIZED
-    assert f["randomised"][0].words.startswith("Randomised") and f["randomised"][0].source == "allocation: RANDOMIZED"
+    assert f["randomized"][0].words.startswith("Randomized") and f["randomized"][0].source == "allocation: RANDOMIZED"
     (comparator,) = f["comparator"]
     assert comparator.words == "Compared with a placebo (a dummy treatment): placebo (group “1 Placebo”)."
 
 
 def test_two_active_comparator_arms_are_both_named_with_their_drug():
-    f = facts(labelled_study("classic/NCT01019174.xml"))  # oral vs intravenous cyclophosphamide, randomised
+    f = facts(labelled_study("classic/NCT01019174.xml"))  # oral vs intravenous cyclophosphamide, randomized
     assert [c.words for c in f["comparator"]] == [
         "Compared with an existing treatment: Cyclophosphamide (group “oral application”).",
         "Compared with an existing treatment: Cyclophosphamide (group “intravenous application”)."]
@@ -52,9 +52,9 @@ def test_a_no_intervention_arm_reads_as_no_study_treatment():
     assert [c.words for c in f["comparator"]] == ["Compared with no study treatment: group “2”."]
 
 
-def test_a_non_randomised_study_with_only_experimental_arms_has_no_comparator():
+def test_a_non_randomized_study_with_only_experimental_arms_has_no_comparator():
     f = facts(labelled_study("classic/NCT01456689.xml"))
-    assert f["randomised"][0].words.startswith("Not randomised") and "comparator" not in f
+    assert f["randomized"][0].words.startswith("Not randomized") and "comparator" not in f
 
 
 def test_a_record_silent_on_design_gives_no_fact():
@@ -146,7 +146,7 @@ def test_living_too_far_away_among_the_exclusions_is_a_stay_near_requirement():
 
 def test_words_for_the_card_quote_the_record_sentence():
     lines = design_in_words(labelled_study("classic/NCT01039025.xml"))
-    assert lines == ["Not randomised: there is a single group, everyone gets the treatment being studied.",
+    assert lines == ["Not randomized: there is a single group, everyone gets the treatment being studied.",
                      "A hospital stay is part of the study. The record says: "
                      "“Patients must stay in the hospital for the high-dose drug treatment.”"]
 
@@ -173,6 +173,6 @@ def test_any_text_gives_facts_whose_sources_are_in_the_record(description, crite
 def test_classify_json_carries_the_design_facts_with_their_source(capsys):
     assert main(["classify", str(FIXTURES / "complete" / "NCT00763412.json")]) == 0
     (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert {"fact": "randomised", "words": "Randomised: chance decides which group each person joins.",
+    assert {"fact": "randomized", "words": "Randomized: chance decides which group each person joins.",
             "source": "allocation: RANDOMIZED", "rule": ""} in row["design"]
-    assert [d["fact"] for d in row["design"]] == ["randomised", "comparator"]
+    assert [d["fact"] for d in row["design"]] == ["randomized", "comparator"]

@@ -1,6 +1,6 @@
 """Design facts a patient weighs, in plain words, each with where in the record it comes from.
 
-* randomised or not: the record's ``designInfo.allocation``;
+* randomized or not: the record's ``designInfo.allocation``;
 * what the study compares against: its comparator arms (``ACTIVE_COMPARATOR``, ``PLACEBO_COMPARATOR``,
   ``SHAM_COMPARATOR``, ``NO_INTERVENTION``) and their interventions;
 * first-in-human, dose escalation, a hospital stay, staying near the centre: rules over the record's
@@ -30,7 +30,7 @@ MAX_QUOTE = 300  # characters of a record sentence quoted on a card
 
 @dataclass(frozen=True)
 class DesignFact:
-    key: str  # randomised, comparator, first_in_human, dose_escalation, hospital_stay, stay_near_centre
+    key: str  # randomized, comparator, first_in_human, dose_escalation, hospital_stay, stay_near_centre
     words: str  # plain words for a patient
     source: str  # the record sentence it was read from, or the record field ("allocation: RANDOMIZED")
     rule: str = ""  # the RULES row that found it ("" for facts read from a structured field)
@@ -39,10 +39,10 @@ class DesignFact:
 # --- facts from structured fields --------------------------------------------------------------
 
 ALLOCATION_WORDS = {
-    "RANDOMIZED": (True, "Randomised: chance decides which group each person joins."),
-    "NON_RANDOMIZED": (False, "Not randomised: people are put in groups without chance (for example by dose "
+    "RANDOMIZED": (True, "Randomized: chance decides which group each person joins."),
+    "NON_RANDOMIZED": (False, "Not randomized: people are put in groups without chance (for example by dose "
                               "level or by their disease)."),
-    "NA": (False, "Not randomised: there is a single group, everyone gets the treatment being studied."),
+    "NA": (False, "Not randomized: there is a single group, everyone gets the treatment being studied."),
 }
 
 COMPARATOR_WORDS = {  # arm type -> how its comparison reads
@@ -55,7 +55,7 @@ COMPARATOR_WORDS = {  # arm type -> how its comparison reads
 
 def _allocation(study: Study) -> list[DesignFact]:
     known = ALLOCATION_WORDS.get(study.allocation)
-    return [DesignFact("randomised", known[1], f"allocation: {study.allocation}")] if known else []
+    return [DesignFact("randomized", known[1], f"allocation: {study.allocation}")] if known else []
 
 
 def _comparators(study: Study) -> list[DesignFact]:
