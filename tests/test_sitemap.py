@@ -7,6 +7,7 @@ import re
 
 import altair as alt
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from trials import patient as P
 from trials.geo import locate
@@ -151,3 +152,14 @@ def test_the_visible_region_covers_the_frame_on_any_screen_shape():
     assert region.west < frame.west and region.east > frame.east
     assert region.south <= frame.south and region.north >= frame.north
     assert region.east - region.west >= 4 * (frame.east - frame.west)  # a wide desktop shows far more longitude
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.floats(-90, 90), st.floats(-180, 180), st.booleans()), min_size=1, max_size=6))
+def test_any_sites_on_earth_give_a_map_framing_them(sites):
+    points = [{"lat": lat, "lon": lon, "site": "S", "status": "", "open": RECRUITING if rec else NOT_RECRUITING}
+              for lat, lon, rec in sites]
+    fit = site_map(points)["projection"]["fit"]["geometry"]["coordinates"]
+    lons, lats = [c[0] for c in fit], [c[1] for c in fit]
+    for lat, lon, _ in sites:
+        assert min(lons) <= lon <= max(lons) and min(lats) <= max(-85.0, min(lat, 85.0)) <= max(lats)
