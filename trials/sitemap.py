@@ -1,7 +1,7 @@
 """The map of a study's sites, drawn offline: country and US state outlines under the sites.
 
-The outlines are TopoJSON files bundled in ``trials/data/maps`` (Natural Earth countries 1:50m,
-US Census states; see PROVENANCE.md there). Every layer's data is inline in the chart: the browser
+The outlines are TopoJSON files bundled in ``trials/data/maps`` (Natural Earth countries at 1:50m and
+1:110m, US Census states; see PROVENANCE.md there). Every layer's data is inline in the chart: the browser
 loads no tiles and calls no one, so a person's place never leaves the page. Only the outlines near
 the sites are sent (the topology is cut down to the polygons around the frame): a map of three
 Boston hospitals carries New England, not Siberia.
@@ -17,7 +17,6 @@ import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
-
 
 from .geo import Place
 
