@@ -19,10 +19,12 @@ import streamlit as st
 from trials import cards as C, filters as F, guidance as G, view as V, words as W
 from trials.annotate import annotate, annotate_all
 from trials.client import base_url_from_env
+from trials.design import design_in_words
 from trials.errors import BadInput, TrialsError
 from trials.fit import drug_names
 from trials.geo import locate
 from trials.query import PHASES, STATUSES, TrialQuery, api_url
+from trials.sitemap import MAP_CAPTION, site_map
 from trials.source import AnswerStore, fetch_study, search
 from trials.vocabulary import FAMILIES, SETTINGS
 
@@ -270,7 +272,7 @@ def draw_card(row: V.Row, timing: str, place, unit: str, offline: bool) -> None:
             why, comparator = C.why_in_family(item, explained)
             if why:
                 parts.append(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
-        parts.append(W.md_escape(W.design_words(s), limit=400))
+        parts.append(W.md_escape(" ".join(design_in_words(s)), limit=400))
         parts.append("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
         contact = C.reach_contact(row)
         if contact:
@@ -319,7 +321,8 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             st.markdown(W.md_escape(study.brief_summary) or "No summary in the record.")
             small(f"Sponsor: {W.md_escape(study.lead_sponsor) or W.NOT_GIVEN}")
         with tabs[1]:
-            st.markdown(W.md_escape(W.design_words(study)))
+            st.markdown("\n".join(f"- {W.md_escape(w)}" for w in design_in_words(study))
+                        or "The record does not describe its design.")
             if study.arm_groups:
                 st.dataframe(pd.DataFrame(C.arm_rows(study)), hide_index=True)
             if study.interventions:
@@ -383,23 +386,10 @@ def draw_sites(study, place, unit: str) -> None:
 
 
 def draw_map(study, place) -> None:
-    import altair as alt  # imported on first use: ~0.5 s off the first page load
-    import pandas as pd
-
-    points = pd.DataFrame(C.map_points(study))
-    if not points.empty:
-        if place is not None:
-            points = pd.concat([points, pd.DataFrame([{"lat": place.lat, "lon": place.lon, "site": "You",
-                                                       "status": "your place", "open": "Your place"}])])
-        chart = (alt.Chart(points).mark_point(filled=True, size=90)
-                 .encode(longitude="lon:Q", latitude="lat:Q",
-                         shape=alt.Shape("open:N", title="Site"), color=alt.Color("open:N", title="Site"),
-                         tooltip=["site:N", "status:N"])
-                 .project(type="equirectangular").properties(height=320))
-        st.altair_chart(chart, width="stretch")
-        small("Map of site positions only (no background map, nothing loaded from other sites). "
-              "Sites placed from their ZIP code or city are drawn at its centre (approximate); "
-              "sites that can't be placed are in the list, not on the map.")
+    points = C.map_points(study)
+    if points:
+        st.vega_lite_chart(site_map(points, place), width="stretch")
+        small(MAP_CAPTION)
 
 
 def draw_linked_study(f: F.Filters, items, place, miles, offline: bool) -> None:

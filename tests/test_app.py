@@ -413,7 +413,9 @@ def test_study_detail_shows_criteria_flags_sites_and_a_map_without_tiles():
     # sites as wrapped text: name, status, place; the card's own contact line too
     assert re.search(r"\*\*Regis Clinical Research\*\* — ✅ Recruiting\s+Miami", text)
     all_types = {node.type for node in _walk(at._tree)}
-    assert "vega_lite_chart" in all_types  # sites drawn as points, no basemap
+    assert "vega_lite_chart" in all_types  # sites drawn over outlines shipped with the app
+    spec = next(node for node in _walk(at._tree) if node.type == "vega_lite_chart").proto.spec
+    assert '"topojson"' in spec and '"url"' not in spec  # the outlines travel inline: no tiles, no fetch
     assert not {"deck_gl_json_chart", "map"} & all_types  # st.map / pydeck would load map tiles
     assert at.query_params["study"] == "NCT07772024"
     at.button(key="detail_NCT07772024").click().run()

@@ -27,6 +27,12 @@ def test_a_real_legacy_record_reads_like_a_v2_one():
     assert s.last_update_posted == "2018-06-07"  # "June 7, 2018" in the record
 
 
+def test_allocation_reads_in_the_v2_vocabulary():
+    assert load("NCT01039025").allocation == "NA"  # <allocation>N/A</allocation>: one group, not randomised
+    assert load("NCT01019174").allocation == "RANDOMIZED"
+    assert load("NCT01456689").allocation == "NON_RANDOMIZED"
+
+
 @pytest.mark.parametrize("path", sorted(CLASSIC.glob("*.xml")), ids=lambda p: p.stem)
 def test_every_legacy_fixture_reads(path):
     s = Study.from_api(study_from_legacy_xml(path.read_bytes()))

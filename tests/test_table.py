@@ -41,6 +41,7 @@ def test_column_names_are_pinned():
     assert TRIAL_COLUMNS == (
         "nct_id", "url", "title", "status", "phases", "setting", "myeloma_only", "family_ids", "families", "why",
         "sponsor", "conditions", "interventions", "randomized", "comparator",
+        "first_in_human", "dose_escalation", "hospital_stay", "stay_near_centre",
         "min_age_years", "max_age_years", "sex",
         "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
         "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone",

@@ -216,6 +216,7 @@ def study_json(study, result, place=None, unplaced=frozenset(), profile=None) ->
     """One study as a JSON object; with a searched place, also its nearest open site's distance; with
     the person's answers, the fit verdict and its reasons."""
     from .annotate import annotate
+    from .design import design_json
 
     a = annotate(study, profile=profile)
     c = a.classification
@@ -230,6 +231,7 @@ def study_json(study, result, place=None, unplaced=frozenset(), profile=None) ->
         "categories": list(c.families),
         "setting": c.setting,
         "myeloma_only": c.myeloma_only,
+        "design": design_json(study),
         "source": result.source,
         "data_as_of": result.data_as_of,
     }
@@ -312,6 +314,7 @@ def _records_in(path: str) -> list[dict]:
 
 def cmd_classify(args) -> int:
     from .classify import classification_json, classify
+    from .design import design_json
     from .eligibility import eligibility_flags, flags_as_json
     from .model import Study
 
@@ -328,6 +331,7 @@ def cmd_classify(args) -> int:
             with failures.reading(study.nct_id):
                 row = classification_json(classify(study))
                 row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
+                row["design"] = design_json(study)
             print(json.dumps(row, ensure_ascii=False))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
@@ -551,7 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_flags(p)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per study per line (nct_id, title, status, phases, conditions, url, "
-                        "last_update_posted, categories, setting, source, data_as_of; with --near also "
+                        "last_update_posted, categories, setting, design (randomised, comparator, first in human, dose finding, "
+                        "hospital stay, staying near the centre: words and the record's sentence), source, data_as_of; with --near also "
                         "distance_mi and distance_basis; with answers about your treatment, fit)")
     p.set_defaults(func=cmd_search)
 
@@ -559,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Each FILE is a ClinicalTrials.gov v2 study object or a v2 search response. "
                                    "Prints one JSON object per study per line: nct_id, categories (therapy family "
                                    "ids), setting, evidence (why each family), eligibility (prior-therapy flags "
-                                   "with the deciding sentence).")
+                                   "with the deciding sentence), design (facts patients weigh, each with its source).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_classify)
 

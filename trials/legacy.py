@@ -26,6 +26,11 @@ def _enum(text: str) -> str:
     return _WORD_RUN.sub("_", text.strip()).strip("_").upper()
 
 
+def _allocation(text: str) -> str:
+    """'Randomized' -> 'RANDOMIZED'; 'N/A' (a single group) -> 'NA', as v2 spells it."""
+    return {"N_A": "NA"}.get(_enum(text), _enum(text))
+
+
 def _status(text: str) -> str:
     return {"UNKNOWN_STATUS": "UNKNOWN"}.get(_enum(text), _enum(text)) if text.strip() else ""
 
@@ -117,7 +122,7 @@ def study_from_legacy_xml(text: str | bytes) -> dict:
         "designModule": {
             "studyType": _enum(_t(root, "study_type")),
             "phases": _PHASES.get(_t(root, "phase").lower(), []),
-            "designInfo": {k: v for k, v in (("allocation", _enum(_t(design, "allocation"))),
+            "designInfo": {k: v for k, v in (("allocation", _allocation(_t(design, "allocation"))),
                                              ("primaryPurpose", _enum(_t(design, "primary_purpose")))) if v},
             **({"enrollmentInfo": {"count": int(enrollment)}} if enrollment.isdigit() else {}),
         },

@@ -20,6 +20,7 @@ from typing import Iterable
 import pandas as pd
 
 from .annotate import Annotated, comparator_text, is_stale
+from .design import DESIGN_COLUMNS, design_columns
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
@@ -30,7 +31,7 @@ LIST_SEP = "; "
 #: One row per study. Meanings: see COLUMN_MEANINGS.
 TRIAL_COLUMNS: tuple[str, ...] = (
     "nct_id", "url", "title", "status", "phases", "setting", "myeloma_only", "family_ids", "families", "why",
-    "sponsor", "conditions", "interventions", "randomized", "comparator",
+    "sponsor", "conditions", "interventions", "randomized", "comparator", *DESIGN_COLUMNS,
     "min_age_years", "max_age_years", "sex",
     "searched_place", "nearest_site", "nearest_site_city", "nearest_site_state", "nearest_site_country",
     "distance_mi", "distance_basis", "nearest_site_contact_name", "nearest_site_contact_phone", "nearest_site_contact_email",
@@ -52,7 +53,7 @@ SITE_COLUMNS: tuple[str, ...] = (
 
 FLOAT_COLUMNS = frozenset({"min_age_years", "max_age_years", "distance_mi"})
 INT_COLUMNS = frozenset({"site_count", "recruiting_site_count", *NUMBER_KEYS})
-BOOL_COLUMNS = frozenset({"randomized", "stale", "myeloma_only"})
+BOOL_COLUMNS = frozenset({"randomized", "stale", "myeloma_only", "first_in_human", "dose_escalation"})
 
 COLUMN_MEANINGS: dict[str, str] = {
     "nct_id": "ClinicalTrials.gov identifier (NCT + 8 digits)",
@@ -71,6 +72,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "interventions": "interventions as 'TYPE: name', '; '-joined",
     "randomized": "TRUE when allocation is randomized, FALSE when not, empty when the record is silent",
     "comparator": "comparator/control arms: 'label (interventions)', '; '-joined; empty when there is none",
+    **DESIGN_COLUMNS,
     "min_age_years": "minimum age in years (number; empty = no minimum stated)",
     "max_age_years": "maximum age in years (number; empty = no upper limit)",
     "sex": "ALL, FEMALE or MALE",
@@ -203,6 +205,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "interventions": _join(f"{i.type}: {i.name}" if i.type else i.name for i in s.interventions),
         "randomized": _randomized(s),
         "comparator": comparator_text(s),
+        **design_columns(s),
         "min_age_years": _age(s.eligibility.min_age_years),
         "max_age_years": _age(s.eligibility.max_age_years),
         "sex": s.eligibility.sex,

@@ -10,7 +10,7 @@ import re
 import string
 from typing import Iterable
 
-from .annotate import comparator_text, is_stale
+from .annotate import is_stale
 from .classify import Classification
 from .geo import BY_CITY, BY_ZIP, DISTANCE_UNKNOWN, KM_PER_MILE
 from .model import Site, Study
@@ -109,20 +109,6 @@ def distance_words(miles: float | None, unit: str = "mi", basis: str = "") -> st
 
 def place_words(site: Site) -> str:
     return ", ".join(p for p in (site.facility, site.city, site.state, site.country) if p) or "site not named"
-
-
-def design_words(study: Study) -> str:
-    """Randomized or not, and what the comparator is, in words."""
-    comp = comparator_text(study)
-    if study.allocation == "RANDOMIZED":
-        base = "Randomized: chance decides which group each participant joins."
-        return f"{base} Compared with: {comp}." if comp else f"{base} No comparator group is named in the record."
-    if study.allocation == "NON_RANDOMIZED":
-        base = "Not randomized: participants are put in groups without chance (for example by dose level)."
-        return f"{base} Comparison group: {comp}." if comp else base
-    if len(study.arm_groups) <= 1:
-        return "Not randomized: everyone in the study gets the treatment being studied."
-    return "Not randomized."
 
 
 def updated_words(study: Study) -> str:
