@@ -122,3 +122,55 @@ def test_exclusions_invert_line_counts_and_relapse_after_therapy_means_one_line(
 ])
 def test_transplant_wordings(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes from the tuned half's misses (sentences quoted from the records named)
+# ---------------------------------------------------------------------------------------
+def test_a_stated_count_beats_the_line_implied_by_relapse():
+    # NCT02519452: the relapse definition implies one line, the next item states two
+    got = read("Inclusion",
+               "Relapsed or refractory disease. Relapse is defined as progression of disease after an initial "
+               "response to previous treatment, more than 60 days after cessation of treatment.",
+               "Prior treatment with at least 2 treatment lines of anti-myeloma therapy.")
+    assert got["min_prior_lines"].value == 2
+    assert "at least 2" in got["min_prior_lines"].sentence
+
+
+@pytest.mark.parametrize("item", [
+    "Documented response of at least partial response (PR) to 1 line of prior therapy",  # NCT02412878
+    "Patients must have relapsed after having achieved at least stable disease for at least one cycle of "
+    "treatment to at least one prior regimen and then developed PD.",  # NCT00833833
+])
+def test_the_regimen_a_response_was_to_is_not_a_count(item):
+    got = read("Inclusion", "Patients must have received at least 2 prior therapies.", item)
+    assert got["min_prior_lines"].value == 2
+
+
+@pytest.mark.parametrize("section, item, lo, hi", [
+    # NCT00334932: a counting definition, then a count over a list of regimens
+    ("Inclusion", "Mobilization with chemotherapy followed by either single or tandem autologous stem cell "
+                  "transplantation (considered 1 prior regimen)", None, None),
+    ("Inclusion", "Must have received ≥ 2 of the following therapeutic regimens for multiple myeloma:", 2, None),
+    # NCT00306813: a negated verb makes "more than 3" a ceiling
+    ("Inclusion", "Subjects must have not have recieved more than 3 previous anti-myeloma regimens", None, 3),
+    # NCT00378105, NCT00305812 (a legacy text without headings)
+    ("Inclusion", "Must not have been previously treated with any prior systemic therapy for the treatment of "
+                  "multiple myeloma", None, 0),
+    ("Other", "No prior chemotherapy or corticosteroids for the treatment of multiple myeloma", None, 0),
+])
+def test_line_count_wordings(section, item, lo, hi):
+    got = read(section, item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+@pytest.mark.parametrize("section, item, value", [
+    # NCT02215980, NCT00113919: studies for impaired kidneys set a ceiling, not a floor
+    ("Inclusion", "calculated or measured creatinine clearance: <30 mL/minute", None),
+    ("Inclusion", "Patients must be > or = 65 years of age or diagnosed with renal insufficiency, defined as "
+                  "having a creatinine > 3 mg/dl or a creatinine clearance < 30 ml/minute", None),
+    # NCT01985477 (misspelt)
+    ("Inclusion", "Serum creatinine </= 2.5 mg/dl OR Creatine clearance > 30 ml/min", 30),
+])
+def test_creatinine_clearance_ceilings_and_spellings(section, item, value):
+    assert read(section, item)["min_creatinine_clearance"].value == value

@@ -10,7 +10,7 @@ from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
 from trials.criteria_flags import (_RANK, DISEASE_KEYS, any_disease_feature, could_speak_of_history, disease_votes,
                                    drug_votes, forget_sentences, names_any_therapy, therapy_votes)
-from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, prior_lines
+from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
          "prior_autologous_transplant", "prior_allogeneic_transplant")
@@ -49,6 +49,7 @@ def _flags(text: str) -> dict[str, Flag]:
     best: dict[str, tuple[int, Flag]] = {}
     lo: tuple[int, str] | None = None
     hi: tuple[int, str] | None = None
+    implied: tuple[int, str] | None = None  # "relapsed after prior therapy": one line, if no count is stated
     numbers: dict[str, tuple[int, str]] = {}
     drugs: dict[str, dict[str, str]] = {"required_drugs": {}, "excluded_drugs": {}}
     low_text = text.lower()
@@ -72,6 +73,8 @@ def _flags(text: str) -> dict[str, Flag]:
             a, b = prior_lines(sent, section, low_sent)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
+            elif a is None and b is None and implied is None and implies_a_prior_line(sent, section):
+                implied = (1, sent)
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
             if hi is None and _states_no_prior_therapy(sent, section, low_sent):
@@ -87,6 +90,7 @@ def _flags(text: str) -> dict[str, Flag]:
                 best[flag] = (rank, Flag(pick[0], pick[1], pick[2]))
     for flag, (_, f) in best.items():
         result[flag] = f
+    lo = lo or implied
     if lo is not None:
         result["min_prior_lines"] = Flag(lo[0], lo[1])
     if hi is not None:
