@@ -174,3 +174,54 @@ def test_line_count_wordings(section, item, lo, hi):
 ])
 def test_creatinine_clearance_ceilings_and_spellings(section, item, value):
     assert read(section, item)["min_creatinine_clearance"].value == value
+
+
+@pytest.mark.parametrize("section, item, key", [
+    ("Inclusion", "Patients with BCMA+ myeloma who received ≥ 1 line of chemoradiotherapy or tumor relapsed",
+     "prior_bcma"),  # NCT03559764: what the myeloma cells carry, not a therapy
+    ("Exclusion", "Patients who were discontinued from BMT CTN 0702 lenalidomide maintenance therapy, for any "
+                  "reason, prior to the completion of the 3 years of 0702 maintenance.",
+     "prior_autologous_transplant"),  # NCT02322320: BMT CTN is a trials network
+])
+def test_names_that_are_no_therapy(section, item, key):
+    assert read(section, item)[key].value == "not_mentioned"
+
+
+def test_alternatives_after_a_comma_are_read_each_for_its_own_therapy():
+    # NCT02076009: a window for one kind, a ban at any time for the other, and a plan that is no history
+    got = read("Exclusion", "Has received autologous stem cell transplantation within 12 weeks before the date of "
+                            "randomization, or previously received an allogenic stem cell transplant (regardless of "
+                            "timing), or planning to undergo a stem cell transplant prior to progression of disease")
+    assert got["prior_autologous_transplant"].value == "allowed"
+    assert "12 weeks" in got["prior_autologous_transplant"].condition
+    assert got["prior_allogeneic_transplant"].value == "excluded"
+
+
+@pytest.mark.parametrize("section, item, value", [
+    # NCT02189343: one path among candidacy wordings
+    ("Inclusion", "Must not be a candidate for autologous stem cell transplant (ASCT), have declined the option of "
+                  "ASCT, or have relapsed after prior ASCT.", "allowed"),
+    # NCT07772024: "recent" is a window
+    ("Exclusion", "A recent stem cell transplant, or ongoing transplant-related problems such as graft-versus-host "
+                  "disease", "allowed"),
+    # NCT00532389: a definition of what a line may hold
+    ("Inclusion", "One prior line of therapy may consist of induction followed by autologous stem cell "
+                  "transplantation.", "allowed"),
+])
+def test_autologous_transplant_wordings(section, item, value):
+    assert read(section, item)["prior_autologous_transplant"].value == value
+
+
+def test_a_transplant_of_unnamed_kind_yields_to_a_sentence_naming_the_kind():
+    # NCT00049673 (a legacy text without headings)
+    got = eligibility_flags("Received transplantation within 1 year of the beginning of initial chemotherapy for "
+                            "multiple myeloma\n\nNo prior double autologous or allogeneic hematopoietic stem cell "
+                            "transplantation\n")
+    assert got["prior_allogeneic_transplant"].value == "excluded"
+
+
+def test_have_used_is_a_history():
+    # NCT03473496
+    got = read("Exclusion", "The monoclonal antibodies of BCMA or CD38 are invalid for the patients who have used "
+                            "the drug.")
+    assert (got["prior_bcma"].value, got["prior_anti_cd38"].value) == ("excluded", "excluded")

@@ -60,18 +60,21 @@ TOPIC_FLAGS = {  # topic -> the flag it sets
     "car_t": "prior_car_t", "bcma": "prior_bcma", "bispecific": "prior_bispecific", "anti_cd38": "prior_anti_cd38",
     "gprc5d": "prior_gprc5d", "auto_sct": "prior_autologous_transplant", "allo_sct": "prior_allogeneic_transplant",
 }
+# a target named as what the myeloma cells carry ("BCMA+ myeloma", "CD38-positive", "BCMA expression"), not a therapy
+_MARKER = r"\s*\+|[\s-]*(?:positiv|negativ|express)"
 _CLASS_WORDS: dict[str, str] = {
     "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
              r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
              r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]based\s+therap\w*"
              r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)",
-    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
-    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
+    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?(?!" + _MARKER + ")"
+            r"|b[\s-]cell\s+maturation\s+antigen(?!" + _MARKER + ")",
+    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?(?!" + _MARKER + ")"
               r"|g[\s-]protein[\s-]coupled\s+receptor,?\s+(?:class|family)\s+c,?\s+group\s+5,?\s+member\s+d",
     "bispecific": r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?"
                   r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?",
     "anti_cd38": r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?"
-                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?",
+                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?(?!" + _MARKER + ")",
     "pi": r"proteasome\s+inhibit\w*",
     "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?",
     "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
@@ -102,7 +105,7 @@ _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "triple": r"TCR(?:MM)?",
     "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
     "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
-    "sct": r"SCT|HSCT|HCT|BMT",
+    "sct": r"SCT|HSCT|HCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
 }
 # Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
 # a sentence with none of them skips that topic's regex. Keep in step with the tables above
@@ -172,20 +175,34 @@ def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]
 def forget_sentences() -> None:
     """Empty the per-sentence memos (kept for one criteria text at a time)."""
     _drug_topics.cache_clear()
+    _named_topics.cache_clear()
     topics_in.cache_clear()
 
 
 @lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
-def topics_in(sent: str) -> frozenset[str]:
-    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
-    auto_sct, allo_sct, triple)."""
+def _named_topics(sent: str) -> frozenset[str]:
+    """Topics as named, "sct" standing for a transplant of unnamed kind."""
     named, _ = _drug_topics(sent)
     found = set(named)
     for topic in _candidate_topics(sent, sent.lower()) - found:
         if _CLASS_RX[topic].search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
             found.add(topic)
+    return frozenset(found)
+
+
+def unnamed_transplant_kind(sent: str) -> bool:
+    """'Received transplantation within 1 year': a transplant is named, but not which kind."""
+    found = _named_topics(sent)
+    return "sct" in found and "auto_sct" not in found and "allo_sct" not in found
+
+
+@lru_cache(maxsize=4096)
+def topics_in(sent: str) -> frozenset[str]:
+    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
+    auto_sct, allo_sct, triple)."""
+    found = _named_topics(sent)
     if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
-        found.discard("sct")
+        found = found - {"sct"}
         if "auto_sct" not in found and "allo_sct" not in found:
             found |= {"auto_sct", "allo_sct"}
     return frozenset(found)
@@ -235,7 +252,7 @@ def _open_paren(before: str) -> bool:
 _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
-    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since"
+    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
     r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
     r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
@@ -243,7 +260,7 @@ _PRIOR_RX = re.compile(
 # (tests/test_eligibility_prefilter.py checks it on generated text).
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
-    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after")))
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -259,7 +276,7 @@ _COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?
 _COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
-    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|for\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)|hypersensitiv\w*|allerg\w*|contraindicat\w*"
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
@@ -293,19 +310,21 @@ _ABSENCE_RX = re.compile(
     r"|\b(?:lack|lacking|absence|free)\s+of\s+(?:any\s+)?(?:prior|previous|earlier|exposure|treatment|therapy|history"
     r"|pre-?treatment)\b"
     r"|\bnaive\b|\bnaïve\b|\bunexposed\b|\bnon-?exposed\b|\bnot\s+previously\b", re.I)
+# "regardless of timing" bans it at any time: not an option
+_NOT_TIME = r"(?!\s+(?:the\s+)?(?:timing|time|when|how\s+long|duration|interval)\b)"
 # Optional exposure ("not required", "optional", "may or may not", "with or without") → allowed.
 _OPTIONAL_RX = re.compile(
     r"\bnot\s+(?:[\w-]+\s+){0,2}?(?:required|mandatory|necessary|needed|obligatory|compulsory|requirement|prerequisite)\b"
     r"|\bno\s+(?:requirement|need)\b|\bneed\s+not\b|\bneedn't\b|\bnot\s+need\b|\b(?:do|does)n't\s+need\b"
     r"|\boptional(?:ly)?\b|\bmay\s+or\s+may\s+not\b|\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b"
-    r"|\bor\s+not\b|\bregardless\s+of\b|\birrespective\s+of\b|\bindependent(?:ly)?\s+of\b", re.I)
+    r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
-    r"\b(?:allowed|permitted|eligible|acceptable|accepted|can\s+(?:be\s+)?(?:included|enrolled|participate)|"
+    r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
     r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
-    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|regardless\s+of|irrespective\s+of|"
+    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
-    r"|may\s+(?:also\s+)?include|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
+    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
 _DEMAND_RX = re.compile(
     r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
     r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
@@ -317,7 +336,8 @@ _COND_RX = re.compile(
     r"|(?P<c3>\bif\s+(?:it\s+was\s+|they\s+were\s+|received\s+|given\s+|administered\s+|completed\s+|the\s+last\s+dose\s+was\s+)?"
     r"(?:more\s+than|greater\s+than|at\s+least|over|>=?|≥|≧)\s*\d+[^.;]*)"
     r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
-    r"\s+(?:since|before|prior|ago|from|after|have\s+elapsed|elapsed)[^.;]*)", re.I)
+    r"\s+(?:since|before|prior|ago|from|after|post|have\s+elapsed|elapsed)[^.;]*)"
+    r"|(?P<c5>^if\s+(?:previously\s+|prior\w*\s+)?(?:treated|received|exposed)\b[^.;]*)", re.I)
 _WINDOW_RX = re.compile(
     r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
@@ -349,9 +369,13 @@ def _condition(sent: str) -> str:
 _NOT_REFRACTORY_RX = re.compile(r"\bnot\s+(?:be\s+|been\s+|being\s+)?(?:refractory|resistant)\b[^.;]*", re.I)
 # Clause scope: a marked parenthesis ("(prior bispecific antibodies are permitted)") or a "but"/"however"
 # clause speaks for the therapies it names, not for the ones named elsewhere in the sentence.
-_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b", re.I)
+_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b|,\s*(?:and/)?or\b", re.I)
 _PAREN_RX = re.compile(r"\(([^()]*)\)")
+_OPEN_PAREN_RX = re.compile(r"\([^()]*$")
 _CLAUSE_SPLIT_RX = re.compile(r"\s*,?\s*\b(?:but|however|whereas|although|though)\b\s*,?\s*", re.I)
+# ", or ..." starts an alternative of its own ("Received ASCT within 12 weeks, or previously received an
+# allogeneic transplant, or planning to undergo a transplant"); its "or" stays (one path among others)
+_ALTERNATIVE_SPLIT_RX = re.compile(r"\s*,\s*(?=(?:and/)?or\b)", re.I)
 _MARKED_RXS = (_DOUBLE_NEG_RX, _OPTIONAL_RX, _MODAL_NEG_RX, _ABSENCE_RX, _PROHIBIT_RX, _PERMIT_RX, _COND_RX)
 
 
@@ -370,19 +394,21 @@ def _scoped(sent: str, flag: str) -> str:
         return m.group(0)
 
     main = _PAREN_RX.sub(cut, sent) if "(" in sent else sent
-    segments = [c for c in _CLAUSE_SPLIT_RX.split(main) if c.strip()] + marked
+    segments = [a for c in _CLAUSE_SPLIT_RX.split(main) for a in _ALTERNATIVE_SPLIT_RX.split(c) if a.strip()] + marked
     if len(segments) < 2:
         return sent
     keep: list[str] = []
-    names_flag = False
+    history = False  # an alternative naming the therapy as a past exposure, not a plan
     for seg in segments:
         found = _mentions(seg, fold(seg))
         if flag in found:
-            names_flag = True
+            if _FUTURE_RX.search(seg):
+                continue  # "or planning to undergo a stem cell transplant": a plan, if another part is a history
+            history = True
         elif found:
             continue  # speaks for another therapy
         keep.append(seg)
-    return " ".join(" ".join(keep).split()) if names_flag else sent
+    return " ".join(" ".join(keep).split()) if history else sent
 
 
 def _window(sent: str) -> str:
@@ -400,7 +426,7 @@ def _speaks_of_other_treatment(cond: str, flag: str) -> bool:
     return flag not in _mentions(cond) and bool(_OTHER_TREATMENT_RX.search(cond) or _mentions(cond))
 
 
-_TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
+TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
 _OR_RX = re.compile(r"\bor\b", re.I)
 
 
@@ -418,9 +444,11 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     ctx = _DISEASE_STATE_RX.sub(" ", sent)
     # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
     has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
-    if not has_ctx or _FUTURE_RX.search(sent) or _COHORT_RX.search(sent):
+    if not has_ctx or _COHORT_RX.search(sent):
         return None
     text = _scoped(sent, flag) if flag else sent
+    if _FUTURE_RX.search(text):
+        return None
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
     cond = _condition(text)
@@ -468,7 +496,7 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
         return "allowed", ""
     if section == "exclusion":
         return _excluded(text)
-    if flag in _TRANSPLANT_FLAGS and _OR_RX.search(text):
+    if flag in TRANSPLANT_FLAGS and _OR_RX.search(text):
         # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
         return "allowed", ""
     if section == "inclusion":
@@ -617,8 +645,9 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     names = specific_drugs(sent)
     if not names:
         return []
-    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
-    main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
+    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit; a
+    # parenthesis left open runs to the end ("refractory to X (had progression while receiving X ...")
+    main = _OPEN_PAREN_RX.sub(" ", _PAREN_RX.sub(" ", sent)) if "(" in sent else sent
     got = _classify(main, section) or _classify(sent, section)
     if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
         return []
