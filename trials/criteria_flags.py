@@ -6,9 +6,12 @@
     so "adequate organ function for CAR-T cell treatment" or "4 months after the
     last dose of daratumumab" do not count. Clause scope: a parenthesis with its
     own verdict ("Prior CAR-T (prior bispecific antibodies are permitted)") or a
-    "but / however / whereas" clause speaks only for the therapies it names; a
-    therapy is judged on the sentence minus the clauses naming only other
-    therapies. Per sentence (scoped):
+    "but / however / whereas" clause speaks only for the therapies it names,
+    and so does each ", or ..." alternative ("ASCT within 12 weeks, or an
+    allogeneic transplant (regardless of timing)"); an alternative that plans
+    the therapy ("or planning to undergo a transplant") is no history when
+    another one is. A therapy is judged on the sentence minus the clauses
+    naming only other therapies. Per sentence (scoped):
       * double negative ("not excluded", "not ineligible") → allowed
       * conditional wording (unless / except / provided / as long as /
         "allowed if …" / "if more than 6 months …" / "≥ 3 months since …")
@@ -39,6 +42,9 @@
     prior_car_t and prior_bcma; a BCMA bispecific sets prior_bispecific and
     prior_bcma. An either/or demand ("treated with CAR T or a bispecific")
     marks every alternative required.
+    A transplant of unnamed kind ("received transplantation") speaks for a kind
+    only when no sentence of the text names that kind. A target the myeloma
+    carries ("BCMA+ myeloma", "CD38-positive") names no therapy.
     triple_class: "triple-class exposed/refractory" wording, or one sentence
     naming a PI, an IMiD and an anti-CD38 (class or drug).
 """
