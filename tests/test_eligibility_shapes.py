@@ -225,3 +225,45 @@ def test_have_used_is_a_history():
     got = read("Exclusion", "The monoclonal antibodies of BCMA or CD38 are invalid for the patients who have used "
                             "the drug.")
     assert (got["prior_bcma"].value, got["prior_anti_cd38"].value) == ("excluded", "excluded")
+
+
+@pytest.mark.parametrize("section, item, required, excluded", [
+    # NCT00229203, NCT00306813: a brand, and a dose ceiling that bans no drug
+    ("Exclusion", "Prior therapy with Aplidin®.", (), ("plitidepsin",)),
+    ("Exclusion", "Previous treatment with doxorubicin at cumulative doses in excess of 400 mg/m².", (), ()),
+    ("Exclusion", "Subjects who have received > 300 mg/m2 lifetime cumulative dose of doxorubicin alone, or Doxil® "
+                  "alone, or doxorubicin plus Doxil®.", (), ()),
+    # NCT02716805: a drug the vocabulary lacked
+    ("Exclusion", "Prior exposure to tremelimumab or durvalumab", (), ("tremelimumab", "durvalumab")),
+    # NCT01177683, NCT02100657: any one of several will do, none is demanded
+    ("Inclusion", "Must have received at least one (1) prior line of systemic treatment that has included either "
+                  "lenalidomide or thalidomide.", (), ()),
+    ("Inclusion", "Patients must have received at least one previous treatment line of induction, chemotherapy, "
+                  "chemotherapy and transplantation or previous treatment with bortezomib or another proteasome "
+                  "drug", (), ()),
+    # NCT02497378: an open parenthesis defining refractoriness; NCT00431990: "will be included, if"
+    ("Exclusion", "Is refractory to VELCADE or another PI, like ixazomib and carfilzomib (had progression of "
+                  "disease while receiving VELCADE therapy or within 60 days of ending VELCADE therapy", (),
+     ("bortezomib",)),
+    ("Inclusion", "Patient previously treated with bortezomib will be included in the study, if the duration of "
+                  "response was >6mths from the completion of therapy.", (), ()),
+    # NCT00603447: the exposure is the condition of what follows
+    ("Exclusion", "If previously treated with lenalidomide or bortezomib, the subject must not have progressed "
+                  "during the first 3 months of treatment with the drug", (), ()),
+    # NCT03934684: the study's own arm; NCT07772024: a class named by one of its drugs
+    ("Inclusion", "Adequate renal function within 28 days prior to enrollment: calculated or measured creatinine "
+                  "clearance (CrCl) of ≥ 50 mL/min for subjects receiving KRd", (), ()),
+    ("Exclusion", "Previous treatment with a medicine that works in the same way as inobrodib (a p300/CBP "
+                  "bromodomain inhibitor)", (), ()),
+])
+def test_named_drug_wordings(section, item, required, excluded):
+    got = read(section, item)
+    assert (set(got["required_drugs"].value), set(got["excluded_drugs"].value)) == (set(required), set(excluded))
+
+
+def test_legacy_items_run_together_are_split_at_a_capitalised_no():
+    # NCT00004239: "No prior 506U78" (nelarabine) sits mid-paragraph in a legacy text
+    got = eligibility_flags("PRIOR CONCURRENT THERAPY: Chemotherapy: At least 4 weeks since prior chemotherapy\n"
+                            "(6 weeks for melphalan, carmustine, or mitomycin) At least 72 hours since prior\n"
+                            "hydroxyurea No prior 506U78 No other concurrent chemotherapy\n")
+    assert got["excluded_drugs"].value == ("nelarabine",)

@@ -156,8 +156,9 @@ _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CL
                            + ")" if t in _CLASS_WORDS else r"(?!x)x")
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
-_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.")  # one is in every _EXAMPLE_RX match
-_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
+_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.", "same", "similar")  # one is in every _EXAMPLE_RX match
+_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
+                         r"|(?:the\s+)?same\s+(?:way|class|mechanism)\s+as|similar\s+to)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
@@ -644,6 +645,12 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
     return out
 
 
+# "doxorubicin at cumulative doses in excess of 400 mg/m²": a ceiling on the dose, not a ban on the drug
+_DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose", re.I)
+# a demand met by any one of several drugs ("either X or Y", "X or another proteasome inhibitor")
+_ALTERNATIVES_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
+
+
 def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
     a demanded or barring history (not a wash-out, an example, an exception or a cohort's name)."""
@@ -655,7 +662,9 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     # parenthesis left open runs to the end ("refractory to X (had progression while receiving X ...")
     main = _OPEN_PAREN_RX.sub(" ", _PAREN_RX.sub(" ", sent)) if "(" in sent else sent
     got = _classify(main, section) or _classify(sent, section)
-    if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
-        return []
+    if not got or got[1] or _DOSE_LIMIT_RX.search(sent):
+        return []  # no reading, or a condition / wash-out window / dose ceiling: not a ban on the drug
+    if got[0] == "required" and _ALTERNATIVES_RX.search(main):
+        return []  # "either lenalidomide or thalidomide": each one will do, neither is demanded
     key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
     return [(key, name) for name in names] if key else []
