@@ -205,11 +205,11 @@ def split_criteria(text: str) -> Criteria:
 
 
 
-_SENT_PRE_RX = re.compile(r"[.;]\s|[a-z0-9)]\sNo\s")  # every split point of _SENT_RX starts so
+_SENT_PRE_RX = re.compile(r"[.;]\s")  # every split point of _SENT_RX starts so, or is a " No "
 
 
 def sentences(item: str) -> list[str]:
-    if not _SENT_PRE_RX.search(item):
+    if not _SENT_PRE_RX.search(item) and " No " not in item:
         item = item.strip()
         return [item] if item else []
     return [s.strip() for s in _SENT_RX.split(item) if s and s.strip()]
