@@ -152,6 +152,10 @@ def test_the_regimen_a_response_was_to_is_not_a_count(item):
     ("Inclusion", "Mobilization with chemotherapy followed by either single or tandem autologous stem cell "
                   "transplantation (considered 1 prior regimen)", None, None),
     ("Inclusion", "Must have received ≥ 2 of the following therapeutic regimens for multiple myeloma:", 2, None),
+    # NCT02716805: the definition in the parenthesis does not void the count before it
+    ("Inclusion", "Four or less prior lines of systemic therapy for multiple myeloma (induction, first ASCT, "
+                  "consolidation, and maintenance were considered 1 line of therapy unless treatment was modified due "
+                  "to progression of disease)", None, 4),
     # NCT00306813: a negated verb makes "more than 3" a ceiling
     ("Inclusion", "Subjects must have not have recieved more than 3 previous anti-myeloma regimens", None, 3),
     # NCT00378105, NCT00305812 (a legacy text without headings)
@@ -267,3 +271,11 @@ def test_legacy_items_run_together_are_split_at_a_capitalised_no():
                             "(6 weeks for melphalan, carmustine, or mitomycin) At least 72 hours since prior\n"
                             "hydroxyurea No prior 506U78 No other concurrent chemotherapy\n")
     assert got["excluded_drugs"].value == ("nelarabine",)
+
+
+@pytest.mark.parametrize("item", [  # hand-made, in the wording of maintenance studies
+    "Patients must be within 100 days following autologous stem cell transplantation",
+    "Day 60 to 120 post-ASCT",
+])
+def test_following_and_post_transplant_are_histories(item):
+    assert read("Inclusion", item)["prior_autologous_transplant"].value == "required"

@@ -261,13 +261,13 @@ _PRIOR_RX = re.compile(
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
-    r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
-    r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
+    r"|(?:after|following|post)[\s-]+(?:(?:an?|the|prior|previous|first|second|double|single|tandem|upfront)\s+)*"
+    r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
 # Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
 # (tests/test_eligibility_prefilter.py checks it on generated text).
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
-    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone")))
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone", "following", "post")))
 
 
 def could_speak_of_history(text: str) -> bool:

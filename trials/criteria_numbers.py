@@ -55,7 +55,6 @@ _EXACT_RX = re.compile(
     rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b"
     rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
 _IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b|\bis\s+considered\b|\bare\s+considered\b"
-                              r"|\bconsidered\s+(?:to\s+be\s+)?(?:a|an|one|1)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
 _ZERO_INCL_RX = re.compile(
     r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
@@ -124,6 +123,8 @@ _LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
 
 
 _LABEL_NUMBER_RX = re.compile(
+    # a counting definition: "(considered 1 prior regimen)", "were considered 1 line of therapy"
+    r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
     r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
     r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
 
