@@ -279,3 +279,17 @@ def test_legacy_items_run_together_are_split_at_a_capitalised_no():
 ])
 def test_following_and_post_transplant_are_histories(item):
     assert read("Inclusion", item)["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in common wordings
+    ("Inclusion", "Allogeneic stem cell transplant recipients are eligible if they are off immunosuppressive therapy",
+     "prior_allogeneic_transplant", "allowed"),
+    # a relative clause after "or" is an alternative of its own: the candidacy does not void the history
+    ("Exclusion", "Patients who have received prior allogeneic stem cell transplant or who are candidates for "
+                  "allogeneic transplant", "prior_allogeneic_transplant", "excluded"),
+    # an "or" inside a parenthesis offers no other path
+    ("Inclusion", "Must have received an autologous stem-cell transplant (single or tandem) within 12 months of "
+                  "starting induction", "prior_autologous_transplant", "required"),
+])
+def test_more_transplant_wordings(section, item, key, value):
+    assert read(section, item)[key].value == value

@@ -259,7 +259,7 @@ def _open_paren(before: str) -> bool:
 _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
-    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent"
+    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
     r"|(?:after|following|post)[\s-]+(?:(?:an?|the|prior|previous|first|second|double|single|tandem|upfront)\s+)*"
     r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
@@ -267,7 +267,7 @@ _PRIOR_RX = re.compile(
 # (tests/test_eligibility_prefilter.py checks it on generated text).
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
-    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone", "following", "post")))
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone", "following", "post", "recipient")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -376,13 +376,14 @@ def _condition(sent: str) -> str:
 _NOT_REFRACTORY_RX = re.compile(r"\bnot\s+(?:be\s+|been\s+|being\s+)?(?:refractory|resistant)\b[^.;]*", re.I)
 # Clause scope: a marked parenthesis ("(prior bispecific antibodies are permitted)") or a "but"/"however"
 # clause speaks for the therapies it names, not for the ones named elsewhere in the sentence.
-_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b|,\s*(?:and/)?or\b", re.I)
+_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b|,\s*(?:and/)?or\b"
+                           r"|\bor\s+(?:who|those|patients|subjects|participants)\b", re.I)
 _PAREN_RX = re.compile(r"\(([^()]*)\)")
 _OPEN_PAREN_RX = re.compile(r"\([^()]*$")
 _CLAUSE_SPLIT_RX = re.compile(r"\s*,?\s*\b(?:but|however|whereas|although|though)\b\s*,?\s*", re.I)
 # ", or ..." starts an alternative of its own ("Received ASCT within 12 weeks, or previously received an
 # allogeneic transplant, or planning to undergo a transplant"); its "or" stays (one path among others)
-_ALTERNATIVE_SPLIT_RX = re.compile(r"\s*,\s*(?=(?:and/)?or\b)", re.I)
+_ALTERNATIVE_SPLIT_RX = re.compile(r"\s*,\s*(?=(?:and/)?or\b)|\s+(?=or\s+(?:who|those|patients|subjects|participants)\b)", re.I)
 _MARKED_RXS = (_DOUBLE_NEG_RX, _OPTIONAL_RX, _MODAL_NEG_RX, _ABSENCE_RX, _PROHIBIT_RX, _PERMIT_RX, _COND_RX)
 
 
@@ -503,7 +504,7 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
         return "allowed", ""
     if section == "exclusion":
         return _excluded(text)
-    if flag in TRANSPLANT_FLAGS and _OR_RX.search(text):
+    if flag in TRANSPLANT_FLAGS and _OR_RX.search(_PAREN_RX.sub(" ", text)):
         # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
         return "allowed", ""
     if section == "inclusion":
