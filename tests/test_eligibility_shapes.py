@@ -293,3 +293,18 @@ def test_following_and_post_transplant_are_histories(item):
 ])
 def test_more_transplant_wordings(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("item, lo, hi", [  # hand-made, in common wordings
+    ("Had 1, 2 or 3 prior lines of therapy", 1, 3),
+    ("Subjects must have had ≥ 1 but ≤ 3 prior lines of therapy", 1, 3),
+    ("At least 1 prior line of therapy and no more than 3", 1, 3),
+    ("Patients must have received at least three prior lines of therapy (induction with or without ASCT and "
+     "maintenance is considered one line)", 3, None),
+    ("Patients in first or second relapse", 1, 2),
+    ("In first relapse", 1, 1),
+    ("Relapse beyond first relapse after at least 2 prior lines", 2, None),
+])
+def test_more_line_count_wordings(item, lo, hi):
+    got = read("Inclusion", item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)

@@ -8,8 +8,11 @@
     Sentences that define counting ("is considered 1 prior therapy",
     "(considered 1 prior regimen)") are ignored, and so is the regimen a
     response was to ("response of at least PR to 1 line of prior therapy").
-    "must not have received more than 3" is a maximum. Relapse after prior
-    therapy implies one line only when the text states no count. Several statements (cohorts): min = smallest minimum, max =
+    "must not have received more than 3" is a maximum, and so is a trailing
+    "and no more than 3". Lists ("1, 2 or 3 prior lines") are ranges. The
+    rank of the relapse an inclusion asks for counts ("in first or second
+    relapse": 1 to 2). Relapse after prior therapy implies one line only when
+    the text states no count. Several statements (cohorts): min = smallest minimum, max =
     largest maximum (the least restrictive reading).
     max = 0 only from explicit statements: "previously untreated … myeloma",
     "no prior systemic/anti-myeloma therapy", "must not have been previously
@@ -34,8 +37,8 @@ _BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s
 _GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
 _LINE_TAIL = rf"(?:\s+(?!of\b){_GAP}|\s+of\s+the\s+following\s+(?:\w+\s+)?){_NOUN}\b"
 _RANGE_RX = re.compile(
-    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than"
-    rf"|,?\s*but\s+(?:less|fewer)\s+than)"
+    rf"\b(?:between\s+)?(?P<a>{_NUM})(?:\s*,\s*{_NUM})*\s*(?:to|-|–|—|,?\s*and|&|,?\s*or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than"
+    rf"|,?\s*(?:but|and)\s+(?:≤|<=|≦)|,?\s*but\s+(?:less|fewer)\s+than)"
     rf"\s*(?P<b>{_NUM}),?(?P<tail>{_LINE_TAIL})", re.I)
 _MIN_RX = re.compile(
     rf"(?:\bat\s+least|\bminimum\s+of|\ba\s+minimum\s+of|≥|>=|≧|\bgreater\s+than\s+or\s+equal\s+to|\bequal\s+to\s+or\s+more\s+than)"
@@ -54,7 +57,7 @@ _LT_RX = re.compile(
 _EXACT_RX = re.compile(
     rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b"
     rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
-_IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b|\bis\s+considered\b|\bare\s+considered\b"
+_IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
 _ZERO_INCL_RX = re.compile(
     r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
@@ -124,11 +127,12 @@ _LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
 
 _LABEL_NUMBER_RX = re.compile(
     # a counting definition: "(considered 1 prior regimen)", "were considered 1 line of therapy"
-    r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
+    r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1|a\s+single)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
     r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
     r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
 
 
+_TRAILING_MAX_RX = re.compile(rf"\b(?:and|but)\s+(?:no|not)\s+(?:more|greater)\s+than\s+(?P<n>{_NUM})\s*(?:[.;,)]|$)", re.I)
 # "response of at least PR to 1 line of prior therapy", "stable disease ... to at least one prior regimen":
 # the count says which regimen the disease answered, not how many the patient had
 _RESPONSE_TO_RX = re.compile(r"\b(?:respon\w*|stable\s+disease|remission)\b[^.;]{0,80}\bto\s+(?:at\s+least\s+)?$", re.I)
@@ -193,6 +197,10 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             elif kind == "gt" and lo is None:
                 lo = n + 1
             break
+    if lo is not None and hi is None and "than" in low:
+        m = _TRAILING_MAX_RX.search(text)  # "at least 1 prior line of therapy and no more than 3"
+        if m and free(m):
+            hi = _num(m.group("n"))
     if lo is None and hi is None:
         if twin is not None and not any(k in low for k in _EXACT_LITERALS):
             return lo, hi
@@ -347,11 +355,32 @@ def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, i
     says nothing for myeloma; an exclusion bars the counts it states ("more than 3 prior lines" leaves
     at most 3)."""
     a, b = _lines_in(sent, low)
-    if (a is not None or b is not None) and _other_disease_only(sent):
+    if a is None and b is None:
+        return relapse_rank(sent, section)
+    if _other_disease_only(sent):
         return None, None
     if section == "exclusion" and (a is not None or b is not None):
         return (b + 1 if b is not None and a is None else None), (a - 1 if a is not None and b is None else None)
     return a, b
+
+
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
+_ORD = r"(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)"
+# "in first or second relapse": as many prior lines as the relapse's rank
+_RELAPSE_RANK_RX = re.compile(rf"(?<!beyond\s)(?<!after\s)(?<!least\s)\b(?P<a>{_ORD})(?:\s*(?:,|or|to|-|and)\s*(?P<b>{_ORD}))?"
+                              rf"(?:\s+or\s+(?P<later>later|greater|subsequent))?\s+relapses?\b", re.I)
+
+
+def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
+    """(min, max) prior lines from the rank of the relapse an inclusion asks for ("in first relapse": 1, 1)."""
+    if section != "inclusion" or "relapse" not in sent.lower():
+        return None, None
+    m = _RELAPSE_RANK_RX.search(sent)
+    if not m or _other_disease_only(sent):
+        return None, None
+    a = _ORDINALS[m.group("a").lower()]
+    b = _ORDINALS[m.group("b").lower()] if m.group("b") else a
+    return a, (None if m.group("later") else max(a, b))
 
 
 def implies_a_prior_line(sent: str, section: str) -> bool:
