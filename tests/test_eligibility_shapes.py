@@ -308,3 +308,11 @@ def test_more_transplant_wordings(section, item, key, value):
 def test_more_line_count_wordings(item, lo, hi):
     got = read("Inclusion", item)
     assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+@pytest.mark.parametrize("item, key, value", [  # hand-made: refractoriness written into the disease's name
+    ("Lenalidomide-refractory disease", "required_drugs", ("lenalidomide",)),
+    ("Triple-class refractory multiple myeloma", "triple_class", "required"),
+])
+def test_refractoriness_named_with_the_disease(item, key, value):
+    assert read("Inclusion", item)[key].value == value

@@ -274,9 +274,10 @@ def could_speak_of_history(text: str) -> bool:
     return _HISTORY_NEEDLES_RX.search(text.lower()) is not None
 
 
-# "relapsed or refractory disease" describes the disease, not exposure to a named drug
+# "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
+# disease", "triple-class refractory myeloma" do)
 _DISEASE_STATE_RX = re.compile(
-    r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
+    r"(?<!-)(?<!class\s)\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
     r"\s+(?:multiple\s+)?(?:myeloma|mm|disease|rrmm)\b", re.I)
 # "For Daratumumab + lenalidomide (D-Rd) regimen: …" names a study cohort, not a history
 _COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:\s*", re.I)
