@@ -316,3 +316,13 @@ def test_more_line_count_wordings(item, lo, hi):
 ])
 def test_refractoriness_named_with_the_disease(item, key, value):
     assert read("Inclusion", item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item", [  # hand-made
+    ("Exclusion", "Prior solid organ transplantation or organ allograft"),  # an organ, not stem cells
+    ("Inclusion", "Transplant-eligible patients who have received induction therapy"),  # a candidacy
+])
+def test_no_stem_cell_transplant_history(section, item):
+    got = read(section, item)
+    assert (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value) == (
+        "not_mentioned", "not_mentioned")

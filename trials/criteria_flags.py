@@ -91,7 +91,7 @@ _CLASS_WORDS: dict[str, str] = {
                 r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
     "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
-                r"(?:transplant\w*|sct|hsct|hct)|allograft\w*",
+                r"(?:transplant\w*|sct|hsct|hct)|(?<!organ\s)allograft\w*",
     "sct": r"(?:hematopoietic|haematopoietic|bone\s+marrow|peripheral\s+blood)?\s*(?:stem[\s-]+cell|cell|marrow)\s+transplant\w*"
            r"|stem[\s-]cell\s+(?:rescue|support)"
            r"|(?<!organ\s)(?<!kidney\s)(?<!renal\s)(?<!liver\s)(?<!heart\s)(?<!lung\s)(?<!cornea\s)transplant(?:ation|s)?",
@@ -289,6 +289,7 @@ _FUTURE_RX = re.compile(
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
     r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined"
+    r"|(?:transplant|asct|sct)[\s-]+(?:in)?eligible"
     r"|proceed\w*\s+to|(?:able\s+)?to\s+undergo|will\s+undergo|scheduled"
     # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
     r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
