@@ -326,3 +326,15 @@ def test_no_stem_cell_transplant_history(section, item):
     got = read(section, item)
     assert (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value) == (
         "not_mentioned", "not_mentioned")
+
+
+@pytest.mark.parametrize("section, item, hi", [  # hand-made, in the wording of newly-diagnosed studies
+    ("Inclusion", "Have not received any prior anti-myeloma treatment", 0),
+    ("Inclusion", "Untreated multiple myeloma", 0),
+    ("Inclusion", "Subjects must be treatment naive", 0),
+    ("Exclusion", "Prior or concurrent treatment for myeloma", 0),
+    ("Exclusion", "Previous chemotherapy for myeloma", 0),
+    ("Inclusion", "Have not received prior treatment with daratumumab", None),  # one drug, not all therapy
+])
+def test_no_prior_therapy_wordings(section, item, hi):
+    assert read(section, item)["max_prior_lines"].value == hi

@@ -68,11 +68,18 @@ _ZERO_INCL_RX = re.compile(
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:chemotherapy|therapy|treatment)(?:\s+(?:or|and|and/or)\s+[\w-]+){0,2}\s+for\s+"
     r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|\b(?:not|never)\s+(?:have\s+)?(?:been\s+)?previously\s+(?:treated|received)\s+(?:with\s+)?(?:any\s+)?(?:prior\s+)?"
-    r"(?:systemic\s+)?(?:chemotherapy|therapy|treatment)\s+for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
+    r"(?:systemic\s+)?(?:chemotherapy|therapy|treatment)\s+for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b"
+    # "have not received any prior anti-myeloma treatment" (but not "... treatment with daratumumab")
+    r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
+    r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
+    r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
+    r"(?=\s*(?:for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b|[.;,)]|$))"
+    r"|(?<!previously\s)\buntreated\s+(?:symptomatic\s+|active\s+|newly\s+diagnosed\s+)?(?:multiple\s+)?myeloma\b"
+    r"|\btreatment[\s-]na[iï]ve\s*(?:[.;,)]|$)", re.I)
 _ZERO_EXCL_RX = re.compile(
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
-    r"|\b(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\b(?:prior|previous)(?:\s+or\s+(?:current|concurrent))?\s+(?:systemic\s+)?(?:treatment|therapy|chemotherapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|^(?:has\s+|have\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)\s+(?:having|with\s+(?:a|an|any))\b[^.;]{0,60}\bmyeloma\b"
     r"|^(?:patients?\s+)?previously\s+treated\W*$"
@@ -222,7 +229,7 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     if section in ("inclusion", "other"):  # legacy texts without headings state requirements as "No prior ..."
         if low is None:
             return bool(_ZERO_INCL_RX.search(sent)) and not _PERMIT_RX.search(sent)
-        if "prior" not in low and "previous" not in low and "naive" not in low and "naïve" not in low:
+        if not any(w in low for w in ("prior", "previous", "naive", "naïve", "untreated", "not ", "never")):
             return False
         return bool(_LOW_TWIN[_ZERO_INCL_RX].search(low)) and not _LOW_TWIN[_PERMIT_RX].search(low)
     if section == "exclusion":
