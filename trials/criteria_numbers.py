@@ -229,7 +229,8 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     if section in ("inclusion", "other"):  # legacy texts without headings state requirements as "No prior ..."
         if low is None:
             return bool(_ZERO_INCL_RX.search(sent)) and not _PERMIT_RX.search(sent)
-        if not any(w in low for w in ("prior", "previous", "naive", "naïve", "untreated", "not ", "never")):
+        if "prior" not in low and "previous" not in low and "naive" not in low and "naïve" not in low \
+                and "untreated" not in low and "not " not in low and "never" not in low:
             return False
         return bool(_LOW_TWIN[_ZERO_INCL_RX].search(low)) and not _LOW_TWIN[_PERMIT_RX].search(low)
     if section == "exclusion":
