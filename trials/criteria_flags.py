@@ -182,11 +182,9 @@ def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]
 def forget_sentences() -> None:
     """Empty the per-sentence memos (kept for one criteria text at a time)."""
     _drug_topics.cache_clear()
-    _named_topics.cache_clear()
     topics_in.cache_clear()
 
 
-@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
 def _named_topics(sent: str) -> frozenset[str]:
     """Topics as named, "sct" standing for a transplant of unnamed kind."""
     named, _ = _drug_topics(sent)
@@ -198,12 +196,13 @@ def _named_topics(sent: str) -> frozenset[str]:
 
 
 def unnamed_transplant_kind(sent: str) -> bool:
-    """'Received transplantation within 1 year': a transplant is named, but not which kind."""
+    """'Received transplantation within 1 year': a transplant is named, but not which kind (asked only of
+    sentences with a transplant vote, so not memoised)."""
     found = _named_topics(sent)
     return "sct" in found and "auto_sct" not in found and "allo_sct" not in found
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
 def topics_in(sent: str) -> frozenset[str]:
     """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
     auto_sct, allo_sct, triple)."""
@@ -267,7 +266,8 @@ _PRIOR_RX = re.compile(
 # (tests/test_eligibility_prefilter.py checks it on generated text).
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
-    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", "used", "underw", "undergone", "following", "post", "recipient")))
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
+    "post ", "post-", "recipient")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -277,22 +277,42 @@ def could_speak_of_history(text: str) -> bool:
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
 # disease", "triple-class refractory myeloma" do)
 _DISEASE_STATE_RX = re.compile(
-    r"(?<!-)(?<!class\s)\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
+    r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
     r"\s+(?:multiple\s+)?(?:myeloma|mm|disease|rrmm)\b", re.I)
 # "For Daratumumab + lenalidomide (D-Rd) regimen: …" names a study cohort, not a history
 _COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:\s*", re.I)
 _COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
+def _disease_state(m: re.Match) -> str:
+    """The disease state blanked, unless a drug or class names it ("lenalidomide-refractory", "triple-class
+    refractory"); checked here rather than as look-behinds, which would slow the regex's search."""
+    before = m.string[max(0, m.start() - 6):m.start()]
+    return m.group(0) if before.endswith("-") or before.lower().endswith("class ") else " "
+
+
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
-    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|for\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
     r"|candidates?|(?:in)?eligible\s+for|unsuitable\s+for|unfit\s+for|declined"
-    r"|(?:transplant|asct|sct)[\s-]+(?:in)?eligible"
     r"|proceed\w*\s+to|(?:able\s+)?to\s+undergo|will\s+undergo|scheduled"
     # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
     r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
+
+# More of the same, apart (their first letters would widen the search of _FUTURE_RX) and run only on sentences with
+# their words: the study's own arm ("for subjects receiving KRd"), a candidacy ("transplant-eligible patients").
+_ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)\b"
+                                  r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
+
+
+def _future(text: str) -> bool:
+    """A plan, the study's own treatment, a candidacy or a complication: no history."""
+    if _FUTURE_RX.search(text):
+        return True
+    low = text.lower()
+    return ("eligible" in low or "for " in low) and _ARM_OR_CANDIDACY_RX.search(text) is not None
+
 
 _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
@@ -412,7 +432,7 @@ def _scoped(sent: str, flag: str) -> str:
     for seg in segments:
         found = _mentions(seg, fold(seg))
         if flag in found:
-            if _FUTURE_RX.search(seg):
+            if _future(seg):
                 continue  # "or planning to undergo a stem cell transplant": a plan, if another part is a history
             history = True
         elif found:
@@ -451,13 +471,13 @@ def _excluded(text: str) -> tuple[str, str]:
 
 def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
-    ctx = _DISEASE_STATE_RX.sub(" ", sent)
+    ctx = _DISEASE_STATE_RX.sub(_disease_state, sent)
     # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
     has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
     if not has_ctx or _COHORT_RX.search(sent):
         return None
     text = _scoped(sent, flag) if flag else sent
-    if _FUTURE_RX.search(text):
+    if _future(text):
         return None
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""

@@ -67,9 +67,9 @@ def _flags(text: str) -> dict[str, Flag]:
         for sent in sentences(item):
             low_sent = fold(sent)
             if maybe:
-                unnamed = unnamed_transplant_kind(sent)
                 for flag, vote in therapy_votes(sent, section):
-                    (unnamed_votes if unnamed and flag in TRANSPLANT_FLAGS else item_votes).setdefault(flag, []).append(vote)
+                    unnamed = flag in TRANSPLANT_FLAGS and unnamed_transplant_kind(sent)
+                    (unnamed_votes if unnamed else item_votes).setdefault(flag, []).append(vote)
                 for key, name in drug_votes(sent, section):
                     drugs[key].setdefault(name, sent)
             for key, vote in (disease_votes(sent, section) if features else ()):
