@@ -338,3 +338,11 @@ def test_no_stem_cell_transplant_history(section, item):
 ])
 def test_no_prior_therapy_wordings(section, item, hi):
     assert read(section, item)["max_prior_lines"].value == hi
+
+
+@pytest.mark.parametrize("item, key, value", [  # hand-made
+    ("At most one prior autologous stem cell transplant", "prior_autologous_transplant", "allowed"),  # a cap lets one in
+    ("No more than 3 prior lines of therapy, including lenalidomide", "required_drugs", ("lenalidomide",)),  # lines capped
+])
+def test_a_cap_on_the_therapy_itself_permits_it(item, key, value):
+    assert read("Inclusion", item)[key].value == value
