@@ -342,7 +342,9 @@ def test_no_prior_therapy_wordings(section, item, hi):
 
 @pytest.mark.parametrize("item, key, value", [  # hand-made
     ("At most one prior autologous stem cell transplant", "prior_autologous_transplant", "allowed"),  # a cap lets one in
-    ("No more than 3 prior lines of therapy, including lenalidomide", "required_drugs", ("lenalidomide",)),  # lines capped
+    # a cap on lines is no cap on the transplant
+    ("No more than 2 prior regimens, and must have received an autologous stem cell transplant",
+     "prior_autologous_transplant", "required"),
 ])
 def test_a_cap_on_the_therapy_itself_permits_it(item, key, value):
     assert read("Inclusion", item)[key].value == value
