@@ -348,3 +348,12 @@ def test_no_prior_therapy_wordings(section, item, hi):
 ])
 def test_a_cap_on_the_therapy_itself_permits_it(item, key, value):
     assert read("Inclusion", item)[key].value == value
+
+
+@pytest.mark.parametrize("item, lo", [  # hand-made
+    ("Refractory to the most recent line of therapy", 1),
+    ("Documented disease progression during or after their most recent anti-myeloma therapy", 1),
+    ("Third-line or later", 2),
+])
+def test_the_rank_of_the_line_and_the_most_recent_therapy(item, lo):
+    assert read("Inclusion", item)["min_prior_lines"].value == lo

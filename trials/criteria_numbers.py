@@ -342,7 +342,7 @@ _MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
 
 _AFTER_PRIOR_RX = re.compile(
     r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
-    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last)\b"
+    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
     r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
 
 
@@ -381,13 +381,23 @@ def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, i
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
 _ORD = r"(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)"
 # "in first or second relapse": as many prior lines as the relapse's rank
+# "third-line or later": the study's treatment line, so one fewer prior lines
+_LINE_RANK_RX = re.compile(rf"\b(?P<a>{_ORD})[\s-]+line\s+(?:or|and)\s+(?:later|beyond|greater|above|higher)\b", re.I)
 _RELAPSE_RANK_RX = re.compile(rf"(?<!beyond\s)(?<!after\s)(?<!least\s)\b(?P<a>{_ORD})(?:\s*(?:,|or|to|-|and)\s*(?P<b>{_ORD}))?"
                               rf"(?:\s+or\s+(?P<later>later|greater|subsequent))?\s+relapses?\b", re.I)
 
 
 def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
-    """(min, max) prior lines from the rank of the relapse an inclusion asks for ("in first relapse": 1, 1)."""
-    if section != "inclusion" or "relapse" not in sent.lower():
+    """(min, max) prior lines from the rank of the relapse an inclusion asks for ("in first relapse": 1, 1) or of
+    the study's line ("third-line or later": at least 2)."""
+    if section != "inclusion":
+        return None, None
+    low = sent.lower()
+    if "line" in low and ("later" in low or "beyond" in low or "greater" in low or "above" in low or "higher" in low):
+        m = _LINE_RANK_RX.search(sent)
+        if m and _ORDINALS[m.group("a").lower()] > 1 and not _other_disease_only(sent):
+            return _ORDINALS[m.group("a").lower()] - 1, None
+    if "relapse" not in low:
         return None, None
     m = _RELAPSE_RANK_RX.search(sent)
     if not m or _other_disease_only(sent):
