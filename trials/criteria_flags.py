@@ -679,7 +679,8 @@ _ALTERNATIVES_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\
 
 def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
-    a demanded or barring history (not a wash-out, an example, an exception or a cohort's name)."""
+    a demanded or barring history (not a wash-out, a dose ceiling, an example, an exception or a cohort's name;
+    a demand any one of several drugs meets names none)."""
     sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
     names = specific_drugs(sent)
     if not names:
