@@ -122,3 +122,238 @@ def test_exclusions_invert_line_counts_and_relapse_after_therapy_means_one_line(
 ])
 def test_transplant_wordings(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes from the tuned half's misses (sentences quoted from the records named)
+# ---------------------------------------------------------------------------------------
+def test_a_stated_count_beats_the_line_implied_by_relapse():
+    # NCT02519452: the relapse definition implies one line, the next item states two
+    got = read("Inclusion",
+               "Relapsed or refractory disease. Relapse is defined as progression of disease after an initial "
+               "response to previous treatment, more than 60 days after cessation of treatment.",
+               "Prior treatment with at least 2 treatment lines of anti-myeloma therapy.")
+    assert got["min_prior_lines"].value == 2
+    assert "at least 2" in got["min_prior_lines"].sentence
+
+
+@pytest.mark.parametrize("item", [
+    "Documented response of at least partial response (PR) to 1 line of prior therapy",  # NCT02412878
+    "Patients must have relapsed after having achieved at least stable disease for at least one cycle of "
+    "treatment to at least one prior regimen and then developed PD.",  # NCT00833833
+])
+def test_the_regimen_a_response_was_to_is_not_a_count(item):
+    got = read("Inclusion", "Patients must have received at least 2 prior therapies.", item)
+    assert got["min_prior_lines"].value == 2
+
+
+@pytest.mark.parametrize("section, item, lo, hi", [
+    # NCT00334932: a counting definition, then a count over a list of regimens
+    ("Inclusion", "Mobilization with chemotherapy followed by either single or tandem autologous stem cell "
+                  "transplantation (considered 1 prior regimen)", None, None),
+    ("Inclusion", "Must have received ≥ 2 of the following therapeutic regimens for multiple myeloma:", 2, None),
+    # NCT02716805: the definition in the parenthesis does not void the count before it
+    ("Inclusion", "Four or less prior lines of systemic therapy for multiple myeloma (induction, first ASCT, "
+                  "consolidation, and maintenance were considered 1 line of therapy unless treatment was modified due "
+                  "to progression of disease)", None, 4),
+    # NCT00306813: a negated verb makes "more than 3" a ceiling
+    ("Inclusion", "Subjects must have not have recieved more than 3 previous anti-myeloma regimens", None, 3),
+    # NCT00378105, NCT00305812 (a legacy text without headings)
+    ("Inclusion", "Must not have been previously treated with any prior systemic therapy for the treatment of "
+                  "multiple myeloma", None, 0),
+    ("Other", "No prior chemotherapy or corticosteroids for the treatment of multiple myeloma", None, 0),
+])
+def test_line_count_wordings(section, item, lo, hi):
+    got = read(section, item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+@pytest.mark.parametrize("section, item, value", [
+    # NCT02215980, NCT00113919: studies for impaired kidneys set a ceiling, not a floor
+    ("Inclusion", "calculated or measured creatinine clearance: <30 mL/minute", None),
+    ("Inclusion", "Patients must be > or = 65 years of age or diagnosed with renal insufficiency, defined as "
+                  "having a creatinine > 3 mg/dl or a creatinine clearance < 30 ml/minute", None),
+    # NCT01985477 (misspelt)
+    ("Inclusion", "Serum creatinine </= 2.5 mg/dl OR Creatine clearance > 30 ml/min", 30),
+])
+def test_creatinine_clearance_ceilings_and_spellings(section, item, value):
+    assert read(section, item)["min_creatinine_clearance"].value == value
+
+
+@pytest.mark.parametrize("section, item, key", [
+    ("Inclusion", "Patients with BCMA+ myeloma who received ≥ 1 line of chemoradiotherapy or tumor relapsed",
+     "prior_bcma"),  # NCT03559764: what the myeloma cells carry, not a therapy
+    ("Exclusion", "Patients who were discontinued from BMT CTN 0702 lenalidomide maintenance therapy, for any "
+                  "reason, prior to the completion of the 3 years of 0702 maintenance.",
+     "prior_autologous_transplant"),  # NCT02322320: BMT CTN is a trials network
+])
+def test_names_that_are_no_therapy(section, item, key):
+    assert read(section, item)[key].value == "not_mentioned"
+
+
+def test_alternatives_after_a_comma_are_read_each_for_its_own_therapy():
+    # NCT02076009: a window for one kind, a ban at any time for the other, and a plan that is no history
+    got = read("Exclusion", "Has received autologous stem cell transplantation within 12 weeks before the date of "
+                            "randomization, or previously received an allogenic stem cell transplant (regardless of "
+                            "timing), or planning to undergo a stem cell transplant prior to progression of disease")
+    assert got["prior_autologous_transplant"].value == "allowed"
+    assert "12 weeks" in got["prior_autologous_transplant"].condition
+    assert got["prior_allogeneic_transplant"].value == "excluded"
+
+
+@pytest.mark.parametrize("section, item, value", [
+    # NCT02189343: one path among candidacy wordings
+    ("Inclusion", "Must not be a candidate for autologous stem cell transplant (ASCT), have declined the option of "
+                  "ASCT, or have relapsed after prior ASCT.", "allowed"),
+    # NCT07772024: "recent" is a window
+    ("Exclusion", "A recent stem cell transplant, or ongoing transplant-related problems such as graft-versus-host "
+                  "disease", "allowed"),
+    # NCT00532389: a definition of what a line may hold
+    ("Inclusion", "One prior line of therapy may consist of induction followed by autologous stem cell "
+                  "transplantation.", "allowed"),
+])
+def test_autologous_transplant_wordings(section, item, value):
+    assert read(section, item)["prior_autologous_transplant"].value == value
+
+
+def test_a_transplant_of_unnamed_kind_yields_to_a_sentence_naming_the_kind():
+    # NCT00049673 (a legacy text without headings)
+    got = eligibility_flags("Received transplantation within 1 year of the beginning of initial chemotherapy for "
+                            "multiple myeloma\n\nNo prior double autologous or allogeneic hematopoietic stem cell "
+                            "transplantation\n")
+    assert got["prior_allogeneic_transplant"].value == "excluded"
+
+
+def test_have_used_is_a_history():
+    # NCT03473496
+    got = read("Exclusion", "The monoclonal antibodies of BCMA or CD38 are invalid for the patients who have used "
+                            "the drug.")
+    assert (got["prior_bcma"].value, got["prior_anti_cd38"].value) == ("excluded", "excluded")
+
+
+@pytest.mark.parametrize("section, item, required, excluded", [
+    # NCT00229203, NCT00306813: a brand, and a dose ceiling that bans no drug
+    ("Exclusion", "Prior therapy with Aplidin®.", (), ("plitidepsin",)),
+    ("Exclusion", "Previous treatment with doxorubicin at cumulative doses in excess of 400 mg/m².", (), ()),
+    ("Exclusion", "Subjects who have received > 300 mg/m2 lifetime cumulative dose of doxorubicin alone, or Doxil® "
+                  "alone, or doxorubicin plus Doxil®.", (), ()),
+    # NCT02716805: a drug the vocabulary lacked
+    ("Exclusion", "Prior exposure to tremelimumab or durvalumab", (), ("tremelimumab", "durvalumab")),
+    # NCT01177683, NCT02100657: any one of several will do, none is demanded
+    ("Inclusion", "Must have received at least one (1) prior line of systemic treatment that has included either "
+                  "lenalidomide or thalidomide.", (), ()),
+    ("Inclusion", "Patients must have received at least one previous treatment line of induction, chemotherapy, "
+                  "chemotherapy and transplantation or previous treatment with bortezomib or another proteasome "
+                  "drug", (), ()),
+    # NCT02497378: an open parenthesis defining refractoriness; NCT00431990: "will be included, if"
+    ("Exclusion", "Is refractory to VELCADE or another PI, like ixazomib and carfilzomib (had progression of "
+                  "disease while receiving VELCADE therapy or within 60 days of ending VELCADE therapy", (),
+     ("bortezomib",)),
+    ("Inclusion", "Patient previously treated with bortezomib will be included in the study, if the duration of "
+                  "response was >6mths from the completion of therapy.", (), ()),
+    # NCT00603447: the exposure is the condition of what follows
+    ("Exclusion", "If previously treated with lenalidomide or bortezomib, the subject must not have progressed "
+                  "during the first 3 months of treatment with the drug", (), ()),
+    # NCT03934684: the study's own arm; NCT07772024: a class named by one of its drugs
+    ("Inclusion", "Adequate renal function within 28 days prior to enrollment: calculated or measured creatinine "
+                  "clearance (CrCl) of ≥ 50 mL/min for subjects receiving KRd", (), ()),
+    ("Exclusion", "Previous treatment with a medicine that works in the same way as inobrodib (a p300/CBP "
+                  "bromodomain inhibitor)", (), ()),
+])
+def test_named_drug_wordings(section, item, required, excluded):
+    got = read(section, item)
+    assert (set(got["required_drugs"].value), set(got["excluded_drugs"].value)) == (set(required), set(excluded))
+
+
+def test_legacy_items_run_together_are_split_at_a_capitalised_no():
+    # NCT00004239: "No prior 506U78" (nelarabine) sits mid-paragraph in a legacy text
+    got = eligibility_flags("PRIOR CONCURRENT THERAPY: Chemotherapy: At least 4 weeks since prior chemotherapy\n"
+                            "(6 weeks for melphalan, carmustine, or mitomycin) At least 72 hours since prior\n"
+                            "hydroxyurea No prior 506U78 No other concurrent chemotherapy\n")
+    assert got["excluded_drugs"].value == ("nelarabine",)
+
+
+@pytest.mark.parametrize("item", [  # hand-made, in the wording of maintenance studies
+    "Patients must be within 100 days following autologous stem cell transplantation",
+    "Day 60 to 120 post-ASCT",
+])
+def test_following_and_post_transplant_are_histories(item):
+    assert read("Inclusion", item)["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in common wordings
+    ("Inclusion", "Allogeneic stem cell transplant recipients are eligible if they are off immunosuppressive therapy",
+     "prior_allogeneic_transplant", "allowed"),
+    # a relative clause after "or" is an alternative of its own: the candidacy does not void the history
+    ("Exclusion", "Patients who have received prior allogeneic stem cell transplant or who are candidates for "
+                  "allogeneic transplant", "prior_allogeneic_transplant", "excluded"),
+    # an "or" inside a parenthesis offers no other path
+    ("Inclusion", "Must have received an autologous stem-cell transplant (single or tandem) within 12 months of "
+                  "starting induction", "prior_autologous_transplant", "required"),
+])
+def test_more_transplant_wordings(section, item, key, value):
+    assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("item, lo, hi", [  # hand-made, in common wordings
+    ("Had 1, 2 or 3 prior lines of therapy", 1, 3),
+    ("Subjects must have had ≥ 1 but ≤ 3 prior lines of therapy", 1, 3),
+    ("At least 1 prior line of therapy and no more than 3", 1, 3),
+    ("Patients must have received at least three prior lines of therapy (induction with or without ASCT and "
+     "maintenance is considered one line)", 3, None),
+    ("Patients in first or second relapse", 1, 2),
+    ("In first relapse", 1, 1),
+    ("Relapse beyond first relapse after at least 2 prior lines", 2, None),
+])
+def test_more_line_count_wordings(item, lo, hi):
+    got = read("Inclusion", item)
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (lo, hi)
+
+
+@pytest.mark.parametrize("item, key, value", [  # hand-made: refractoriness written into the disease's name
+    ("Lenalidomide-refractory disease", "required_drugs", ("lenalidomide",)),
+    ("Triple-class refractory multiple myeloma", "triple_class", "required"),
+])
+def test_refractoriness_named_with_the_disease(item, key, value):
+    assert read("Inclusion", item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item", [  # hand-made
+    ("Exclusion", "Prior solid organ transplantation or organ allograft"),  # an organ, not stem cells
+    ("Inclusion", "Transplant-eligible patients who have received induction therapy"),  # a candidacy
+])
+def test_no_stem_cell_transplant_history(section, item):
+    got = read(section, item)
+    assert (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value) == (
+        "not_mentioned", "not_mentioned")
+
+
+@pytest.mark.parametrize("section, item, hi", [  # hand-made, in the wording of newly-diagnosed studies
+    ("Inclusion", "Have not received any prior anti-myeloma treatment", 0),
+    ("Inclusion", "Untreated multiple myeloma", 0),
+    ("Inclusion", "Subjects must be treatment naive", 0),
+    ("Exclusion", "Prior or concurrent treatment for myeloma", 0),
+    ("Exclusion", "Previous chemotherapy for myeloma", 0),
+    ("Inclusion", "Have not received prior treatment with daratumumab", None),  # one drug, not all therapy
+])
+def test_no_prior_therapy_wordings(section, item, hi):
+    assert read(section, item)["max_prior_lines"].value == hi
+
+
+@pytest.mark.parametrize("item, key, value", [  # hand-made
+    ("At most one prior autologous stem cell transplant", "prior_autologous_transplant", "allowed"),  # a cap lets one in
+    # a cap on lines is no cap on the transplant
+    ("No more than 2 prior regimens, and must have received an autologous stem cell transplant",
+     "prior_autologous_transplant", "required"),
+])
+def test_a_cap_on_the_therapy_itself_permits_it(item, key, value):
+    assert read("Inclusion", item)[key].value == value
+
+
+@pytest.mark.parametrize("item, lo", [  # hand-made
+    ("Refractory to the most recent line of therapy", 1),
+    ("Documented disease progression during or after their most recent anti-myeloma therapy", 1),
+    ("Third-line or later", 2),
+])
+def test_the_rank_of_the_line_and_the_most_recent_therapy(item, lo):
+    assert read("Inclusion", item)["min_prior_lines"].value == lo

@@ -50,7 +50,9 @@ _MD_LEAD_RX = re.compile(r"^(?:#{1,6}\s+|>\s+)+")
 # Split points: whitespace after '.' or ';' before a capital, digit, bracket, quote or bullet, or any
 # whitespace after ';'. Written as (?<=[.;])\s+(?=[A-Z(\[\"'0-9•*-])|(?<=;)\s+ it matches the same runs;
 # starting with \s lets the regex engine skip straight to whitespace.
-_SENT_RX = re.compile(r"\s(?:(?<=[.;]\s)\s*(?=[A-Z(\[\"'0-9•*-])|(?<=;\s)\s*)")
+# Legacy (PDQ) texts run their items together without stops: "... since prior hydroxyurea No prior 506U78
+# No other concurrent chemotherapy": a capitalised "No" after a lower-case word starts a new sentence.
+_SENT_RX = re.compile(r"\s(?:(?<=[.;]\s)\s*(?=[A-Z(\[\"'0-9•*-])|(?<=;\s)\s*|(?<=[a-z0-9)]\s)(?=No\s))")
 
 
 @dataclass(frozen=True)
@@ -203,11 +205,11 @@ def split_criteria(text: str) -> Criteria:
 
 
 
-_SENT_PRE_RX = re.compile(r"[.;]\s")  # every split point of _SENT_RX starts so
+_SENT_PRE_RX = re.compile(r"[.;]\s")  # every split point of _SENT_RX starts so, or is a " No "
 
 
 def sentences(item: str) -> list[str]:
-    if not _SENT_PRE_RX.search(item):
+    if not _SENT_PRE_RX.search(item) and " No " not in item:
         item = item.strip()
         return [item] if item else []
     return [s.strip() for s in _SENT_RX.split(item) if s and s.strip()]

@@ -6,9 +6,12 @@
     so "adequate organ function for CAR-T cell treatment" or "4 months after the
     last dose of daratumumab" do not count. Clause scope: a parenthesis with its
     own verdict ("Prior CAR-T (prior bispecific antibodies are permitted)") or a
-    "but / however / whereas" clause speaks only for the therapies it names; a
-    therapy is judged on the sentence minus the clauses naming only other
-    therapies. Per sentence (scoped):
+    "but / however / whereas" clause speaks only for the therapies it names,
+    and so does each ", or ..." alternative ("ASCT within 12 weeks, or an
+    allogeneic transplant (regardless of timing)"); an alternative that plans
+    the therapy ("or planning to undergo a transplant") is no history when
+    another one is. A therapy is judged on the sentence minus the clauses
+    naming only other therapies. Per sentence (scoped):
       * double negative ("not excluded", "not ineligible") → allowed
       * conditional wording (unless / except / provided / as long as /
         "allowed if …" / "if more than 6 months …" / "≥ 3 months since …")
@@ -39,6 +42,9 @@
     prior_car_t and prior_bcma; a BCMA bispecific sets prior_bispecific and
     prior_bcma. An either/or demand ("treated with CAR T or a bispecific")
     marks every alternative required.
+    A transplant of unnamed kind ("received transplantation") speaks for a kind
+    only when no sentence of the text names that kind. A target the myeloma
+    carries ("BCMA+ myeloma", "CD38-positive") names no therapy.
     triple_class: "triple-class exposed/refractory" wording, or one sentence
     naming a PI, an IMiD and an anti-CD38 (class or drug).
 """
@@ -60,18 +66,21 @@ TOPIC_FLAGS = {  # topic -> the flag it sets
     "car_t": "prior_car_t", "bcma": "prior_bcma", "bispecific": "prior_bispecific", "anti_cd38": "prior_anti_cd38",
     "gprc5d": "prior_gprc5d", "auto_sct": "prior_autologous_transplant", "allo_sct": "prior_allogeneic_transplant",
 }
+# a target named as what the myeloma cells carry ("BCMA+ myeloma", "CD38-positive", "BCMA expression"), not a therapy
+_MARKER = r"\s*\+|[\s-]*(?:positiv|negativ|express)"
 _CLASS_WORDS: dict[str, str] = {
     "car_t": r"car[\s-]?t(?:[\s-]?cells?)?|chimeric\s+antigen\s+receptors?|car[\s-]?nk|car\s+(?:therapy|product|cells?)"
              r"|gene(?:tic)?[\s-]*(?:therap\w*|modifi\w*|engineer\w*)(?:[\s-]+based)?|genetically\s+(?:modified|engineered)"
              r"|(?:investigational\s+)?cellular\s+(?:therap\w*|immunotherap\w*|products?)|cell[\s-]based\s+therap\w*"
              r"|adoptive\s+(?:cell(?:ular)?|t[\s-]cell)\s+(?:therap\w*|transfer)",
-    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?|b[\s-]cell\s+maturation\s+antigen",
-    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?"
+    "bcma": r"(?:anti-?\s?)?bcma(?:[\s-]?(?:directed|targeted|targeting|specific|based))?(?!" + _MARKER + ")"
+            r"|b[\s-]cell\s+maturation\s+antigen(?!" + _MARKER + ")",
+    "gprc5d": r"(?:anti-?\s?)?gprc5d(?:[\s-]?(?:directed|targeted|targeting|specific|based))?(?!" + _MARKER + ")"
               r"|g[\s-]protein[\s-]coupled\s+receptor,?\s+(?:class|family)\s+c,?\s+group\s+5,?\s+member\s+d",
     "bispecific": r"bi-?specifics?(?:\s+(?:antibod(?:y|ies)|agents?|t[\s-]cell\s+engagers?))?"
                   r"|t[\s-]?cell[\s-](?:engag(?:er|ers|ing)|redirect(?:ing|ors?|ion)?)(?:\s+(?:antibod(?:y|ies)|therap\w*))?",
     "anti_cd38": r"(?:anti-?\s?)?cd\s?-?38(?:[\s-]?(?:directed|targeted|targeting|monoclonal))?"
-                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?",
+                 r"(?:\s+(?:monoclonal\s+)?antibod(?:y|ies)|\s+mabs?)?(?!" + _MARKER + ")",
     "pi": r"proteasome\s+inhibit\w*",
     "imid": r"immunomodulat\w*(?:\s+(?:imide\s+)?(?:drugs?|agents?))?",
     "triple": r"triple[\s-]*(?:class[\s-]*)?(?:exposed|refractory|exposure|resistant)|triple[\s-]class"
@@ -82,7 +91,7 @@ _CLASS_WORDS: dict[str, str] = {
                 r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
     "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
-                r"(?:transplant\w*|sct|hsct|hct)|allograft\w*",
+                r"(?:transplant\w*|sct|hsct|hct)|(?<!organ\s)allograft\w*",
     "sct": r"(?:hematopoietic|haematopoietic|bone\s+marrow|peripheral\s+blood)?\s*(?:stem[\s-]+cell|cell|marrow)\s+transplant\w*"
            r"|stem[\s-]cell\s+(?:rescue|support)"
            r"|(?<!organ\s)(?<!kidney\s)(?<!renal\s)(?<!liver\s)(?<!heart\s)(?<!lung\s)(?<!cornea\s)transplant(?:ation|s)?",
@@ -102,7 +111,7 @@ _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "triple": r"TCR(?:MM)?",
     "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
     "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
-    "sct": r"SCT|HSCT|HCT|BMT",
+    "sct": r"SCT|HSCT|HCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
 }
 # Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
 # a sentence with none of them skips that topic's regex. Keep in step with the tables above
@@ -147,8 +156,9 @@ _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CL
                            + ")" if t in _CLASS_WORDS else r"(?!x)x")
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
-_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.")  # one is in every _EXAMPLE_RX match
-_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?)"
+_EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.", "same", "similar")  # one is in every _EXAMPLE_RX match
+_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
+                         r"|(?:the\s+)?same\s+(?:way|class|mechanism)\s+as|similar\s+to)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
@@ -175,17 +185,30 @@ def forget_sentences() -> None:
     topics_in.cache_clear()
 
 
-@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
-def topics_in(sent: str) -> frozenset[str]:
-    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
-    auto_sct, allo_sct, triple)."""
+def _named_topics(sent: str) -> frozenset[str]:
+    """Topics as named, "sct" standing for a transplant of unnamed kind."""
     named, _ = _drug_topics(sent)
     found = set(named)
     for topic in _candidate_topics(sent, sent.lower()) - found:
         if _CLASS_RX[topic].search(sent) or (topic in _CLASS_CS_RX and _CLASS_CS_RX[topic].search(sent)):
             found.add(topic)
+    return frozenset(found)
+
+
+def unnamed_transplant_kind(sent: str) -> bool:
+    """'Received transplantation within 1 year': a transplant is named, but not which kind (asked only of
+    sentences with a transplant vote, so not memoised)."""
+    found = _named_topics(sent)
+    return "sct" in found and "auto_sct" not in found and "allo_sct" not in found
+
+
+@lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
+def topics_in(sent: str) -> frozenset[str]:
+    """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,
+    auto_sct, allo_sct, triple)."""
+    found = _named_topics(sent)
     if "sct" in found:  # "prior stem cell transplant" without saying which: both kinds
-        found.discard("sct")
+        found = found - {"sct"}
         if "auto_sct" not in found and "allo_sct" not in found:
             found |= {"auto_sct", "allo_sct"}
     return frozenset(found)
@@ -235,28 +258,37 @@ def _open_paren(before: str) -> bool:
 _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
-    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since"
+    r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
-    r"|after\s+(?:(?:an?|the|prior|previous|first|second|double|single|tandem)\s+)*(?:auto\w*|allo\w*|stem|transplant\w*"
-    r"|sct|asct|hsct|hct|car|chimeric))\b", re.I)
+    r"|(?:after|following|post)[\s-]+(?:(?:an?|the|prior|previous|first|second|double|single|tandem|upfront)\s+)*"
+    r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
 # Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
 # (tests/test_eligibility_prefilter.py checks it on generated text).
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
-    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after")))
+    "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
+    "post ", "post-", "recipient")))
 
 
 def could_speak_of_history(text: str) -> bool:
     return _HISTORY_NEEDLES_RX.search(text.lower()) is not None
 
 
-# "relapsed or refractory disease" describes the disease, not exposure to a named drug
+# "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
+# disease", "triple-class refractory myeloma" do)
 _DISEASE_STATE_RX = re.compile(
     r"\b(?:relapsed|recurrent|refractory)(?:\s*(?:and|or|and/or|/|,)\s*(?:relapsed|recurrent|refractory))*"
     r"\s+(?:multiple\s+)?(?:myeloma|mm|disease|rrmm)\b", re.I)
 # "For Daratumumab + lenalidomide (D-Rd) regimen: …" names a study cohort, not a history
 _COHORT_PREFIX_RX = re.compile(r"^[^:]{0,60}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:\s*", re.I)
 _COHORT_RX = re.compile(r"^(?:for|in)\b[^:]{0,200}\b(?:regimens?|cohorts?|arms?|parts?|groups?)\s*:", re.I)
+def _disease_state(m: re.Match) -> str:
+    """The disease state blanked, unless a drug or class names it ("lenalidomide-refractory", "triple-class
+    refractory"); checked here rather than as look-behinds, which would slow the regex's search."""
+    before = m.string[max(0, m.start() - 6):m.start()]
+    return m.group(0) if before.endswith("-") or before.lower().endswith("class ") else " "
+
+
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
     r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
@@ -267,6 +299,20 @@ _FUTURE_RX = re.compile(
     r"|proceed\w*\s+to|(?:able\s+)?to\s+undergo|will\s+undergo|scheduled"
     # a complication of a past treatment ("active GVHD after allogeneic transplant") bars the complication
     r"|graft[\s-]+(?:versus|vs\.?)[\s-]+host|gvhd)\b", re.I)
+
+# More of the same, apart (their first letters would widen the search of _FUTURE_RX) and run only on sentences with
+# their words: the study's own arm ("for subjects receiving KRd"), a candidacy ("transplant-eligible patients").
+_ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)\b"
+                                  r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
+
+
+def _future(text: str) -> bool:
+    """A plan, the study's own treatment, a candidacy or a complication: no history."""
+    if _FUTURE_RX.search(text):
+        return True
+    low = text.lower()
+    return ("eligible" in low or "for " in low) and _ARM_OR_CANDIDACY_RX.search(text) is not None
+
 
 _DOUBLE_NEG_RX = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:excluded|ineligible|an?\s+exclusion|exclusionary|disqualif\w*)|"
@@ -293,19 +339,21 @@ _ABSENCE_RX = re.compile(
     r"|\b(?:lack|lacking|absence|free)\s+of\s+(?:any\s+)?(?:prior|previous|earlier|exposure|treatment|therapy|history"
     r"|pre-?treatment)\b"
     r"|\bnaive\b|\bnaïve\b|\bunexposed\b|\bnon-?exposed\b|\bnot\s+previously\b", re.I)
+# "regardless of timing" bans it at any time: not an option
+_NOT_TIME = r"(?!\s+(?:the\s+)?(?:timing|time|when|how\s+long|duration|interval)\b)"
 # Optional exposure ("not required", "optional", "may or may not", "with or without") → allowed.
 _OPTIONAL_RX = re.compile(
     r"\bnot\s+(?:[\w-]+\s+){0,2}?(?:required|mandatory|necessary|needed|obligatory|compulsory|requirement|prerequisite)\b"
     r"|\bno\s+(?:requirement|need)\b|\bneed\s+not\b|\bneedn't\b|\bnot\s+need\b|\b(?:do|does)n't\s+need\b"
     r"|\boptional(?:ly)?\b|\bmay\s+or\s+may\s+not\b|\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b"
-    r"|\bor\s+not\b|\bregardless\s+of\b|\birrespective\s+of\b|\bindependent(?:ly)?\s+of\b", re.I)
+    r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
-    r"\b(?:allowed|permitted|eligible|acceptable|accepted|can\s+(?:be\s+)?(?:included|enrolled|participate)|"
+    r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
     r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
-    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|regardless\s+of|irrespective\s+of|"
+    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
-    r"|may\s+(?:also\s+)?include|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
+    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
 _DEMAND_RX = re.compile(
     r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
     r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
@@ -317,7 +365,11 @@ _COND_RX = re.compile(
     r"|(?P<c3>\bif\s+(?:it\s+was\s+|they\s+were\s+|received\s+|given\s+|administered\s+|completed\s+|the\s+last\s+dose\s+was\s+)?"
     r"(?:more\s+than|greater\s+than|at\s+least|over|>=?|≥|≧)\s*\d+[^.;]*)"
     r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
-    r"\s+(?:since|before|prior|ago|from|after|have\s+elapsed|elapsed)[^.;]*)", re.I)
+    r"\s+(?:since|before|prior|ago|from|after|post|have\s+elapsed|elapsed)[^.;]*)"
+    r"|(?P<c5>^if\s+(?:previously\s+|prior\w*\s+)?(?:treated|received|exposed)\b[^.;]*)"
+    # a cap on how many: "no more than 1 prior autologous transplant" lets one in
+    r"|(?P<c6>\b(?:(?:no|not)\s+more\s+than|at\s+most|up\s+to|a\s+maximum\s+of)\s+(?:one|two|three|1|2|3)\s+(?:prior|previous)\b"
+    r"(?!\s+(?:[\w-]+\s+)?(?:lines?|regimens?|therap\w*|treatments?|courses?|cycles?)\b)[^.;]*)", re.I)
 _WINDOW_RX = re.compile(
     r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
@@ -349,9 +401,14 @@ def _condition(sent: str) -> str:
 _NOT_REFRACTORY_RX = re.compile(r"\bnot\s+(?:be\s+|been\s+|being\s+)?(?:refractory|resistant)\b[^.;]*", re.I)
 # Clause scope: a marked parenthesis ("(prior bispecific antibodies are permitted)") or a "but"/"however"
 # clause speaks for the therapies it names, not for the ones named elsewhere in the sentence.
-_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b", re.I)
+_SCOPE_PRE_RX = re.compile(r"\(|\b(?:but|however|whereas|although|though)\b|,\s*(?:and/)?or\b"
+                           r"|\bor\s+(?:who|those|patients|subjects|participants)\b", re.I)
 _PAREN_RX = re.compile(r"\(([^()]*)\)")
+_OPEN_PAREN_RX = re.compile(r"\([^()]*$")
 _CLAUSE_SPLIT_RX = re.compile(r"\s*,?\s*\b(?:but|however|whereas|although|though)\b\s*,?\s*", re.I)
+# ", or ..." starts an alternative of its own ("Received ASCT within 12 weeks, or previously received an
+# allogeneic transplant, or planning to undergo a transplant"); its "or" stays (one path among others)
+_ALTERNATIVE_SPLIT_RX = re.compile(r"\s*,\s*(?=(?:and/)?or\b)|\s+(?=or\s+(?:who|those|patients|subjects|participants)\b)", re.I)
 _MARKED_RXS = (_DOUBLE_NEG_RX, _OPTIONAL_RX, _MODAL_NEG_RX, _ABSENCE_RX, _PROHIBIT_RX, _PERMIT_RX, _COND_RX)
 
 
@@ -370,19 +427,21 @@ def _scoped(sent: str, flag: str) -> str:
         return m.group(0)
 
     main = _PAREN_RX.sub(cut, sent) if "(" in sent else sent
-    segments = [c for c in _CLAUSE_SPLIT_RX.split(main) if c.strip()] + marked
+    segments = [a for c in _CLAUSE_SPLIT_RX.split(main) for a in _ALTERNATIVE_SPLIT_RX.split(c) if a.strip()] + marked
     if len(segments) < 2:
         return sent
     keep: list[str] = []
-    names_flag = False
+    history = False  # an alternative naming the therapy as a past exposure, not a plan
     for seg in segments:
         found = _mentions(seg, fold(seg))
         if flag in found:
-            names_flag = True
+            if _future(seg):
+                continue  # "or planning to undergo a stem cell transplant": a plan, if another part is a history
+            history = True
         elif found:
             continue  # speaks for another therapy
         keep.append(seg)
-    return " ".join(" ".join(keep).split()) if names_flag else sent
+    return " ".join(" ".join(keep).split()) if history else sent
 
 
 def _window(sent: str) -> str:
@@ -400,7 +459,7 @@ def _speaks_of_other_treatment(cond: str, flag: str) -> bool:
     return flag not in _mentions(cond) and bool(_OTHER_TREATMENT_RX.search(cond) or _mentions(cond))
 
 
-_TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
+TRANSPLANT_FLAGS = ("prior_autologous_transplant", "prior_allogeneic_transplant")
 _OR_RX = re.compile(r"\bor\b", re.I)
 
 
@@ -415,12 +474,14 @@ def _excluded(text: str) -> tuple[str, str]:
 
 def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
-    ctx = _DISEASE_STATE_RX.sub(" ", sent)
+    ctx = _DISEASE_STATE_RX.sub(_disease_state, sent)
     # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
     has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
-    if not has_ctx or _FUTURE_RX.search(sent) or _COHORT_RX.search(sent):
+    if not has_ctx or _COHORT_RX.search(sent):
         return None
     text = _scoped(sent, flag) if flag else sent
+    if _future(text):
+        return None
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
     cond = _condition(text)
@@ -468,7 +529,7 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
         return "allowed", ""
     if section == "exclusion":
         return _excluded(text)
-    if flag in _TRANSPLANT_FLAGS and _OR_RX.search(text):
+    if flag in TRANSPLANT_FLAGS and _OR_RX.search(_PAREN_RX.sub(" ", text)):
         # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
         return "allowed", ""
     if section == "inclusion":
@@ -610,17 +671,27 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
     return out
 
 
+# "doxorubicin at cumulative doses in excess of 400 mg/m²": a ceiling on the dose, not a ban on the drug
+_DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose", re.I)
+# a demand met by any one of several drugs ("either X or Y", "X or another proteasome inhibitor")
+_ALTERNATIVES_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
+
+
 def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
-    a demanded or barring history (not a wash-out, an example, an exception or a cohort's name)."""
+    a demanded or barring history (not a wash-out, a dose ceiling, an example, an exception or a cohort's name;
+    a demand any one of several drugs meets names none)."""
     sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
     names = specific_drugs(sent)
     if not names:
         return []
-    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit
-    main = _PAREN_RX.sub(" ", sent) if "(" in sent else sent
+    # the main clause decides: "(whether treated with X or not)" widens a ban, it does not permit; a
+    # parenthesis left open runs to the end ("refractory to X (had progression while receiving X ...")
+    main = _OPEN_PAREN_RX.sub(" ", _PAREN_RX.sub(" ", sent)) if "(" in sent else sent
     got = _classify(main, section) or _classify(sent, section)
-    if not got or got[1]:  # no reading, or a condition / wash-out window: not a ban on the drug
-        return []
+    if not got or got[1] or _DOSE_LIMIT_RX.search(sent):
+        return []  # no reading, or a condition / wash-out window / dose ceiling: not a ban on the drug
+    if got[0] == "required" and _ALTERNATIVES_RX.search(main):
+        return []  # "either lenalidomide or thalidomide": each one will do, neither is demanded
     key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
     return [(key, name) for name in names] if key else []

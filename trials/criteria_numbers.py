@@ -5,11 +5,19 @@
     "no more than 2", "more than 2" (min 3), "fewer than 4" (max 3), "only 1
     prior line" / a bare count (min = max). "therapies", "regimens",
     "treatments", "courses" count as lines; cycles/doses/weeks never do.
-    Sentences that define counting ("is considered 1 prior therapy") are
-    ignored. Several statements (cohorts): min = smallest minimum, max =
+    Sentences that define counting ("is considered 1 prior therapy",
+    "(considered 1 prior regimen)") are ignored, and so is the regimen a
+    response was to ("response of at least PR to 1 line of prior therapy").
+    "must not have received more than 3" is a maximum, and so is a trailing
+    "and no more than 3". Lists ("1, 2 or 3 prior lines") are ranges. The
+    rank of the relapse an inclusion asks for counts ("in first or second
+    relapse": 1 to 2). Relapse after prior therapy implies one line only when
+    the text states no count. Several statements (cohorts): min = smallest minimum, max =
     largest maximum (the least restrictive reading).
     max = 0 only from explicit statements: "previously untreated … myeloma",
-    "no prior systemic/anti-myeloma therapy", or an exclusion item
+    "no prior systemic/anti-myeloma therapy", "must not have been previously
+    treated with any systemic therapy for myeloma" (inclusion, or a legacy
+    text's unheaded items), or an exclusion item
     "prior/previous anti-myeloma therapy", "previous treatment for myeloma",
     "previously treated". "Newly diagnosed" alone gives null, and so does
     "no more than one cycle of treatment" (cycles are not lines).
@@ -27,10 +35,10 @@ _NOUN = (r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)")
 _BAD_GAP = r"(?:cycles?|doses?|weeks?|days?|months?|years?|mg|hours?|times?|of\s+the\s+following|drugs?|agents?|inhibitors?|half)"
 # up to 4 filler words between the number and the noun, none of which is a unit
 _GAP = rf"(?:(?!{_BAD_GAP}\b)[\w()/'-]+\s+){{0,4}}?"
-_LINE_TAIL = rf"\s+(?!of\b){_GAP}{_NOUN}\b"
+_LINE_TAIL = rf"(?:\s+(?!of\b){_GAP}|\s+of\s+the\s+following\s+(?:\w+\s+)?){_NOUN}\b"
 _RANGE_RX = re.compile(
-    rf"\b(?:between\s+)?(?P<a>{_NUM})\s*(?:to|-|–|—|and|&|or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than"
-    rf"|,?\s*but\s+(?:less|fewer)\s+than)"
+    rf"\b(?:between\s+)?(?P<a>{_NUM})(?:\s*,\s*{_NUM})*\s*(?:to|-|–|—|,?\s*and|&|,?\s*or|,?\s*(?:but|and)\s+(?:no|not)\s+(?:more|greater)\s+than"
+    rf"|,?\s*(?:but|and)\s+(?:≤|<=|≦)|,?\s*but\s+(?:less|fewer)\s+than)"
     rf"\s*(?P<b>{_NUM}),?(?P<tail>{_LINE_TAIL})", re.I)
 _MIN_RX = re.compile(
     rf"(?:\bat\s+least|\bminimum\s+of|\ba\s+minimum\s+of|≥|>=|≧|\bgreater\s+than\s+or\s+equal\s+to|\bequal\s+to\s+or\s+more\s+than)"
@@ -49,7 +57,7 @@ _LT_RX = re.compile(
 _EXACT_RX = re.compile(
     rf"(?<![\w≥≤<>=.,/-])(?:(?:only|exactly)\s+)?(?P<n>{_NUM})\s+(?:prior|previous|treatment|therapy)\s+(?:{_GAP}){_NOUN}\b"
     rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
-_IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b|\bis\s+considered\b|\bare\s+considered\b"
+_IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
 _ZERO_INCL_RX = re.compile(
     r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
@@ -58,11 +66,23 @@ _ZERO_INCL_RX = re.compile(
     r"(?:therapy|treatment)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:chemotherapy|therapy|treatment)(?:\s+(?:or|and|and/or)\s+[\w-]+){0,2}\s+for\s+"
-    r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
+    r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\b(?:not|never)\s+(?:have\s+)?(?:been\s+)?previously\s+(?:treated|received)\s+(?:with\s+)?(?:any\s+)?(?:prior\s+)?"
+    r"(?:systemic\s+)?(?:chemotherapy|therapy|treatment)\s+for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
+# Kept apart from _ZERO_INCL_RX (a look-behind in an alternative slows the search of all of them ten-fold) and run
+# only on sentences with their words: "untreated myeloma", "treatment naive", "have not received any prior
+# anti-myeloma treatment" (but not "... treatment with daratumumab").
+_ZERO_NEG_RX = re.compile(
+    r"(?<!previously\s)\buntreated\s+(?:symptomatic\s+|active\s+|newly\s+diagnosed\s+)?(?:multiple\s+)?myeloma\b"
+    r"|\btreatment[\s-]na[iï]ve\s*(?:[.;,)]|$)"
+    r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
+    r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
+    r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
+    r"(?=\s*(?:for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b|[.;,)]|$))", re.I)
 _ZERO_EXCL_RX = re.compile(
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
-    r"|\b(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\b(?:prior|previous)(?:\s+or\s+(?:current|concurrent))?\s+(?:systemic\s+)?(?:treatment|therapy|chemotherapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|^(?:has\s+|have\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)\s+(?:having|with\s+(?:a|an|any))\b[^.;]{0,60}\bmyeloma\b"
     r"|^(?:patients?\s+)?previously\s+treated\W*$"
@@ -100,7 +120,7 @@ _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eig
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
 _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
-                                            _ZERO_INCL_RX, _PERMIT_RX)}
+                                            _ZERO_INCL_RX, _ZERO_NEG_RX, _PERMIT_RX)}
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
 # literals (lower-case); on a folded sentence a regex is skipped when none is present.
 _IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
@@ -116,8 +136,18 @@ _LEAST_RX = re.compile(r"\b(?:at\s+least|minimum|or\s+more)\b", re.I)
 
 
 _LABEL_NUMBER_RX = re.compile(
+    # a counting definition: "(considered 1 prior regimen)", "were considered 1 line of therapy"
+    r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1|a\s+single)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
     r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
     r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
+
+
+_TRAILING_MAX_RX = re.compile(rf"\b(?:and|but)\s+(?:no|not)\s+(?:more|greater)\s+than\s+(?P<n>{_NUM})\s*(?:[.;,)]|$)", re.I)
+# "response of at least PR to 1 line of prior therapy", "stable disease ... to at least one prior regimen":
+# the count says which regimen the disease answered, not how many the patient had
+_RESPONSE_TO_RX = re.compile(r"\b(?:respon\w*|stable\s+disease|remission)\b[^.;]{0,80}\bto\s+(?:at\s+least\s+)?$", re.I)
+# "must not have received more than 3 prior regimens": a ceiling, not a floor
+_NEGATED_VERB_RX = re.compile(r"\b(?:not|never)\s+(?:\w+\s+){0,3}$", re.I)
 
 
 def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None]:
@@ -163,9 +193,11 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             if not free(m):
                 continue
             n = _num(next(g for g in (m.groupdict().get(k) for k in ("n", "n2", "n3")) if g))
-            if n is None:
+            if n is None or _RESPONSE_TO_RX.search(text, 0, m.start()):
                 continue
             taken.append(m.span())
+            if kind == "gt" and _NEGATED_VERB_RX.search(text, max(0, m.start() - 40), m.start()):
+                kind = "max"
             if kind == "max" and hi is None:
                 hi = n
             elif kind == "lt" and hi is None and n > 0:
@@ -175,11 +207,15 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             elif kind == "gt" and lo is None:
                 lo = n + 1
             break
+    if lo is not None and hi is None and "than" in low:
+        m = _TRAILING_MAX_RX.search(text)  # "at least 1 prior line of therapy and no more than 3"
+        if m and free(m):
+            hi = _num(m.group("n"))
     if lo is None and hi is None:
         if twin is not None and not any(k in low for k in _EXACT_LITERALS):
             return lo, hi
         m = (twin[_EXACT_RX] if twin else _EXACT_RX).search(text)
-        if m and free(m):
+        if m and free(m) and not _RESPONSE_TO_RX.search(text, 0, m.start()):
             n = _num(m.group("n") or m.group("n2"))
             if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
                 # "received 2 prior lines" is a minimum; "only / exactly 1 prior line" also a maximum
@@ -190,15 +226,19 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
 
 
 def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
-    """'previously untreated myeloma' (inclusion), 'prior anti-myeloma therapy' (exclusion).
+    """'previously untreated myeloma' (inclusion or unheaded), 'prior anti-myeloma therapy' (exclusion).
     ``low``: ``_fold(sent)``; when given, a sentence without the words every alternative needs is
     rejected before the regexes run."""
-    if section == "inclusion":
+    if section in ("inclusion", "other"):  # legacy texts without headings state requirements as "No prior ..."
         if low is None:
-            return bool(_ZERO_INCL_RX.search(sent)) and not _PERMIT_RX.search(sent)
-        if "prior" not in low and "previous" not in low and "naive" not in low and "naïve" not in low:
-            return False
-        return bool(_LOW_TWIN[_ZERO_INCL_RX].search(low)) and not _LOW_TWIN[_PERMIT_RX].search(low)
+            return bool(_ZERO_INCL_RX.search(sent) or _ZERO_NEG_RX.search(sent)) and not _PERMIT_RX.search(sent)
+        found = False
+        if "prior" in low or "previous" in low or "naive" in low or "naïve" in low:
+            found = bool(_LOW_TWIN[_ZERO_INCL_RX].search(low))
+        if not found and ("untreated" in low or "naive" in low or (
+                ("not " in low or "never" in low) and ("therap" in low or "treatment" in low))):
+            found = bool(_LOW_TWIN[_ZERO_NEG_RX].search(low))
+        return found and not _LOW_TWIN[_PERMIT_RX].search(low)
     if section == "exclusion":
         if low is not None and "prior" not in low and "previous" not in low:
             return False
@@ -209,11 +249,12 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
 
 # ---- lab and fitness limits ----------------------------------------------------------------
 # "CrCl ≥ 30 mL/min" (inclusion) and "creatinine clearance < 30 mL/min" (exclusion) both give 30;
+# "CrCl < 30 mL/min" as an inclusion (a study for impaired kidneys) gives no floor;
 # "ECOG 0-2", "ECOG ≤ 2" (inclusion) and "ECOG ≥ 3" (exclusion) all give 2.
 _CMP = r"(?P<cmp>≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
        r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
 _CRCL_RX = re.compile(
-    r"\b(?:creatinine\s+clearance|clear\w*\s+(?:of\s+)?creatinine|crcl|clcr|cr\s*cl|e?gfr"
+    r"\b(?:creatin(?:in)?e\s+clearance|clear\w*\s+(?:of\s+)?creatinine|crcl|clcr|cr\s*cl|e?gfr"
     r"|(?:estimated\s+)?glomerular\s+filtration\s+rate|renal\s+clearance)\b"
     r"(?:\s*\([^)]{0,120}\))?[^.;\d≥≤<>]{0,60}?" + _CMP
     + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)(?!\s*(?:%|percent|hours?|h\b|hr|-hour|mg))\s*(?P<unit>ml|mL|cc)?", re.I)
@@ -231,7 +272,7 @@ def _cmp(m: re.Match) -> str:
     return " ".join((m.group("cmp") or "").lower().split())
 
 
-_CRCL_NEEDLES = ("creatinine", "crcl", "clcr", "cr cl", "gfr", "glomerular", "renal clearance")
+_CRCL_NEEDLES = ("creatinine", "creatine clearance", "crcl", "clcr", "cr cl", "gfr", "glomerular", "renal clearance")
 
 
 def _crcl(sent: str, section: str) -> int | None:
@@ -246,6 +287,8 @@ def _crcl(sent: str, section: str) -> int | None:
         return None
     if not 10 <= n <= 150:
         return None
+    if section == "inclusion" and _cmp(m).startswith(_LESS_STRICT + ("≤", "<=", "≦", "=<")):
+        return None  # "creatinine clearance < 30 mL/min" as an inclusion: a study for impaired kidneys, no floor
     return round(n)
 
 
@@ -299,7 +342,7 @@ _MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
 
 _AFTER_PRIOR_RX = re.compile(
     r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
-    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last)\b"
+    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
     r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
 
 
@@ -322,14 +365,50 @@ def _other_disease_only(sent: str) -> bool:
 
 
 def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, int | None]:
-    """(fewest, most) prior lines a sentence allows, read for its section: another disease's cohort
+    """(fewest, most) prior lines a sentence states, read for its section: another disease's cohort
     says nothing for myeloma; an exclusion bars the counts it states ("more than 3 prior lines" leaves
-    at most 3); an inclusion demanding relapse after prior therapy means at least one line."""
+    at most 3)."""
     a, b = _lines_in(sent, low)
-    if (a is not None or b is not None) and _other_disease_only(sent):
+    if a is None and b is None:
+        return relapse_rank(sent, section)
+    if _other_disease_only(sent):
         return None, None
     if section == "exclusion" and (a is not None or b is not None):
         return (b + 1 if b is not None and a is None else None), (a - 1 if a is not None and b is None else None)
-    if a is None and b is None and section == "inclusion" and _after_prior_therapy(sent):
-        return 1, None
     return a, b
+
+
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5}
+_ORD = r"(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)"
+# "in first or second relapse": as many prior lines as the relapse's rank
+# "third-line or later": the study's treatment line, so one fewer prior lines
+_LINE_RANK_RX = re.compile(rf"\b(?P<a>{_ORD})[\s-]+line\s+(?:or|and)\s+(?:later|beyond|greater|above|higher)\b", re.I)
+_RELAPSE_RANK_RX = re.compile(rf"(?<!beyond\s)(?<!after\s)(?<!least\s)\b(?P<a>{_ORD})(?:\s*(?:,|or|to|-|and)\s*(?P<b>{_ORD}))?"
+                              rf"(?:\s+or\s+(?P<later>later|greater|subsequent))?\s+relapses?\b", re.I)
+
+
+def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
+    """(min, max) prior lines from the rank of the relapse an inclusion asks for ("in first relapse": 1, 1) or of
+    the study's line ("third-line or later": at least 2)."""
+    if section != "inclusion":
+        return None, None
+    low = sent.lower()
+    if "line" in low and ("later" in low or "beyond" in low or "greater" in low or "above" in low or "higher" in low):
+        m = _LINE_RANK_RX.search(sent)
+        if m and _ORDINALS[m.group("a").lower()] > 1 and not _other_disease_only(sent):
+            return _ORDINALS[m.group("a").lower()] - 1, None
+    if "relapse" not in low:
+        return None, None
+    m = _RELAPSE_RANK_RX.search(sent)
+    if not m or _other_disease_only(sent):
+        return None, None
+    a = _ORDINALS[m.group("a").lower()]
+    b = _ORDINALS[m.group("b").lower()] if m.group("b") else a
+    return a, (None if m.group("later") else max(a, b))
+
+
+def implies_a_prior_line(sent: str, section: str) -> bool:
+    """An inclusion demanding relapse after prior therapy means at least one line; the reader takes it
+    only when the text states no count ("relapsed after prior therapy" beside "at least 2 prior lines"
+    says nothing more)."""
+    return section == "inclusion" and _after_prior_therapy(sent)

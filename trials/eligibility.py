@@ -8,9 +8,10 @@ from typing import Any
 
 from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (_RANK, DISEASE_KEYS, any_disease_feature, could_speak_of_history, disease_votes,
-                                   drug_votes, forget_sentences, names_any_therapy, therapy_votes)
-from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, prior_lines
+from trials.criteria_flags import (_RANK, DISEASE_KEYS, TRANSPLANT_FLAGS, any_disease_feature, could_speak_of_history,
+                                   disease_votes, drug_votes, forget_sentences, names_any_therapy, therapy_votes,
+                                   unnamed_transplant_kind)
+from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
          "prior_autologous_transplant", "prior_allogeneic_transplant")
@@ -47,8 +48,10 @@ def _flags(text: str) -> dict[str, Flag]:
     forget_sentences()  # the per-sentence memo serves one text (its readers ask the same sentences)
     result = _empty()
     best: dict[str, tuple[int, Flag]] = {}
+    best_unnamed: dict[str, tuple[int, Flag]] = {}
     lo: tuple[int, str] | None = None
     hi: tuple[int, str] | None = None
+    implied: tuple[int, str] | None = None  # "relapsed after prior therapy": one line, if no count is stated
     numbers: dict[str, tuple[int, str]] = {}
     drugs: dict[str, dict[str, str]] = {"required_drugs": {}, "excluded_drugs": {}}
     low_text = text.lower()
@@ -57,6 +60,7 @@ def _flags(text: str) -> dict[str, Flag]:
     readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     for section, item in items(text):
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
+        unnamed_votes: dict[str, list[tuple[str, str, str]]] = {}  # transplant of unnamed kind
         # a therapy reading needs history wording (or, in exclusions, a window or a bare name): items
         # without any of its literals can't decide a flag, so their therapy names are not looked up
         maybe = (section == "exclusion" or could_speak_of_history(item)) and names_any_therapy(item)
@@ -64,7 +68,8 @@ def _flags(text: str) -> dict[str, Flag]:
             low_sent = fold(sent)
             if maybe:
                 for flag, vote in therapy_votes(sent, section):
-                    item_votes.setdefault(flag, []).append(vote)
+                    unnamed = flag in TRANSPLANT_FLAGS and unnamed_transplant_kind(sent)
+                    (unnamed_votes if unnamed else item_votes).setdefault(flag, []).append(vote)
                 for key, name in drug_votes(sent, section):
                     drugs[key].setdefault(name, sent)
             for key, vote in (disease_votes(sent, section) if features else ()):
@@ -72,6 +77,8 @@ def _flags(text: str) -> dict[str, Flag]:
             a, b = prior_lines(sent, section, low_sent)
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
+            elif a is None and b is None and implied is None and implies_a_prior_line(sent, section):
+                implied = (1, sent)
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
             if hi is None and _states_no_prior_therapy(sent, section, low_sent):
@@ -80,13 +87,16 @@ def _flags(text: str) -> dict[str, Flag]:
                 n = reader.read(sent, section)
                 if n is not None and (key not in numbers or reader.looser(n, numbers[key][0])):
                     numbers[key] = (n, sent)
-        for flag, votes in item_votes.items():
-            pick = _pick(votes)
-            rank = _RANK[pick[0]]
-            if flag not in best or rank > best[flag][0]:
-                best[flag] = (rank, Flag(pick[0], pick[1], pick[2]))
-    for flag, (_, f) in best.items():
+        for votes_of, winners in ((item_votes, best), (unnamed_votes, best_unnamed)):
+            for flag, votes in votes_of.items():
+                pick = _pick(votes)
+                rank = _RANK[pick[0]]
+                if flag not in winners or rank > winners[flag][0]:
+                    winners[flag] = (rank, Flag(pick[0], pick[1], pick[2]))
+    # "transplantation" of unnamed kind speaks for a kind only when no sentence names that kind
+    for flag, (_, f) in {**best_unnamed, **best}.items():
         result[flag] = f
+    lo = lo or implied
     if lo is not None:
         result["min_prior_lines"] = Flag(lo[0], lo[1])
     if hi is not None:
