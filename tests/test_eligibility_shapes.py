@@ -357,3 +357,22 @@ def test_a_cap_on_the_therapy_itself_permits_it(item, key, value):
 ])
 def test_the_rank_of_the_line_and_the_most_recent_therapy(item, lo):
     assert read("Inclusion", item)["min_prior_lines"].value == lo
+
+
+@pytest.mark.parametrize("section, item, key", [  # real sentences (tuned records of eligibility-tuned-5.json)
+    ("Exclusion", "Autologous stem cell transplant if < 12 weeks from enrollment.",  # NCT03227432
+     "prior_autologous_transplant"),
+    ("Exclusion", "Autologous stem-cell transplant in the previous six months.", "prior_autologous_transplant"),  # NCT02114502
+    # NCT03502577: the study's leukapheresis dates a past transplant; it does not make the sentence a plan
+    ("Exclusion", "Allogeneic hematopoietic stem cell transplantation (HSCT) or donor lymphocyte infusion within 90 days "
+                  "of leukapheresis", "prior_allogeneic_transplant"),
+])
+def test_a_time_window_without_prior_is_only_a_wait(section, item, key):
+    reading = read(section, item)[key]
+    assert reading.value == "allowed" and reading.sentence
+
+
+def test_a_permission_speaks_of_history_without_prior():
+    # NCT02917941
+    r = read("Inclusion", "Autologous and allogenic transplants are permitted.")
+    assert r["prior_autologous_transplant"].value == r["prior_allogeneic_transplant"].value == "allowed"

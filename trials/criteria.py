@@ -35,7 +35,7 @@ class Flag:
 
 
 _HEADING_RX = re.compile(
-    r"^(?:key|main|major|general|specific|additional|other|principal|selected|important)?\s*"
+    r"^(?:key|main|major|general|specific|additional|other|principal|selected|important|initial|randomi[sz]ation|registration|enrollment|enrolment|screening)?\s*"
     r"(?:(?:recipients?|donors?|patients?|subjects?|participants?|(?:phase|part|cohort|arm|stage)\s+[\w-]{1,6})\s+){0,2}(?P<kind>inclusion|exclusion|eligibility|ineligibility|inclusions|exclusions)"
     r"(?:\s+(?:and|&)\s+(?:exclusion|inclusion))?"
     r"(?:\s+criteri(?:a|on)s?)?(?P<rest>\b.*)$", re.I)

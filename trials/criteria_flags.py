@@ -267,7 +267,7 @@ _PRIOR_RX = re.compile(
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient")))
+    "post ", "post-", "recipient", "allowed", "permitted", "acceptable")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -304,6 +304,14 @@ _FUTURE_RX = re.compile(
 # their words: the study's own arm ("for subjects receiving KRd"), a candidacy ("transplant-eligible patients").
 _ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)\b"
                                   r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
+
+
+def _dated_by_the_study(text: str) -> bool:
+    """'HSCT within 90 days of leukapheresis': the study's own step only dates a past treatment (a wait)."""
+    w, m = _WINDOW_RX.search(text), _FUTURE_RX.search(text)
+    if not (w and m and w.start() <= m.start() < w.end()):
+        return False
+    return not _future(text[:w.start()] + " " + text[w.end():]) and _ARM_OR_CANDIDACY_RX.search(text) is None
 
 
 def _future(text: str) -> bool:
@@ -371,11 +379,15 @@ _COND_RX = re.compile(
     r"|(?P<c6>\b(?:(?:no|not)\s+more\s+than|at\s+most|up\s+to|a\s+maximum\s+of)\s+(?:one|two|three|1|2|3)\s+(?:prior|previous)\b"
     r"(?!\s+(?:[\w-]+\s+)?(?:lines?|regimens?|therap\w*|treatments?|courses?|cycles?)\b)[^.;]*)", re.I)
 _WINDOW_RX = re.compile(
-    r"\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past))\s+(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
+    r"(?:\b(?:within|(?:less|fewer)\s+than|in\s+the\s+(?:last|past|previous|preceding))\s+|(?:<=?|≤)\s*)"
+    r"(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
     r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*"
     r"|\b\d+\s*(?:weeks?|months?|days?)\s+(?:prior\s+to|before)\b[^.;,]*", re.I)
 
+
+# "Autologous and allogeneic transplants are permitted": a permission speaks of history without a "prior"
+_PERMITTED_RX = re.compile(r"\b(?:allowed|permitted|acceptable)\b", re.I)
 
 _RANK = {"required": 3, "excluded": 2, "allowed": 1}
 
@@ -476,11 +488,12 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
     ctx = _DISEASE_STATE_RX.sub(_disease_state, sent)
     # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
-    has_ctx = _PRIOR_RX.search(ctx) or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6))
+    has_ctx = (_PRIOR_RX.search(ctx) or _PERMITTED_RX.search(ctx)
+               or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6)))
     if not has_ctx or _COHORT_RX.search(sent):
         return None
     text = _scoped(sent, flag) if flag else sent
-    if _future(text):
+    if _future(text) and not _dated_by_the_study(text):
         return None
     if _DOUBLE_NEG_RX.search(text):
         return "allowed", ""
