@@ -98,26 +98,46 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
     NUL characters, which CSV readers refuse, are dropped."""
-    safe = frame.copy()
-    for col in safe.columns:
-        if _is_text(safe[col]):
-            cells = safe[col]
-            try:  # only cells that could need work go through Python: a risky first character, or a NUL
-                first = cells.str[:1]
-            except AttributeError:  # no text at all in this column (numbers, booleans, empty)
-                continue
-            risky = (first.isin(_RISKY_FIRST) | first.str.isspace().fillna(False).astype(bool)
-                     | cells.str.contains("\x00", regex=False).fillna(False).astype(bool))
-            if risky.any():
-                safe.loc[risky, col] = cells[risky].map(_csv_cell)
-        elif pd.api.types.is_bool_dtype(safe[col].dtype):
-            safe[col] = safe[col].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
-    safe.columns = [neutralise(str(c)) for c in safe.columns]
+    safe = _safe_columns(frame, _csv_cell, lambda text: text.str.contains("\x00", regex=False))
+    for i in range(safe.shape[1]):
+        if pd.api.types.is_bool_dtype(safe[i].dtype):
+            safe[i] = safe[i].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
+    safe.columns = [neutralise(str(c)) for c in frame.columns]
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode(CSV_ENCODING)
 
 
-_RISKY_FIRST = frozenset(DANGEROUS_FIRST) | {"'"}  # and any whitespace (str.isspace), checked beside it
+_PLAIN_START = r"[A-Za-z0-9]"  # a cell starting so is never neutralised (whatever follows)
+
+
+def _safe_columns(frame: pd.DataFrame, fix_cell, needs_fixing) -> pd.DataFrame:
+    """The frame with every text cell made safe by `fix_cell`; other columns as they are.
+
+    Whole columns are checked at once: only cells that could need work go through Python, those
+    that start with anything but a letter or a digit (a quote, whitespace, =, +, -, @ ...) or that
+    `needs_fixing` marks (characters the format can't hold). Positional, so repeated column names
+    are kept."""
+    out = {}
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i]
+        if _only_text(values):
+            text = values.fillna("").astype("str")
+            risky = ~text.str.match(_PLAIN_START) & (text != "")
+            risky |= needs_fixing(text)
+            if risky.any():
+                text = text.copy()
+                text[risky] = text[risky].map(fix_cell).astype("str")
+            values = text
+        elif pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
+            values = values.map(fix_cell)
+        out[i] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _only_text(values: pd.Series) -> bool:
+    if pd.api.types.is_object_dtype(values.dtype):
+        return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    return pd.api.types.is_string_dtype(values.dtype)
 
 
 def _csv_cell(value):
@@ -158,19 +178,20 @@ def family_sheets(trials: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def _xlsx_cell(value):
-    """What an xlsx cell can hold: no control characters other than tab/LF/CR, at most 32,767 chars."""
-    if isinstance(value, str):
-        value = _XLSX_ILLEGAL.sub("", value)
-        if len(value) > XLSX_MAX_CHARS:
-            value = value[: XLSX_MAX_CHARS - 1] + "…"
-    return value
+    """What an xlsx cell can hold, neutralised: no control characters other than tab/LF/CR, at
+    most 32,767 chars. Cleaned BEFORE neutralising, so that dropping a character can't uncover a '='."""
+    if not isinstance(value, str):
+        return value
+    value = _XLSX_ILLEGAL.sub("", value)
+    if len(value) > XLSX_MAX_CHARS:
+        value = value[: XLSX_MAX_CHARS - 1] + "…"
+    return neutralise(value)
 
 
-def _xlsx_value(value):
-    """A frame cell as openpyxl writes it: None for missing, plain Python numbers and booleans."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _xlsx_unfit(text: pd.Series) -> pd.Series:
+    """Cells an xlsx can't hold as they are: control characters, or more than Excel's limit."""
+    return text.str.contains(_XLSX_ILLEGAL.pattern, regex=True) | (text.str.len() > XLSX_MAX_CHARS)
+
 
 
 def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> bytes:
@@ -181,24 +202,20 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
     Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
-    from .xlsx import write_workbook
+    from .xlsx import rows_of, write_workbook
 
-    def cell(value):  # cleaned BEFORE neutralising, so that dropping a character can't uncover a '='
-        value = _xlsx_value(value)
-        return neutralise(_xlsx_cell(value)) if isinstance(value, str) else value
-
-    def sheet(name: str, frame: pd.DataFrame):
-        rows = ([cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
-        return name, [neutralise(_xlsx_cell(str(c))) for c in frame.columns], rows
+    def header(frame: pd.DataFrame) -> list[str]:
+        return [_xlsx_cell(str(c)) for c in frame.columns]
 
     def sheets():
-        yield sheet(SHEET_ALL, trials)
+        every = list(rows_of(_safe_columns(trials, _xlsx_cell, _xlsx_unfit)))  # made once, for every sheet
+        yield SHEET_ALL, header(trials), every
         ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
         for fid, name in family_sheets(trials):
-            yield sheet(name, trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
-                        else trials.iloc[0:0])
+            on_sheet = ids.map(lambda xs, f=fid: f in xs).to_numpy().nonzero()[0] if ids is not None else []
+            yield name, header(trials), [every[i] for i in on_sheet]
         if sites is not None:
-            yield sheet(SHEET_SITES, sites)
+            yield SHEET_SITES, header(sites), rows_of(_safe_columns(sites, _xlsx_cell, _xlsx_unfit))
 
     buffer = io.BytesIO()
     write_workbook(buffer, sheets())

@@ -1,16 +1,23 @@
-"""A small streaming .xlsx writer: rows go straight into the zip as SpreadsheetML (ECMA-376),
-one sheet after another, so memory does not grow with the number of cells and 40,000 rows take
-seconds (openpyxl builds a cell object per value, even in write-only mode).
+"""A small streaming .xlsx writer: rows go into the zip as SpreadsheetML (ECMA-376), one sheet
+after another, so memory does not grow with the number of cells (openpyxl builds a cell object
+per value, even in write-only mode).
+
+A frame is turned into rows a whole column at a time (pandas string operations, not a Python call
+per cell), each row with a mark where its number goes (`ROW`): the same rows can then fill several
+sheets (a study on its family's sheet and on "all") at one string replacement per row.
 
 Cells: str as inline strings (never formulas: no cell is written with a formula element), bool as
-booleans, int/float as numbers, None and NaN as empty. The caller cleans and neutralises text.
+booleans, int/float as numbers, None, NA, NaN and "" as empty. The caller cleans and neutralises
+text (a NUL, which XML can't hold anyway, must not reach this module: it marks the row number).
 """
 from __future__ import annotations
 
 import math
 import zipfile
-from typing import IO, Iterable, Sequence
+from typing import IO, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
+
+import pandas as pd
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -56,8 +63,14 @@ def _column(i: int) -> str:
     return name
 
 
+ROW = "\x00"  # stands for the row number in a row made by `rows_of`
+ROWS_PER_SLICE = 5000  # rows made at once: bounds memory on large frames
+
+
 def _cell(ref: str, value) -> str:
-    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    if value is None or value is pd.NA or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         return ""  # an empty cell is no cell; the next one carries its own reference
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
@@ -66,26 +79,51 @@ def _cell(ref: str, value) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
-def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    columns = [_column(i) for i in range(len(header))]
+def _only_text(values: pd.Series) -> bool:
+    if pd.api.types.is_object_dtype(values.dtype):
+        return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    return pd.api.types.is_string_dtype(values.dtype)
+
+
+def _column_cells(letter: str, values: pd.Series) -> pd.Series:
+    """The <c> element of every cell of one column ("" for an empty cell), ROW for the row number."""
+    if _only_text(values):
+        text = values.fillna("").astype("str")
+        escaped = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
+                   .str.replace(">", "&gt;", regex=False))  # what xml.sax.saxutils.escape does
+        cells = f'<c r="{letter}{ROW}" t="inlineStr"><is><t xml:space="preserve">' + escaped + "</t></is></c>"
+        return cells.where(text != "", "")
+    return pd.Series([_cell(letter + ROW, v) for v in values.astype(object).tolist()], index=values.index,
+                     dtype="str")
+
+
+def rows_of(frame: pd.DataFrame) -> Iterator[str]:
+    """Each row of the frame as a <row> element, ROW where its number goes, in order."""
+    letters = [_column(i) for i in range(frame.shape[1])]
+    for start in range(0, len(frame), ROWS_PER_SLICE):
+        part = frame.iloc[start:start + ROWS_PER_SLICE]
+        cells = [_column_cells(letter, part.iloc[:, i]) for i, letter in enumerate(letters)]
+        if not cells:
+            yield from [f'<row r="{ROW}"></row>'] * len(part)
+            continue
+        joined = cells[0].str.cat(cells[1:]) if len(cells) > 1 else cells[0]
+        yield from (f'<row r="{ROW}">' + joined + "</row>").tolist()
+
+
+def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[str]) -> None:
     out.write(_SHEET_HEAD.encode())
-    buffer: list[str] = []
-    for number, row in enumerate(_prepend(header, rows), start=1):
-        cells = "".join(_cell(col + str(number), v) for col, v in zip(columns, row))
-        buffer.append(f'<row r="{number}">{cells}</row>')
+    head = "".join(_cell(_column(i) + "1", v) for i, v in enumerate(header))
+    buffer = [f'<row r="1">{head}</row>']
+    for number, row in enumerate(rows, start=2):
+        buffer.append(row.replace(ROW, str(number)))
         if len(buffer) >= 500:
             out.write("".join(buffer).encode("utf-8"))
             buffer.clear()
     out.write(("".join(buffer) + _SHEET_TAIL).encode("utf-8"))
 
 
-def _prepend(first, rest):
-    yield first
-    yield from rest
-
-
-def write_workbook(target: IO[bytes], sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> None:
-    """sheets: (name, header, rows) in order; rows may be a generator (consumed once)."""
+def write_workbook(target: IO[bytes], sheets: Iterable[tuple[str, Sequence[str], Iterable[str]]]) -> None:
+    """sheets: (name, header, rows) in order, rows made by `rows_of` (any iterable, consumed once)."""
     names: list[str] = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, header, rows in sheets:
