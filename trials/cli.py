@@ -367,10 +367,9 @@ def _progress_to_stderr():
     return progress
 
 
-def _export_frames(args, per: str):
-    """Run the search of the filter flags; (trials frame, sites frame or None, result)."""
+def _annotated(args):
+    """Run the search of the filter flags; (annotated studies, frame stamp, result)."""
     from .annotate import annotate_all
-    from .table import sites_frame, trials_frame
 
     profile = profile_from_args(args) if hasattr(args, "had") else None
     progress = _progress_to_stderr()
@@ -378,10 +377,15 @@ def _export_frames(args, per: str):
     if progress:
         print(file=sys.stderr)
     annotated = annotate_all(result.studies, place, profile, known=result.annotations)
-    meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
-    trials = trials_frame(annotated, **meta)
-    sites = sites_frame(annotated, **meta) if per == "site" else None
-    return trials, sites, result
+    return annotated, {"data_as_of": result.data_as_of, "source": result.source, "place": place}, result
+
+
+def _export_frames(args, per: str):
+    """Run the search of the filter flags; (trials frame, sites frame or None, result)."""
+    from .table import sites_frame, trials_frame
+
+    annotated, stamp, result = _annotated(args)
+    return trials_frame(annotated, **stamp), sites_frame(annotated, **stamp) if per == "site" else None, result
 
 
 def _output_format(path: str) -> str:
@@ -444,12 +448,17 @@ def _remove_stale_temp_files(target) -> None:
 
 
 def cmd_export(args) -> int:
+    from .table import sites_frame, trials_frame
+
     fmt = _output_format(args.output)
-    trials, sites, result = _export_frames(args, args.per)
+    annotated, stamp, result = _annotated(args)
+    # only the frames the file holds: a per-site CSV has no per-study rows
+    trials = trials_frame(annotated, **stamp) if fmt == "xlsx" or args.per == "trial" else None
+    sites = sites_frame(annotated, **stamp) if args.per == "site" else None
     _write_bytes(args.output, _export_bytes(fmt, trials, sites))
     rows = f", {len(sites)} site rows" if sites is not None else ""
     where = "stdout" if args.output == "-" else args.output
-    print(f"wrote {where}: {len(trials)} studies{rows}; source: {result.banner}", file=sys.stderr)
+    print(f"wrote {where}: {len(annotated)} studies{rows}; source: {result.banner}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -37,6 +37,7 @@ _FORMULA_START = frozenset("=+-@")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 SHEET_ALL, SHEET_SITES = "all", "sites"
 XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
+ROWS_PER_SLICE = 2000  # xlsx rows made at once
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to store
 
 # What identifies each kind of export when it is read back (a subset, so that later versions
@@ -207,15 +208,19 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     def header(frame: pd.DataFrame) -> list[str]:
         return [_xlsx_cell(str(c)) for c in frame.columns]
 
+    def rows(frame: pd.DataFrame):  # a slice at a time: memory stays flat on large frames
+        for start in range(0, len(frame), ROWS_PER_SLICE):
+            yield from rows_of(_safe_columns(frame.iloc[start:start + ROWS_PER_SLICE], _xlsx_cell, _xlsx_unfit))
+
     def sheets():
-        every = list(rows_of(_safe_columns(trials, _xlsx_cell, _xlsx_unfit)))  # made once, for every sheet
+        every = list(rows(trials))  # made once, for every sheet
         yield SHEET_ALL, header(trials), every
         ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
         for fid, name in family_sheets(trials):
             on_sheet = ids.map(lambda xs, f=fid: f in xs).to_numpy().nonzero()[0] if ids is not None else []
             yield name, header(trials), [every[i] for i in on_sheet]
         if sites is not None:
-            yield SHEET_SITES, header(sites), rows_of(_safe_columns(sites, _xlsx_cell, _xlsx_unfit))
+            yield SHEET_SITES, header(sites), rows(sites)
 
     buffer = io.BytesIO()
     write_workbook(buffer, sheets())

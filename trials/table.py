@@ -253,19 +253,17 @@ def trials_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str
     return _typed(rows, TRIAL_COLUMNS)
 
 
-def _site_cells(measured: NearestSite | None, place: Place | None) -> dict:
+_NO_SITE = ("", "", "", "", "", "", float("nan"), "", "", "", "")
+
+
+def _site_cells(measured: NearestSite | None, place: Place | None) -> tuple:
+    """SITE_COLUMNS from facility to site_contact_email, in that order."""
     if measured is None:
-        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status", "distance_basis",
-                                "site_contact_name", "site_contact_phone", "site_contact_email")} | {"distance_mi": float("nan")}
+        return _NO_SITE
     site = measured.site
     contact = _best_contact(site.contacts)
-    return {
-        "facility": site.facility, "city": site.city, "state": site.state, "zip": site.zip,
-        "country": site.country, "site_status": site.status, "distance_mi": _miles(measured.miles),
-        "distance_basis": _basis(measured) if place is not None else "",
-        "site_contact_name": contact.name, "site_contact_phone": contact.phone_text,
-        "site_contact_email": contact.email,
-    }
+    return (site.facility, site.city, site.state, site.zip, site.country, site.status, _miles(measured.miles),
+            _basis(measured) if place is not None else "", contact.name, contact.phone_text, contact.email)
 
 
 def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
@@ -275,17 +273,14 @@ def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
     Sites of a study come nearest first when `place` is given (sites that can't be placed last),
     otherwise in the record's order. A study with no site gets one row with empty site columns.
     """
-    rows = []
+    rows = []  # tuples in SITE_COLUMNS order: a dict per row costs more than the rest of the frame
+    tail = (data_as_of, source)
     for a in annotated:
         s = a.study
-        study_cells = {
-            "nct_id": s.nct_id, "url": s.url, "title": s.title, "status": s.overall_status,
-            "family_ids": _join(a.families),
-            "families": _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families),
-            "last_update_posted": s.last_update_posted, "data_as_of": data_as_of, "source": source,
-        }
+        study_cells = (s.nct_id, s.url, s.title, s.overall_status, _join(a.families),
+                       _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families), s.last_update_posted)
         for measured in sites_by_distance(s, place) or [None]:
-            rows.append(study_cells | _site_cells(measured, place))
+            rows.append(study_cells + _site_cells(measured, place) + tail)
     return _typed(rows, SITE_COLUMNS)
 
 

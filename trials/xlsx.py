@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import zipfile
-from typing import IO, Iterable, Iterator, Sequence
+from typing import IO, Iterable, Sequence
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -64,7 +64,6 @@ def _column(i: int) -> str:
 
 
 ROW = "\x00"  # stands for the row number in a row made by `rows_of`
-ROWS_PER_SLICE = 5000  # rows made at once: bounds memory on large frames
 
 
 def _cell(ref: str, value) -> str:
@@ -97,17 +96,13 @@ def _column_cells(letter: str, values: pd.Series) -> pd.Series:
                      dtype="str")
 
 
-def rows_of(frame: pd.DataFrame) -> Iterator[str]:
+def rows_of(frame: pd.DataFrame) -> list[str]:
     """Each row of the frame as a <row> element, ROW where its number goes, in order."""
-    letters = [_column(i) for i in range(frame.shape[1])]
-    for start in range(0, len(frame), ROWS_PER_SLICE):
-        part = frame.iloc[start:start + ROWS_PER_SLICE]
-        cells = [_column_cells(letter, part.iloc[:, i]) for i, letter in enumerate(letters)]
-        if not cells:
-            yield from [f'<row r="{ROW}"></row>'] * len(part)
-            continue
-        joined = cells[0].str.cat(cells[1:]) if len(cells) > 1 else cells[0]
-        yield from (f'<row r="{ROW}">' + joined + "</row>").tolist()
+    cells = [_column_cells(_column(i), frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if not cells:
+        return [f'<row r="{ROW}"></row>'] * len(frame)
+    joined = cells[0].str.cat(cells[1:]) if len(cells) > 1 else cells[0]
+    return (f'<row r="{ROW}">' + joined + "</row>").tolist()
 
 
 def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[str]) -> None:
