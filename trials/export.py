@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from .vocabulary import FAMILIES
 from .errors import BadInput
@@ -99,40 +100,42 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
     NUL characters, which CSV readers refuse, are dropped."""
-    safe = _safe_columns(frame, _csv_cell, lambda text: text.str.contains("\x00", regex=False))
+    safe = _safe_columns(frame, _csv_cell, lambda text: pc.match_substring(text, "\x00"))
     for i in range(safe.shape[1]):
-        if pd.api.types.is_bool_dtype(safe[i].dtype):
-            safe[i] = safe[i].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
+        if pd.api.types.is_bool_dtype(safe.iloc[:, i].dtype):
+            safe.isetitem(i, safe.iloc[:, i].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object))
     safe.columns = [neutralise(str(c)) for c in frame.columns]
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode(CSV_ENCODING)
 
 
-_PLAIN_START = r"[A-Za-z0-9]"  # a cell starting so is never neutralised (whatever follows)
+_PLAIN_START = r"^[A-Za-z0-9]"  # a cell starting so is never neutralised (whatever follows)
 
 
-def _safe_columns(frame: pd.DataFrame, fix_cell, needs_fixing) -> pd.DataFrame:
+def _safe_columns(frame: pd.DataFrame, fix_cell, unfit) -> pd.DataFrame:
     """The frame with every text cell made safe by `fix_cell`; other columns as they are.
 
-    Whole columns are checked at once: only cells that could need work go through Python, those
-    that start with anything but a letter or a digit (a quote, whitespace, =, +, -, @ ...) or that
-    `needs_fixing` marks (characters the format can't hold). Positional, so repeated column names
-    are kept."""
-    out = {}
+    Whole columns are checked at once (Arrow string functions): only cells that could need work go
+    through Python, those that start with anything but a letter or a digit (a quote, whitespace, =,
+    +, -, @ ...) or that are `unfit` for the format (characters it can't hold). Positional, so
+    repeated column names are kept."""
+    from .xlsx import text_array
+
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for i in range(frame.shape[1]):
         values = frame.iloc[:, i]
         if _only_text(values):
-            text = values.fillna("").astype("str")
-            risky = ~text.str.match(_PLAIN_START) & (text != "")
-            risky |= needs_fixing(text)
-            if risky.any():
-                text = text.copy()
-                text[risky] = text[risky].map(fix_cell).astype("str")
-            values = text
+            text = text_array(values)
+            risky = pc.or_(pc.and_(pc.invert(pc.match_substring_regex(text, _PLAIN_START)), pc.not_equal(text, "")),
+                           unfit(text))
+            if pc.any(risky).as_py():
+                at = risky.to_numpy(zero_copy_only=False)
+                values = values.copy()
+                values[at] = [fix_cell(v) for v in values[at].tolist()]
+                out.isetitem(i, values)
         elif pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
-            values = values.map(fix_cell)
-        out[i] = values
-    return pd.DataFrame(out, index=frame.index)
+            out.isetitem(i, values.map(fix_cell))
+    return out
 
 
 def _only_text(values: pd.Series) -> bool:
@@ -191,7 +194,8 @@ def _xlsx_cell(value):
 
 def _xlsx_unfit(text: pd.Series) -> pd.Series:
     """Cells an xlsx can't hold as they are: control characters, or more than Excel's limit."""
-    return text.str.contains(_XLSX_ILLEGAL.pattern, regex=True) | (text.str.len() > XLSX_MAX_CHARS)
+    return pc.or_(pc.match_substring_regex(text, _XLSX_ILLEGAL.pattern),
+                  pc.greater(pc.utf8_length(text), XLSX_MAX_CHARS))
 
 
 

@@ -2,7 +2,7 @@
 after another, so memory does not grow with the number of cells (openpyxl builds a cell object
 per value, even in write-only mode).
 
-A frame is turned into rows a whole column at a time (pandas string operations, not a Python call
+A frame is turned into rows a whole column at a time (Arrow string functions, not a Python call
 per cell), each row with a mark where its number goes (`ROW`): the same rows can then fill several
 sheets (a study on its family's sheet and on "all") at one string replacement per row.
 
@@ -18,6 +18,8 @@ from typing import IO, Iterable, Sequence
 from xml.sax.saxutils import escape
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -84,25 +86,34 @@ def _only_text(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values.dtype)
 
 
-def _column_cells(letter: str, values: pd.Series) -> pd.Series:
+def text_array(values: pd.Series) -> pa.Array:
+    """A text column as an Arrow array, missing values as "" (pandas keeps its text in Arrow)."""
+    return pc.fill_null(pa.array(values, type=pa.large_string(), from_pandas=True), "")
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _column_cells(letter: str, values: pd.Series) -> pa.Array:
     """The <c> element of every cell of one column ("" for an empty cell), ROW for the row number."""
     if _only_text(values):
-        text = values.fillna("").astype("str")
-        escaped = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-                   .str.replace(">", "&gt;", regex=False))  # what xml.sax.saxutils.escape does
-        cells = f'<c r="{letter}{ROW}" t="inlineStr"><is><t xml:space="preserve">' + escaped + "</t></is></c>"
-        return cells.where(text != "", "")
-    return pd.Series([_cell(letter + ROW, v) for v in values.astype(object).tolist()], index=values.index,
-                     dtype="str")
+        text = text_array(values)
+        escaped = text
+        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):  # as xml.sax.saxutils.escape
+            escaped = pc.replace_substring(escaped, char, entity)
+        cells = pc.binary_join_element_wise(
+            _text(f'<c r="{letter}{ROW}" t="inlineStr"><is><t xml:space="preserve">'), escaped,
+            _text("</t></is></c>"), _text(""))
+        return pc.if_else(pc.equal(text, ""), _text(""), cells)
+    return pa.array([_cell(letter + ROW, v) for v in values.astype(object).tolist()], type=pa.large_string())
 
 
 def rows_of(frame: pd.DataFrame) -> list[str]:
     """Each row of the frame as a <row> element, ROW where its number goes, in order."""
     cells = [_column_cells(_column(i), frame.iloc[:, i]) for i in range(frame.shape[1])]
-    if not cells:
-        return [f'<row r="{ROW}"></row>'] * len(frame)
-    joined = cells[0].str.cat(cells[1:]) if len(cells) > 1 else cells[0]
-    return (f'<row r="{ROW}">' + joined + "</row>").tolist()
+    row = pc.binary_join_element_wise(_text(f'<row r="{ROW}">'), *cells, _text("</row>"), _text(""))
+    return row.to_pylist() if cells else [f'<row r="{ROW}"></row>'] * len(frame)
 
 
 def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[str]) -> None:
