@@ -137,10 +137,17 @@ def _join(items: Iterable[str]) -> str:
     return LIST_SEP.join(dict.fromkeys(i for i in items if i))
 
 
+_NO_CONTACT = Contact()
+
+
 def _best_contact(contacts: Iterable[Contact]) -> Contact:
     """The first contact someone can actually reach (phone or e-mail), else the first one."""
-    contacts = tuple(contacts)
-    return next((c for c in contacts if c.phone or c.email), contacts[0] if contacts else Contact())
+    first = None
+    for contact in contacts:
+        if contact.phone or contact.email:
+            return contact
+        first = first or contact
+    return first or _NO_CONTACT
 
 
 def _randomized(study: Study) -> bool | None:
