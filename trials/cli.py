@@ -16,7 +16,7 @@ import sys
 from glob import escape as glob_escape
 from typing import Sequence
 
-from . import failures
+from . import failures, search_record
 from .errors import ApiUnreachable, BadInput, BadResponse, IncompleteList, QueryRefused, StudyNotFound, TrialsError
 from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
                     parse_date, parse_nct_ids, parse_phases, parse_statuses)
@@ -377,7 +377,9 @@ def _annotated(args):
     if progress:
         print(file=sys.stderr)
     annotated = annotate_all(result.studies, place, profile, known=result.annotations)
-    return annotated, {"data_as_of": result.data_as_of, "source": result.source, "place": place}, result
+    stamp = {"data_as_of": result.data_as_of, "source": result.source, "place": place,
+             "search": search_record.from_query(result.query, args.near)}
+    return annotated, stamp, result
 
 
 def _export_frames(args, per: str):
@@ -447,9 +449,33 @@ def _remove_stale_temp_files(target) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _output_path(args) -> str:
+    """Where the export goes: -o as given; a directory, or a name that is only an extension
+    (".xlsx"), gets the default name (day and search); without -o, stdout when it is piped (scripts),
+    else a file with the default name in the current directory (CSV on a terminal helps nobody)."""
+    import datetime as dt
+    import os
+    from pathlib import Path
+
+    output = args.output
+    if output is None:
+        output = "-" if not sys.stdout.isatty() else ""
+    if output == "-":
+        return output
+    path = Path(output)
+    extension = path.name.lower() if path.name.lower() in (".csv", ".xlsx") else None
+    if not (output == "" or extension or path.is_dir() or output.endswith(("/", os.sep))):
+        return output
+    query, _ = query_from_args(args)
+    name = search_record.file_name("sites" if args.per == "site" else "trials",
+                                   search_record.from_query(query, args.near), dt.date.today(), extension or "csv")
+    return str((path.parent if extension else path) / name)
+
+
 def cmd_export(args) -> int:
     from .table import sites_frame, trials_frame
 
+    args.output = _output_path(args)
     fmt = _output_format(args.output)
     annotated, stamp, result = _annotated(args)
     # only the frames the file holds: a per-site CSV has no per-study rows
@@ -592,9 +618,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_flags(p)
     p.add_argument("--per", choices=("trial", "site"), default="trial",
                    help="one row per study (default) or one row per study and site")
-    p.add_argument("-o", "--output", default="-", metavar="FILE",
-                   help="FILE.csv or FILE.xlsx (sheets: all, one per therapy family, and sites with "
-                        "--per site); '-' (default) writes CSV to stdout")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="FILE.csv or FILE.xlsx (sheets: all, one per therapy family, sites with --per site, "
+                        "and search); '-' writes CSV to stdout. A directory, or only '.csv' / '.xlsx' (also "
+                        "DIR/.xlsx), gets the default name: myeloma-trials|sites-DAY-SEARCH. Without -o: "
+                        "CSV to stdout when it is piped, else a file with the default name here")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("diff", help="what changed since an earlier export",

@@ -30,13 +30,14 @@ import pyarrow.compute as pc
 
 from .vocabulary import FAMILIES
 from .errors import BadInput
+from .search_record import SearchRecord
 from .table import SITE_COLUMNS, TRIAL_COLUMNS, coerce
 
 CSV_ENCODING = "utf-8-sig"
 DANGEROUS_FIRST = frozenset("=+-@\t\r")
 _FORMULA_START = frozenset("=+-@")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-SHEET_ALL, SHEET_SITES = "all", "sites"
+SHEET_ALL, SHEET_SITES, SHEET_SEARCH = "all", "sites", "search"
 XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
 ROWS_PER_SLICE = 2000  # xlsx rows made at once
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to store
@@ -172,7 +173,7 @@ def family_sheets(trials: pd.DataFrame) -> list[tuple[str, str]]:
     for ids in trials.get("family_ids", pd.Series(dtype=str)):
         present.update(i for i in str(ids).split("; ") if i)
     order = [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
-    taken = {SHEET_ALL, SHEET_SITES}
+    taken = {SHEET_ALL, SHEET_SITES, SHEET_SEARCH}
     out = []
     for fid in order:
         name = sheet_name(FAMILIES[fid].label if fid in FAMILIES else fid, taken)
@@ -206,6 +207,9 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
     Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
+    When the frames record their search (the `search` column), a last sheet "search" lists it for
+    people: each parameter, the ClinicalTrials.gov request, the data's date and source.
+
     Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
     from .xlsx import rows_of, write_workbook
 
@@ -225,10 +229,37 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
             yield name, header(trials), [every[i] for i in on_sheet]
         if sites is not None:
             yield SHEET_SITES, header(sites), rows(sites)
+        record = recorded_search(trials, sites)
+        if record is not None:
+            sheet = search_sheet(record, _first(trials, "data_as_of"), _first(trials, "source"))
+            yield SHEET_SEARCH, ["parameter", "value"], rows(sheet)
 
     buffer = io.BytesIO()
     write_workbook(buffer, sheets())
     return buffer.getvalue()
+
+
+def recorded_search(*frames: pd.DataFrame | None) -> SearchRecord | None:
+    """The search a frame records (the first non-empty `search` cell, else the one trials.table
+    attached to a frame without rows), or None."""
+    for frame in frames:
+        if frame is not None and "search" in frame.columns:
+            cells = frame["search"].astype(str)
+            found = cells[cells.str.strip() != ""]
+            if len(found):
+                return SearchRecord.from_json(found.iloc[0])
+    attached = [f.attrs["search"] for f in frames if f is not None and isinstance(f.attrs.get("search"), str)]
+    return SearchRecord.from_json(attached[0]) if attached else None
+
+
+def search_sheet(record: SearchRecord, data_as_of: str, source: str) -> pd.DataFrame:
+    rows = [*record.parameters.items(), ("ClinicalTrials.gov API query", record.api_query),
+            ("data as of", data_as_of), ("source", source)]
+    return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
+def _first(frame: pd.DataFrame, column: str) -> str:
+    return str(frame[column].iloc[0]) if column in frame.columns and len(frame) else ""
 
 
 # --- reading back ----------------------------------------------------------------------------
@@ -247,6 +278,11 @@ class Export:
     @property
     def source(self) -> str:
         return self._first("source")
+
+    @property
+    def search(self) -> SearchRecord | None:
+        """The search that made the export, when it records one."""
+        return recorded_search(self.trials, self.sites)
 
     def _first(self, column: str) -> str:
         """A per-export value that every row repeats: the first row's."""
