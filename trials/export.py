@@ -25,7 +25,9 @@ import io
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .vocabulary import FAMILIES
@@ -102,9 +104,10 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
     NUL characters, which CSV readers refuse, are dropped."""
     safe = _safe_columns(frame, _csv_cell, lambda text: pc.match_substring(text, "\x00"))
-    for i in range(safe.shape[1]):
-        if pd.api.types.is_bool_dtype(safe.iloc[:, i].dtype):
-            safe.isetitem(i, safe.iloc[:, i].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object))
+    for i, (_, values) in enumerate(safe.items()):
+        if pd.api.types.is_bool_dtype(values.dtype):
+            words = np.where(values.fillna(False).to_numpy(dtype=bool), "TRUE", "FALSE").astype(object)
+            safe.isetitem(i, pd.Series(words, index=values.index).where(values.notna().to_numpy(), None))
     safe.columns = [neutralise(str(c)) for c in frame.columns]
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode(CSV_ENCODING)
@@ -123,19 +126,25 @@ def _safe_columns(frame: pd.DataFrame, fix_cell, unfit) -> pd.DataFrame:
     from .xlsx import text_array
 
     out = frame.copy(deep=False)  # columns are replaced, never changed in place
-    for i in range(frame.shape[1]):
-        values = frame.iloc[:, i]
-        if _only_text(values):
-            text = text_array(values)
-            risky = pc.or_(pc.and_(pc.invert(pc.match_substring_regex(text, _PLAIN_START)), pc.not_equal(text, "")),
-                           unfit(text))
-            if pc.any(risky).as_py():
-                at = risky.to_numpy(zero_copy_only=False)
-                values = values.copy()
-                values[at] = [fix_cell(v) for v in values[at].tolist()]
-                out.isetitem(i, values)
-        elif pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
+    columns = [values for _, values in frame.items()]  # by position (items() is quicker than iloc)
+    text_at = [i for i, values in enumerate(columns) if _only_text(values)]
+    for i, values in enumerate(columns):
+        if i not in text_at and pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
             out.isetitem(i, values.map(fix_cell))
+    if not text_at or not len(frame):
+        return out
+    # every text cell of the frame in one array: a handful of Arrow calls for the whole frame
+    text = pa.chunked_array([text_array(columns[i]) for i in text_at], type=pa.large_string())
+    risky = pc.or_(pc.and_(pc.invert(pc.match_substring_regex(text, _PLAIN_START)), pc.not_equal(text, "")),
+                   unfit(text))
+    if not pc.any(risky).as_py():
+        return out
+    marks = risky.to_numpy(zero_copy_only=False).reshape(len(text_at), len(frame))
+    for i, at in zip(text_at, marks):
+        if at.any():
+            values = columns[i].copy()
+            values[at] = [fix_cell(v) for v in values[at].tolist()]
+            out.isetitem(i, values)
     return out
 
 
