@@ -34,6 +34,7 @@ from .vocabulary import FAMILIES
 from .errors import BadInput
 from .search_record import SearchRecord
 from .table import SITE_COLUMNS, TRIAL_COLUMNS, coerce
+from .xlsx import only_text, text_array
 
 CSV_ENCODING = "utf-8-sig"
 DANGEROUS_FIRST = frozenset("=+-@\t\r")
@@ -123,11 +124,9 @@ def _safe_columns(frame: pd.DataFrame, fix_cell, unfit) -> pd.DataFrame:
     through Python, those that start with anything but a letter or a digit (a quote, whitespace, =,
     +, -, @ ...) or that are `unfit` for the format (characters it can't hold). Positional, so
     repeated column names are kept."""
-    from .xlsx import text_array
-
     out = frame.copy(deep=False)  # columns are replaced, never changed in place
     columns = [values for _, values in frame.items()]  # by position (items() is quicker than iloc)
-    text_at = [i for i, values in enumerate(columns) if _only_text(values)]
+    text_at = [i for i, values in enumerate(columns) if only_text(values)]
     for i, values in enumerate(columns):
         if i not in text_at and pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
             out.isetitem(i, values.map(fix_cell))
@@ -146,12 +145,6 @@ def _safe_columns(frame: pd.DataFrame, fix_cell, unfit) -> pd.DataFrame:
             values[at] = [fix_cell(v) for v in values[at].tolist()]
             out.isetitem(i, values)
     return out
-
-
-def _only_text(values: pd.Series) -> bool:
-    if pd.api.types.is_object_dtype(values.dtype):
-        return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
-    return pd.api.types.is_string_dtype(values.dtype)
 
 
 def _csv_cell(value):

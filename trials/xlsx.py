@@ -80,7 +80,8 @@ def _cell(ref: str, value) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
-def _only_text(values: pd.Series) -> bool:
+def only_text(values: pd.Series) -> bool:
+    """Only strings (and missing values): a column Arrow string functions can work on."""
     if pd.api.types.is_object_dtype(values.dtype):
         return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
     return pd.api.types.is_string_dtype(values.dtype)
@@ -97,7 +98,7 @@ def _text(value: str) -> pa.Scalar:
 
 def _column_cells(letter: str, values: pd.Series) -> pa.Array:
     """The <c> element of every cell of one column ("" for an empty cell), ROW for the row number."""
-    if _only_text(values):
+    if only_text(values):
         text = text_array(values)
         escaped = text
         for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):  # as xml.sax.saxutils.escape
@@ -111,9 +112,10 @@ def _column_cells(letter: str, values: pd.Series) -> pa.Array:
 
 def rows_of(frame: pd.DataFrame) -> list[str]:
     """Each row of the frame as a <row> element, ROW where its number goes, in order."""
-    cells = [_column_cells(_column(i), frame.iloc[:, i]) for i in range(frame.shape[1])]
-    row = pc.binary_join_element_wise(_text(f'<row r="{ROW}">'), *cells, _text("</row>"), _text(""))
-    return row.to_pylist() if cells else [f'<row r="{ROW}"></row>'] * len(frame)
+    cells = [_column_cells(_column(i), values) for i, (_, values) in enumerate(frame.items())]
+    if not cells:
+        return [f'<row r="{ROW}"></row>'] * len(frame)
+    return pc.binary_join_element_wise(_text(f'<row r="{ROW}">'), *cells, _text("</row>"), _text("")).to_pylist()
 
 
 def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[str]) -> None:
