@@ -59,3 +59,12 @@ def test_without_o_a_piped_export_still_goes_to_stdout(tmp_path, monkeypatch, ca
     assert main(["export", "--offline"]) == 0
     assert capsysbinary.readouterr().out.startswith(b"\xef\xbb\xbfnct_id,")
     assert not list(tmp_path.iterdir())
+
+
+def test_without_o_on_a_terminal_the_file_gets_the_default_name_here(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # a person at a terminal, not a pipe
+    assert main(["export", "--offline", "--phase", "2"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [f"myeloma-trials-{dt.date.today().isoformat()}-recruiting-phase-2.csv"]
