@@ -495,8 +495,9 @@ def draw_changes_since(items) -> None:
                            file_name="myeloma-trial-changes-since.csv", mime="text/csv", key="dl_changes_since")
 
 
-def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
+def draw_coordinator_tools(rows: tuple, data: dict, place, f) -> None:
     """Downloads of exactly the studies shown, and 'what changed' against an earlier export."""
+    from trials import search_record
     from trials.diff import compare
     from trials.export import Export, to_csv_bytes, to_xlsx_bytes
     from trials.table import sites_frame, trials_frame
@@ -504,19 +505,24 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
     # nearest RECRUITING site from the searched place (the column's documented meaning), even for
     # a study not yet recruiting, whose card shows its nearest listed site
     items = V.export_items(rows, place)
-    stamp = {"data_as_of": data["data_as_of"], "source": data["source"], "place": place}
+    search = search_record.from_app_filters(f)
+    stamp = {"data_as_of": data["data_as_of"], "source": data["source"], "place": place, "search": search}
+
+    def file_name(kind: str, extension: str) -> str:
+        return search_record.file_name(kind, search, dt.date.today(), extension)
+
     with st.expander("For care coordinators: download this list, or see what changed", key="coordinators"):
         small(f"{len(items)} studies as shown above, with contacts, nearest recruiting site, "
                    "eligibility flags and the date the data is from. Cells a spreadsheet could run as a "
                    "formula start with a ' (see README).")
         cols = st.columns(3)
         cols[0].download_button("CSV, one row per study", lambda: to_csv_bytes(trials_frame(items, **stamp)),
-                                file_name="myeloma-trials.csv", mime="text/csv", key="dl_trials")
+                                file_name=file_name("trials", "csv"), mime="text/csv", key="dl_trials")
         cols[1].download_button("CSV, one row per site", lambda: to_csv_bytes(sites_frame(items, **stamp)),
-                                file_name="myeloma-trial-sites.csv", mime="text/csv", key="dl_sites")
+                                file_name=file_name("sites", "csv"), mime="text/csv", key="dl_sites")
         cols[2].download_button(
             "Excel (.xlsx)", lambda: to_xlsx_bytes(trials_frame(items, **stamp), sites_frame(items, **stamp)),
-            file_name="myeloma-trials.xlsx",
+            file_name=file_name("trials", "xlsx"),
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
         draw_changes_since(items)
         old = st.file_uploader("Compare with an earlier export (.csv or .xlsx written by this tool)",
@@ -529,6 +535,8 @@ def draw_coordinator_tools(rows: tuple, data: dict, place) -> None:
         except TrialsError as e:
             st.warning(W.md_escape(str(e)))
             return
+        if changes.search_note:
+            st.warning(W.md_escape(changes.search_note))
         st.text(changes.summary())
         if len(changes):
             st.dataframe(changes.frame, hide_index=True)
@@ -639,7 +647,7 @@ def main() -> None:
         draw_guidance(view, timing, problem)
     with right:
         draw_results(view, base_view, f, timing, data, items, place, miles)
-    draw_coordinator_tools(view.shown, data, place)
+    draw_coordinator_tools(view.shown, data, place, f)
     draw_footer()
 
 

@@ -231,6 +231,8 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
     page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(state="detached", timeout=30_000)
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name="CSV, one row per study").click()
+    # named by the day and the search, like the command line's exports
+    assert re.fullmatch(r"myeloma-trials-\d{4}-\d{2}-\d{2}-recruiting[a-z0-9-]*\.csv", info.value.suggested_filename)
     saved = tmp_path / info.value.suggested_filename
     info.value.save_as(saved)
     raw = saved.read_bytes()
@@ -247,4 +249,6 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
     assert last_week.stat().st_size > 1_400_000
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(last_week))
     page.get_by_text("1 new stud", exact=False).first.wait_for(timeout=30_000)
+    # the first row, which records the search, was dropped: the comparison says it can't tell
+    assert page.get_by_text("doesn't record the search that made it", exact=False).count() > 0
     assert page.get_by_text(frame.iloc[0]["nct_id"], exact=False).count() > 0

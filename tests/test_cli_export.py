@@ -73,7 +73,7 @@ def test_per_site_xlsx_near_a_place(tmp_path, capsys):
     assert main(["export", "--offline", "--status", "all", "--near", "02115", "--radius", "anywhere",
                  "--per", "site", "-o", str(out)]) == 0
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[0] == "all" and wb.sheetnames[-1] == "sites" and len(wb.sheetnames) > 5
+    assert wb.sheetnames[0] == "all" and wb.sheetnames[-2:] == ["sites", "search"] and len(wb.sheetnames) > 5
     back = read_export(out.read_bytes())
     assert tuple(back.sites.columns) == SITE_COLUMNS
     assert back.trials["distance_mi"].notna().sum() > 0 and back.sites["distance_mi"].dtype == "float64"

@@ -75,6 +75,8 @@ def test_the_whole_summary_line_by_line(pair):
     titles = dict(zip(new_s["nct_id"], new_s["title"])) | dict(zip(old_s["nct_id"], old_s["title"]))
     assert compare(old_s, new_s).summary().splitlines() == [
         "Changes from old export (data as of 2026-09-18, snapshot) to new export (data as of 2026-11-20 09:00, live):",
+        "  Note: neither list records the search that made it; if the two lists come from different searches, "
+        "differences may come from the search, not the registry.",
         "  1 new studies:",
         f"    {NEW_STUDY} (RECRUITING)  {titles[NEW_STUDY]}",
         "  1 studies no longer in the results (closed, or no longer matching the filters):",

@@ -52,11 +52,11 @@ def test_column_names_are_pinned():
         "prior_gprc5d", "prior_autologous_transplant", "prior_allogeneic_transplant",
         "min_prior_lines", "max_prior_lines", "min_creatinine_clearance", "max_ecog",
         "cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease",
-        "required_drugs", "excluded_drugs", "fit", "fit_reasons", "data_as_of", "source")
+        "required_drugs", "excluded_drugs", "fit", "fit_reasons", "data_as_of", "source", "search")
     assert SITE_COLUMNS == (
         "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
         "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
-        "site_contact_name", "site_contact_phone", "site_contact_email", "data_as_of", "source")
+        "site_contact_name", "site_contact_phone", "site_contact_email", "data_as_of", "source", "search")
     for col in TRIAL_COLUMNS + SITE_COLUMNS:
         assert col == col.lower() and " " not in col and COLUMN_MEANINGS[col]
 

@@ -16,7 +16,7 @@ import sys
 from glob import escape as glob_escape
 from typing import Sequence
 
-from . import failures
+from . import failures, search_record
 from .errors import ApiUnreachable, BadInput, BadResponse, IncompleteList, QueryRefused, StudyNotFound, TrialsError
 from .query import (MYELOMA_CONDITIONS, PHASES, STATUSES, GeoFilter, TrialQuery, describe, essie_phrase,
                     parse_date, parse_nct_ids, parse_phases, parse_statuses)
@@ -371,10 +371,9 @@ def _progress_to_stderr():
     return progress
 
 
-def _export_frames(args, per: str):
-    """Run the search of the filter flags; (trials frame, sites frame or None, result)."""
+def _annotated(args):
+    """Run the search of the filter flags; (annotated studies, frame stamp, result)."""
     from .annotate import annotate_all
-    from .table import sites_frame, trials_frame
 
     profile = profile_from_args(args) if hasattr(args, "had") else None
     progress = _progress_to_stderr()
@@ -382,10 +381,17 @@ def _export_frames(args, per: str):
     if progress:
         print(file=sys.stderr)
     annotated = annotate_all(result.studies, place, profile, known=result.annotations)
-    meta = {"data_as_of": result.data_as_of, "source": result.source, "place": place}
-    trials = trials_frame(annotated, **meta)
-    sites = sites_frame(annotated, **meta) if per == "site" else None
-    return trials, sites, result
+    stamp = {"data_as_of": result.data_as_of, "source": result.source, "place": place,
+             "search": search_record.from_query(result.query, args.near)}
+    return annotated, stamp, result
+
+
+def _export_frames(args, per: str):
+    """Run the search of the filter flags; (trials frame, sites frame or None, result)."""
+    from .table import sites_frame, trials_frame
+
+    annotated, stamp, result = _annotated(args)
+    return trials_frame(annotated, **stamp), sites_frame(annotated, **stamp) if per == "site" else None, result
 
 
 def _output_format(path: str) -> str:
@@ -447,13 +453,42 @@ def _remove_stale_temp_files(target) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _output_path(args) -> str:
+    """Where the export goes: -o as given; a directory, or a name that is only an extension
+    (".xlsx"), gets the default name (day and search); without -o, stdout when it is piped (scripts),
+    else a file with the default name in the current directory (CSV on a terminal helps nobody)."""
+    import datetime as dt
+    import os
+    from pathlib import Path
+
+    output = args.output
+    if output is None:
+        output = "-" if not sys.stdout.isatty() else ""
+    if output == "-":
+        return output
+    path = Path(output)
+    extension = path.name.lower() if path.name.lower() in (".csv", ".xlsx") else None
+    if not (output == "" or extension or path.is_dir() or output.endswith(("/", os.sep))):
+        return output
+    query, _ = query_from_args(args)
+    name = search_record.file_name("sites" if args.per == "site" else "trials",
+                                   search_record.from_query(query, args.near), dt.date.today(), extension or "csv")
+    return str((path.parent if extension else path) / name)
+
+
 def cmd_export(args) -> int:
+    from .table import sites_frame, trials_frame
+
+    args.output = _output_path(args)
     fmt = _output_format(args.output)
-    trials, sites, result = _export_frames(args, args.per)
+    annotated, stamp, result = _annotated(args)
+    # only the frames the file holds: a per-site CSV has no per-study rows
+    trials = trials_frame(annotated, **stamp) if fmt == "xlsx" or args.per == "trial" else None
+    sites = sites_frame(annotated, **stamp) if args.per == "site" else None
     _write_bytes(args.output, _export_bytes(fmt, trials, sites))
     rows = f", {len(sites)} site rows" if sites is not None else ""
     where = "stdout" if args.output == "-" else args.output
-    print(f"wrote {where}: {len(trials)} studies{rows}; source: {result.banner}", file=sys.stderr)
+    print(f"wrote {where}: {len(annotated)} studies{rows}; source: {result.banner}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -588,9 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_flags(p)
     p.add_argument("--per", choices=("trial", "site"), default="trial",
                    help="one row per study (default) or one row per study and site")
-    p.add_argument("-o", "--output", default="-", metavar="FILE",
-                   help="FILE.csv or FILE.xlsx (sheets: all, one per therapy family, and sites with "
-                        "--per site); '-' (default) writes CSV to stdout")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="FILE.csv or FILE.xlsx (sheets: all, one per therapy family, sites with --per site, "
+                        "and search); '-' writes CSV to stdout. A directory, or only '.csv' / '.xlsx' (also "
+                        "DIR/.xlsx), gets the default name: myeloma-trials|sites-DAY-SEARCH. Without -o: "
+                        "CSV to stdout when it is piped, else a file with the default name here")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("diff", help="what changed since an earlier export",

@@ -43,6 +43,7 @@ class Changes:
     old_label: str = ""
     new_label: str = ""
     notes: tuple[str, ...] = field(default=())
+    search_note: str = ""  # the two lists come from different searches, or one doesn't say which
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -57,6 +58,8 @@ class Changes:
     def summary(self) -> str:
         """A readable text summary, one section per kind of change."""
         lines = [f"Changes from {self.old_label or 'the old export'} to {self.new_label or 'the new export'}:"]
+        if self.search_note:
+            lines.append(f"  {self.search_note}")
         if not len(self.frame):
             lines.append("  No changes.")
         for kind, words in CHANGE_KINDS.items():
@@ -158,7 +161,23 @@ def compare(old, new, *, old_name: str = "old export", new_name: str = "new expo
     if old_e.source and new_e.source and (old_e.source == "snapshot") != (new_e.source == "snapshot"):
         notes.append("one side came from the bundled offline snapshot, the other from ClinicalTrials.gov: "
                      "some differences may only reflect the snapshot's age.")
-    return Changes(frame, sites_compared, _label(old_e, old_name), _label(new_e, new_name), tuple(notes))
+    return Changes(frame, sites_compared, _label(old_e, old_name), _label(new_e, new_name), tuple(notes),
+                   search_note(old_e, new_e))
+
+
+def search_note(old: Export, new: Export) -> str:
+    """A warning when the exports record different searches; a softer note when one of them
+    records none (files written before exports recorded their search, or edited)."""
+    before, after = old.search, new.search
+    if before is not None and after is not None:
+        if before.same_search(after):
+            return ""
+        return (f"Warning: these lists come from different searches: {before.describe()} vs {after.describe()}; "
+                "differences may come from the search, not the registry.")
+    unrecorded = [e.name or "one file" for e, r in ((old, before), (new, after)) if r is None]
+    which = "neither list records" if len(unrecorded) == 2 else f"{unrecorded[0]} doesn't record"
+    return (f"Note: {which} the search that made it; if the two lists come from different searches, "
+            "differences may come from the search, not the registry.")
 
 
 def _label(e: Export, name: str) -> str:

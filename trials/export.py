@@ -25,18 +25,24 @@ import io
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .vocabulary import FAMILIES
 from .errors import BadInput
+from .search_record import SearchRecord
 from .table import SITE_COLUMNS, TRIAL_COLUMNS, coerce
+from .xlsx import only_text, text_array
 
 CSV_ENCODING = "utf-8-sig"
 DANGEROUS_FIRST = frozenset("=+-@\t\r")
 _FORMULA_START = frozenset("=+-@")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-SHEET_ALL, SHEET_SITES = "all", "sites"
+SHEET_ALL, SHEET_SITES, SHEET_SEARCH = "all", "sites", "search"
 XLSX_MAX_CHARS = 32_767  # Excel's limit per cell
+ROWS_PER_SLICE = 2000  # xlsx rows made at once
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to store
 
 # What identifies each kind of export when it is read back (a subset, so that later versions
@@ -98,26 +104,47 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM) CSV bytes of the frame, neutralised, no index, TRUE/FALSE for booleans.
     NUL characters, which CSV readers refuse, are dropped."""
-    safe = frame.copy()
-    for col in safe.columns:
-        if _is_text(safe[col]):
-            cells = safe[col]
-            try:  # only cells that could need work go through Python: a risky first character, or a NUL
-                first = cells.str[:1]
-            except AttributeError:  # no text at all in this column (numbers, booleans, empty)
-                continue
-            risky = (first.isin(_RISKY_FIRST) | first.str.isspace().fillna(False).astype(bool)
-                     | cells.str.contains("\x00", regex=False).fillna(False).astype(bool))
-            if risky.any():
-                safe.loc[risky, col] = cells[risky].map(_csv_cell)
-        elif pd.api.types.is_bool_dtype(safe[col].dtype):
-            safe[col] = safe[col].map({True: "TRUE", False: "FALSE"}, na_action="ignore").astype(object)
-    safe.columns = [neutralise(str(c)) for c in safe.columns]
+    safe = _safe_columns(frame, _csv_cell, lambda text: pc.match_substring(text, "\x00"))
+    for i, (_, values) in enumerate(safe.items()):
+        if pd.api.types.is_bool_dtype(values.dtype):
+            words = np.where(values.fillna(False).to_numpy(dtype=bool), "TRUE", "FALSE").astype(object)
+            safe.isetitem(i, pd.Series(words, index=values.index).where(values.notna().to_numpy(), None))
+    safe.columns = [neutralise(str(c)) for c in frame.columns]
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode(CSV_ENCODING)
 
 
-_RISKY_FIRST = frozenset(DANGEROUS_FIRST) | {"'"}  # and any whitespace (str.isspace), checked beside it
+_PLAIN_START = r"^[A-Za-z0-9]"  # a cell starting so is never neutralised (whatever follows)
+
+
+def _safe_columns(frame: pd.DataFrame, fix_cell, unfit) -> pd.DataFrame:
+    """The frame with every text cell made safe by `fix_cell`; other columns as they are.
+
+    Whole columns are checked at once (Arrow string functions): only cells that could need work go
+    through Python, those that start with anything but a letter or a digit (a quote, whitespace, =,
+    +, -, @ ...) or that are `unfit` for the format (characters it can't hold). Positional, so
+    repeated column names are kept."""
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
+    columns = [values for _, values in frame.items()]  # by position (items() is quicker than iloc)
+    text_at = [i for i, values in enumerate(columns) if only_text(values)]
+    for i, values in enumerate(columns):
+        if i not in text_at and pd.api.types.is_object_dtype(values.dtype):  # mixed values: one at a time
+            out.isetitem(i, values.map(fix_cell))
+    if not text_at or not len(frame):
+        return out
+    # every text cell of the frame in one array: a handful of Arrow calls for the whole frame
+    text = pa.chunked_array([text_array(columns[i]) for i in text_at], type=pa.large_string())
+    risky = pc.or_(pc.and_(pc.invert(pc.match_substring_regex(text, _PLAIN_START)), pc.not_equal(text, "")),
+                   unfit(text))
+    if not pc.any(risky).as_py():
+        return out
+    marks = risky.to_numpy(zero_copy_only=False).reshape(len(text_at), len(frame))
+    for i, at in zip(text_at, marks):
+        if at.any():
+            values = columns[i].copy()
+            values[at] = [fix_cell(v) for v in values[at].tolist()]
+            out.isetitem(i, values)
+    return out
 
 
 def _csv_cell(value):
@@ -148,7 +175,7 @@ def family_sheets(trials: pd.DataFrame) -> list[tuple[str, str]]:
     for ids in trials.get("family_ids", pd.Series(dtype=str)):
         present.update(i for i in str(ids).split("; ") if i)
     order = [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
-    taken = {SHEET_ALL, SHEET_SITES}
+    taken = {SHEET_ALL, SHEET_SITES, SHEET_SEARCH}
     out = []
     for fid in order:
         name = sheet_name(FAMILIES[fid].label if fid in FAMILIES else fid, taken)
@@ -158,19 +185,21 @@ def family_sheets(trials: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def _xlsx_cell(value):
-    """What an xlsx cell can hold: no control characters other than tab/LF/CR, at most 32,767 chars."""
-    if isinstance(value, str):
-        value = _XLSX_ILLEGAL.sub("", value)
-        if len(value) > XLSX_MAX_CHARS:
-            value = value[: XLSX_MAX_CHARS - 1] + "…"
-    return value
+    """What an xlsx cell can hold, neutralised: no control characters other than tab/LF/CR, at
+    most 32,767 chars. Cleaned BEFORE neutralising, so that dropping a character can't uncover a '='."""
+    if not isinstance(value, str):
+        return value
+    value = _XLSX_ILLEGAL.sub("", value)
+    if len(value) > XLSX_MAX_CHARS:
+        value = value[: XLSX_MAX_CHARS - 1] + "…"
+    return neutralise(value)
 
 
-def _xlsx_value(value):
-    """A frame cell as openpyxl writes it: None for missing, plain Python numbers and booleans."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _xlsx_unfit(text: pd.Series) -> pd.Series:
+    """Cells an xlsx can't hold as they are: control characters, or more than Excel's limit."""
+    return pc.or_(pc.match_substring_regex(text, _XLSX_ILLEGAL.pattern),
+                  pc.greater(pc.utf8_length(text), XLSX_MAX_CHARS))
+
 
 
 def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> bytes:
@@ -180,29 +209,59 @@ def to_xlsx_bytes(trials: pd.DataFrame, sites: pd.DataFrame | None = None) -> by
     characters an xlsx can't hold (other than tab, LF, CR) are dropped, and a text longer than
     Excel's 32,767-character cell limit is cut (CSV keeps both as they are).
 
+    When the frames record their search (the `search` column), a last sheet "search" lists it for
+    people: each parameter, the ClinicalTrials.gov request, the data's date and source.
+
     Rows are streamed into the file (trials.xlsx): memory does not grow with the cells."""
-    from .xlsx import write_workbook
+    from .xlsx import rows_of, write_workbook
 
-    def cell(value):  # cleaned BEFORE neutralising, so that dropping a character can't uncover a '='
-        value = _xlsx_value(value)
-        return neutralise(_xlsx_cell(value)) if isinstance(value, str) else value
+    def header(frame: pd.DataFrame) -> list[str]:
+        return [_xlsx_cell(str(c)) for c in frame.columns]
 
-    def sheet(name: str, frame: pd.DataFrame):
-        rows = ([cell(v) for v in row] for row in frame.itertuples(index=False, name=None))
-        return name, [neutralise(_xlsx_cell(str(c))) for c in frame.columns], rows
+    def rows(frame: pd.DataFrame):  # a slice at a time: memory stays flat on large frames
+        for start in range(0, len(frame), ROWS_PER_SLICE):
+            yield from rows_of(_safe_columns(frame.iloc[start:start + ROWS_PER_SLICE], _xlsx_cell, _xlsx_unfit))
 
     def sheets():
-        yield sheet(SHEET_ALL, trials)
+        every = list(rows(trials))  # made once, for every sheet
+        yield SHEET_ALL, header(trials), every
         ids = trials["family_ids"].astype(str).str.split("; ") if "family_ids" in trials else None
         for fid, name in family_sheets(trials):
-            yield sheet(name, trials[ids.map(lambda xs, f=fid: f in xs).to_numpy()] if ids is not None
-                        else trials.iloc[0:0])
+            on_sheet = ids.map(lambda xs, f=fid: f in xs).to_numpy().nonzero()[0] if ids is not None else []
+            yield name, header(trials), [every[i] for i in on_sheet]
         if sites is not None:
-            yield sheet(SHEET_SITES, sites)
+            yield SHEET_SITES, header(sites), rows(sites)
+        record = recorded_search(trials, sites)
+        if record is not None:
+            sheet = search_sheet(record, _first(trials, "data_as_of"), _first(trials, "source"))
+            yield SHEET_SEARCH, ["parameter", "value"], rows(sheet)
 
     buffer = io.BytesIO()
     write_workbook(buffer, sheets())
     return buffer.getvalue()
+
+
+def recorded_search(*frames: pd.DataFrame | None) -> SearchRecord | None:
+    """The search a frame records (the first non-empty `search` cell, else the one trials.table
+    attached to a frame without rows), or None."""
+    for frame in frames:
+        if frame is not None and "search" in frame.columns:
+            cells = frame["search"].astype(str)
+            found = cells[cells.str.strip() != ""]
+            if len(found):
+                return SearchRecord.from_json(found.iloc[0])
+    attached = [f.attrs["search"] for f in frames if f is not None and isinstance(f.attrs.get("search"), str)]
+    return SearchRecord.from_json(attached[0]) if attached else None
+
+
+def search_sheet(record: SearchRecord, data_as_of: str, source: str) -> pd.DataFrame:
+    rows = [*record.parameters.items(), ("ClinicalTrials.gov API query", record.api_query),
+            ("data as of", data_as_of), ("source", source)]
+    return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
+def _first(frame: pd.DataFrame, column: str) -> str:
+    return str(frame[column].iloc[0]) if column in frame.columns and len(frame) else ""
 
 
 # --- reading back ----------------------------------------------------------------------------
@@ -221,6 +280,11 @@ class Export:
     @property
     def source(self) -> str:
         return self._first("source")
+
+    @property
+    def search(self) -> SearchRecord | None:
+        """The search that made the export, when it records one."""
+        return recorded_search(self.trials, self.sites)
 
     def _first(self, column: str) -> str:
         """A per-export value that every row repeats: the first row's."""

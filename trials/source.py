@@ -11,14 +11,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Hashable, TypeVar
+from typing import TYPE_CHECKING, Callable, Hashable, TypeVar
 
-from .client import Client, Progress, default_cache_path
 from .errors import ApiUnreachable, BadResponse, StoreError, StudyNotFound
 from .model import Study
 from .query import TrialQuery
 from .snapshot import load_snapshot, search_snapshot
 from .store import Store, SyncState
+
+if TYPE_CHECKING:  # the HTTP client (requests, urllib3) is imported only when asked to go live
+    from .client import Client, Progress
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ FALLBACK_SENTENCES = {
 
 def default_client(*, cache: bool = True) -> Client:
     """The client the CLI and the app use (tests replace this to inject timing and retries)."""
+    from .client import Client, default_cache_path
+
     return Client(cache_path=default_cache_path() if cache else None)
 
 

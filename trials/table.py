@@ -25,6 +25,7 @@ from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
 from .model import Contact, Study
+from .search_record import SearchRecord
 
 LIST_SEP = "; "
 
@@ -39,7 +40,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "central_contact_name", "central_contact_phone", "central_contact_email",
     "first_posted", "last_update_posted", "status_verified", "stale",
     *FLAGS, *NUMBER_KEYS, *DISEASE_KEYS, *DRUG_KEYS, "fit", "fit_reasons",
-    "data_as_of", "source",
+    "data_as_of", "source", "search",
 )
 
 #: One row per study x site (a study that lists no site gets one row with empty site columns,
@@ -48,7 +49,7 @@ SITE_COLUMNS: tuple[str, ...] = (
     "nct_id", "url", "title", "status", "family_ids", "families", "last_update_posted",
     "facility", "city", "state", "zip", "country", "site_status", "distance_mi", "distance_basis",
     "site_contact_name", "site_contact_phone", "site_contact_email",
-    "data_as_of", "source",
+    "data_as_of", "source", "search",
 )
 
 FLOAT_COLUMNS = frozenset({"min_age_years", "max_age_years", "distance_mi"})
@@ -121,6 +122,8 @@ COLUMN_MEANINGS: dict[str, str] = {
     "fit_reasons": "the criteria behind `fit`, each 'status: what the study says', ' | '-separated",
     "data_as_of": "when ClinicalTrials.gov's data was current (date and time, UTC)",
     "source": "live, cache (a saved earlier answer) or snapshot (bundled offline data)",
+    "search": "the search that made the file, on the first row only: a JSON object with its parameters "
+              "and the ClinicalTrials.gov list request (the place is matched locally, never sent)",
     "facility": "site name",
     "city": "site city",
     "state": "site state or region",
@@ -139,10 +142,17 @@ def _join(items: Iterable[str]) -> str:
     return LIST_SEP.join(dict.fromkeys(i for i in items if i))
 
 
+_NO_CONTACT = Contact()
+
+
 def _best_contact(contacts: Iterable[Contact]) -> Contact:
     """The first contact someone can actually reach (phone or e-mail), else the first one."""
-    contacts = tuple(contacts)
-    return next((c for c in contacts if c.phone or c.email), contacts[0] if contacts else Contact())
+    first = None
+    for contact in contacts:
+        if contact.phone or contact.email:
+            return contact
+        first = first or contact
+    return first or _NO_CONTACT
 
 
 def _randomized(study: Study) -> bool | None:
@@ -165,9 +175,14 @@ def _age(value: float | None) -> float:
     return float(value) if value is not None else float("nan")
 
 
-def _typed(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
-    """A frame with exactly `columns`, in order, with the documented dtypes (also when empty)."""
+def _typed(rows: list, columns: tuple[str, ...], search: SearchRecord | None = None) -> pd.DataFrame:
+    """A frame with exactly `columns`, in order, with the documented dtypes (also when empty), and
+    the search on the first row (one cell: the file records it without repeating it per row)."""
     frame = pd.DataFrame(rows, columns=list(columns))
+    if search is not None:
+        frame.attrs["search"] = search.to_json()  # also when no row holds it (an empty list's .xlsx)
+        if len(frame) and "search" in frame:
+            frame.loc[frame.index[0], "search"] = search.to_json()
     for col in columns:
         if col in FLOAT_COLUMNS:
             frame[col] = frame[col].astype("float64")
@@ -230,6 +245,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "stale": is_stale(s, today),
         "data_as_of": data_as_of,
         "source": source,
+        "search": "",
     }
     for key in FLAGS + DISEASE_KEYS:
         flag = a.flags.get(key)
@@ -246,50 +262,46 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
 
 
 def trials_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
-                 place: Place | None = None, today: dt.date | None = None) -> pd.DataFrame:
+                 place: Place | None = None, today: dt.date | None = None,
+                 search: SearchRecord | None = None) -> pd.DataFrame:
     """One row per study, columns TRIAL_COLUMNS in that order (see COLUMN_MEANINGS).
 
     The nearest-site columns are filled only when `place` (the searched place) is given: without
     one, "nearest" would only mean "first in the record's list". `today` fixes the staleness date.
     """
     rows = [trial_row(a, data_as_of=data_as_of, source=source, place=place, today=today) for a in annotated]
-    return _typed(rows, TRIAL_COLUMNS)
+    return _typed(rows, TRIAL_COLUMNS, search)
 
 
-def _site_cells(measured: NearestSite | None, place: Place | None) -> dict:
+_NO_SITE = ("", "", "", "", "", "", float("nan"), "", "", "", "")
+
+
+def _site_cells(measured: NearestSite | None, place: Place | None) -> tuple:
+    """SITE_COLUMNS from facility to site_contact_email, in that order."""
     if measured is None:
-        return {k: "" for k in ("facility", "city", "state", "zip", "country", "site_status", "distance_basis",
-                                "site_contact_name", "site_contact_phone", "site_contact_email")} | {"distance_mi": float("nan")}
+        return _NO_SITE
     site = measured.site
     contact = _best_contact(site.contacts)
-    return {
-        "facility": site.facility, "city": site.city, "state": site.state, "zip": site.zip,
-        "country": site.country, "site_status": site.status, "distance_mi": _miles(measured.miles),
-        "distance_basis": _basis(measured) if place is not None else "",
-        "site_contact_name": contact.name, "site_contact_phone": contact.phone_text,
-        "site_contact_email": contact.email,
-    }
+    return (site.facility, site.city, site.state, site.zip, site.country, site.status, _miles(measured.miles),
+            _basis(measured) if place is not None else "", contact.name, contact.phone_text, contact.email)
 
 
 def sites_frame(annotated: Iterable[Annotated], *, data_as_of: str, source: str,
-                place: Place | None = None) -> pd.DataFrame:
+                place: Place | None = None, search: SearchRecord | None = None) -> pd.DataFrame:
     """One row per study x site, columns SITE_COLUMNS in that order.
 
     Sites of a study come nearest first when `place` is given (sites that can't be placed last),
     otherwise in the record's order. A study with no site gets one row with empty site columns.
     """
-    rows = []
+    rows = []  # tuples in SITE_COLUMNS order: a dict per row costs more than the rest of the frame
+    tail = (data_as_of, source, "")
     for a in annotated:
         s = a.study
-        study_cells = {
-            "nct_id": s.nct_id, "url": s.url, "title": s.title, "status": s.overall_status,
-            "family_ids": _join(a.families),
-            "families": _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families),
-            "last_update_posted": s.last_update_posted, "data_as_of": data_as_of, "source": source,
-        }
+        study_cells = (s.nct_id, s.url, s.title, s.overall_status, _join(a.families),
+                       _join(FAMILIES[f].label if f in FAMILIES else f for f in a.families), s.last_update_posted)
         for measured in sites_by_distance(s, place) or [None]:
-            rows.append(study_cells | _site_cells(measured, place))
-    return _typed(rows, SITE_COLUMNS)
+            rows.append(study_cells + _site_cells(measured, place) + tail)
+    return _typed(rows, SITE_COLUMNS, search)
 
 
 def coerce(frame: pd.DataFrame) -> pd.DataFrame:

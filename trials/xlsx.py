@@ -1,9 +1,14 @@
-"""A small streaming .xlsx writer: rows go straight into the zip as SpreadsheetML (ECMA-376),
-one sheet after another, so memory does not grow with the number of cells and 40,000 rows take
-seconds (openpyxl builds a cell object per value, even in write-only mode).
+"""A small streaming .xlsx writer: rows go into the zip as SpreadsheetML (ECMA-376), one sheet
+after another, so memory does not grow with the number of cells (openpyxl builds a cell object
+per value, even in write-only mode).
+
+A frame is turned into rows a whole column at a time (Arrow string functions, not a Python call
+per cell), each row with a mark where its number goes (`ROW`): the same rows can then fill several
+sheets (a study on its family's sheet and on "all") at one string replacement per row.
 
 Cells: str as inline strings (never formulas: no cell is written with a formula element), bool as
-booleans, int/float as numbers, None and NaN as empty. The caller cleans and neutralises text.
+booleans, int/float as numbers, None, NA, NaN and "" as empty. The caller cleans and neutralises
+text (a NUL, which XML can't hold anyway, must not reach this module: it marks the row number).
 """
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ import math
 import zipfile
 from typing import IO, Iterable, Sequence
 from xml.sax.saxutils import escape
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -56,8 +65,13 @@ def _column(i: int) -> str:
     return name
 
 
+ROW = "\x00"  # stands for the row number in a row made by `rows_of`
+
+
 def _cell(ref: str, value) -> str:
-    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    if value is None or value is pd.NA or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         return ""  # an empty cell is no cell; the next one carries its own reference
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
@@ -66,26 +80,58 @@ def _cell(ref: str, value) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
-def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    columns = [_column(i) for i in range(len(header))]
+def only_text(values: pd.Series) -> bool:
+    """Only strings (and missing values): a column Arrow string functions can work on."""
+    if pd.api.types.is_object_dtype(values.dtype):
+        return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    return pd.api.types.is_string_dtype(values.dtype)
+
+
+def text_array(values: pd.Series) -> pa.Array:
+    """A text column as an Arrow array, missing values as "" (pandas keeps its text in Arrow)."""
+    return pc.fill_null(pa.array(values, type=pa.large_string(), from_pandas=True), "")
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _column_cells(letter: str, values: pd.Series) -> pa.Array:
+    """The <c> element of every cell of one column ("" for an empty cell), ROW for the row number."""
+    if only_text(values):
+        text = text_array(values)
+        escaped = text
+        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):  # as xml.sax.saxutils.escape
+            escaped = pc.replace_substring(escaped, char, entity)
+        cells = pc.binary_join_element_wise(
+            _text(f'<c r="{letter}{ROW}" t="inlineStr"><is><t xml:space="preserve">'), escaped,
+            _text("</t></is></c>"), _text(""))
+        return pc.if_else(pc.equal(text, ""), _text(""), cells)
+    return pa.array([_cell(letter + ROW, v) for v in values.astype(object).tolist()], type=pa.large_string())
+
+
+def rows_of(frame: pd.DataFrame) -> list[str]:
+    """Each row of the frame as a <row> element, ROW where its number goes, in order."""
+    cells = [_column_cells(_column(i), values) for i, (_, values) in enumerate(frame.items())]
+    if not cells:
+        return [f'<row r="{ROW}"></row>'] * len(frame)
+    return pc.binary_join_element_wise(_text(f'<row r="{ROW}">'), *cells, _text("</row>"), _text("")).to_pylist()
+
+
+def _write_sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[str]) -> None:
     out.write(_SHEET_HEAD.encode())
-    buffer: list[str] = []
-    for number, row in enumerate(_prepend(header, rows), start=1):
-        cells = "".join(_cell(col + str(number), v) for col, v in zip(columns, row))
-        buffer.append(f'<row r="{number}">{cells}</row>')
+    head = "".join(_cell(_column(i) + "1", v) for i, v in enumerate(header))
+    buffer = [f'<row r="1">{head}</row>']
+    for number, row in enumerate(rows, start=2):
+        buffer.append(row.replace(ROW, str(number)))
         if len(buffer) >= 500:
             out.write("".join(buffer).encode("utf-8"))
             buffer.clear()
     out.write(("".join(buffer) + _SHEET_TAIL).encode("utf-8"))
 
 
-def _prepend(first, rest):
-    yield first
-    yield from rest
-
-
-def write_workbook(target: IO[bytes], sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> None:
-    """sheets: (name, header, rows) in order; rows may be a generator (consumed once)."""
+def write_workbook(target: IO[bytes], sheets: Iterable[tuple[str, Sequence[str], Iterable[str]]]) -> None:
+    """sheets: (name, header, rows) in order, rows made by `rows_of` (any iterable, consumed once)."""
     names: list[str] = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, header, rows in sheets:
