@@ -105,7 +105,8 @@ class FakeApi:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # stop() waits for the serving loop to notice: a short poll keeps that well under 0.5 s (the default)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/v2"
 
     def stop(self) -> None:
