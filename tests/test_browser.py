@@ -2,6 +2,9 @@
 
 Needs /usr/bin/chromium (Debian package; never `playwright install`). Skipped without it unless
 REQUIRE_BROWSER=1, then it fails. Screenshots go to artifacts/ (git-ignored).
+
+The fake API, the app's server and the browser start once for the module; each test opens its own
+browser context (no cookies, storage or downloads shared) and its own app session.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.helpers import HOSTILE_ID
+from tests.fake_api import FakeApi
+from tests.helpers import HOSTILE_ID, fake_records
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -64,9 +68,17 @@ def start_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit exited before serving: " + "".join(seen)[-2000:])
 
 
-@pytest.fixture
-def app_url(fake_api, tmp_path):
-    proc, url = start_app(fake_api.url, tmp_path / "cache")
+@pytest.fixture(scope="module")
+def fake_api():
+    api = FakeApi(fake_records())
+    api.url = api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(browser, fake_api, tmp_path_factory):
+    proc, url = start_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
     yield url
     proc.terminate()
     try:
@@ -75,19 +87,25 @@ def app_url(fake_api, tmp_path):
         proc.kill()
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def browser():
     need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-        pg = context.new_page()
-        pg.requested_hosts = set()
-        pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    pg = context.new_page()
+    pg.requested_hosts = set()
+    pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
+    yield pg
+    context.close()
 
 
 def test_families_and_a_study_detail_in_a_real_browser(app_url, page, fake_api):
