@@ -143,6 +143,7 @@ def test_an_exact_multiple_of_the_page_size_ends_on_the_empty_page(tmp_path, mon
 def test_a_refused_query_shows_the_apis_own_text_and_exits_2(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("CTGOV_API_URL", raising=False)
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     responses.get("https://clinicaltrials.gov/api/v2/version", json={"apiVersion": "2.0.5"})
     responses.get("https://clinicaltrials.gov/api/v2/studies", status=400,
                   body="Error parsing query in Other terms: no viable alternative at input", content_type="text/plain")
@@ -200,7 +201,7 @@ def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, cap
     monkeypatch.setenv("CTGOV_API_URL", url)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     # saved answers are stale at once and a failure is final at once: no waiting in the test
-    use_client(monkeypatch, cache_expiry=dt.timedelta(0), max_attempts=1)
+    use_client(monkeypatch, cache_expiry=dt.timedelta(0), max_attempts=1, min_interval=0)
     try:
         assert main(["search", "--json"]) == 0  # saves an answer
         api.always = "503"
@@ -234,8 +235,7 @@ def test_near_finds_sites_by_zip_or_city_and_lists_unplaceable_ones_as_distance_
     lost = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")
     lost["protocolSection"]["identificationModule"]["nctId"] = "NCT99000012"
     api = FakeApi([by_zip, by_city, lost])
-    monkeypatch.setenv("CTGOV_API_URL", api.start())
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    quick_client(monkeypatch, api.start(), tmp_path)
     try:
         assert main(["search", "--json", "--near", "33125", "--radius", "25mi"]) == 0
         out, err = capsys.readouterr()
