@@ -34,7 +34,8 @@ KNOWN_PARAMS = {"format", "markupFormat", "query.cond", "query.term", "query.loc
 
 
 def real_studies() -> list[dict]:
-    """The real recorded myeloma-search studies in tests/fixtures (complete records first)."""
+    """The real recorded myeloma-search studies in tests/fixtures (complete records first), read afresh on
+    each call: a caller may edit them without copying."""
     out: dict[str, dict] = {}
     for name in ("pages/cmkumar87__condition-briefing__multiple_myeloma__ctgov.json",
                  "pages/rayyanshuda__ctgov-viz-agent__myeloma_page.json"):

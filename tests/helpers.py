@@ -64,8 +64,7 @@ HOSTILE_ID = "NCT99000002"
 
 
 def _real(nct_id: str) -> dict:
-    return copy.deepcopy(next(r for r in real_studies()
-                              if r["protocolSection"]["identificationModule"]["nctId"] == nct_id))
+    return next(r for r in real_studies() if r["protocolSection"]["identificationModule"]["nctId"] == nct_id)
 
 
 def excludes_car_t_record() -> dict:

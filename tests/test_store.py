@@ -53,7 +53,7 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def api():
-    fake = FakeApi(copy.deepcopy(real_studies()))
+    fake = FakeApi(real_studies())  # freshly read records: the tests' edits stay in this test
     fake.url = fake.start()
     yield fake
     fake.stop()
