@@ -77,7 +77,7 @@ def fake_api():
 
 
 @pytest.fixture(scope="module")
-def app_url(browser, fake_api, tmp_path_factory):
+def app_url(browser, fake_api, tmp_path_factory):  # browser first: without Chromium, skip before starting the app
     proc, url = start_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
     yield url
     proc.terminate()
