@@ -9,6 +9,8 @@ records" test fails when the code under it breaks. Subprocesses and the app unde
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -19,6 +21,18 @@ from trials.snapshot import SNAPSHOT_ENV
 
 os.environ[failures.STRICT_ENV] = "1"
 os.environ[SNAPSHOT_ENV] = str(FIXTURE_SNAPSHOT)
+
+RAM_DISK = "/dev/shm"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Temporary files (tmp_path) live in RAM when the machine has /dev/shm and no --basetemp is given:
+    the store and HTTP cache tests commit to SQLite hundreds of times, and on a busy shared disk each
+    commit can wait a second for it. Removed at the end of the run."""
+    if config.option.basetemp is None and os.access(RAM_DISK, os.W_OK):
+        config.option.basetemp = tempfile.mkdtemp(prefix="trials-tests-", dir=RAM_DISK)
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,8 @@ KNOWN_PARAMS = {"format", "markupFormat", "query.cond", "query.term", "query.loc
 
 
 def real_studies() -> list[dict]:
-    """The real recorded myeloma-search studies in tests/fixtures (complete records first)."""
+    """The real recorded myeloma-search studies in tests/fixtures (complete records first), read afresh on
+    each call: a caller may edit them without copying."""
     out: dict[str, dict] = {}
     for name in ("pages/cmkumar87__condition-briefing__multiple_myeloma__ctgov.json",
                  "pages/rayyanshuda__ctgov-viz-agent__myeloma_page.json"):
@@ -105,7 +106,8 @@ class FakeApi:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # stop() waits for the serving loop to notice: a short poll keeps that well under 0.5 s (the default)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/v2"
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import socket
 from pathlib import Path
@@ -63,8 +64,7 @@ HOSTILE_ID = "NCT99000002"
 
 
 def _real(nct_id: str) -> dict:
-    return copy.deepcopy(next(r for r in real_studies()
-                              if r["protocolSection"]["identificationModule"]["nctId"] == nct_id))
+    return next(r for r in real_studies() if r["protocolSection"]["identificationModule"]["nctId"] == nct_id)
 
 
 def excludes_car_t_record() -> dict:
@@ -268,10 +268,21 @@ def open_site(raw: dict) -> None:
     bump(raw)
 
 
+def _scan_components_once() -> None:
+    """Each new AppTest has Streamlit read the metadata of every installed package, looking for custom
+    components: most of an app test's time where many packages are installed. Installed packages don't
+    change during a test run, so the first scan's answer is kept for the run."""
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
 def run_app(params: dict | None = None):
     """The app run once in Streamlit's AppTest with these link parameters; it must not raise."""
     from streamlit.testing.v1 import AppTest
 
+    _scan_components_once()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     for k, v in (params or {}).items():
         at.query_params[k] = v

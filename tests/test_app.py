@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url, run_app as run
+from tests.helpers import EXCLUDES_CAR_T_ID, HOSTILE_ID, closed_port_url, run_app as run, use_client
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OFFLINE_BANNER = "offline — bundled snapshot, data as of 2026-09-18"
@@ -19,12 +19,13 @@ APOLOGY = "Sorry, something went wrong on our side. Please try again later."
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """No cached data or kept answers between tests, an empty HTTP cache, and no network unless a
-    test says so."""
+    """No cached data or kept answers between tests, an empty HTTP cache, no network unless a test
+    says so, and no polite pause between requests to the local fake API."""
     st.cache_data.clear()
     st.cache_resource.clear()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("CTGOV_API_URL", closed_port_url())
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     yield
     st.cache_data.clear()
     st.cache_resource.clear()

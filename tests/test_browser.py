@@ -2,6 +2,9 @@
 
 Needs /usr/bin/chromium (Debian package; never `playwright install`). Skipped without it unless
 REQUIRE_BROWSER=1, then it fails. Screenshots go to artifacts/ (git-ignored).
+
+The fake API, the app's server and the browser start once for the module; each test opens its own
+browser context (no cookies, storage or downloads shared) and its own app session.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.helpers import HOSTILE_ID
+from tests.fake_api import FakeApi
+from tests.helpers import HOSTILE_ID, fake_records
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -64,9 +68,17 @@ def start_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit exited before serving: " + "".join(seen)[-2000:])
 
 
-@pytest.fixture
-def app_url(fake_api, tmp_path):
-    proc, url = start_app(fake_api.url, tmp_path / "cache")
+@pytest.fixture(scope="module")
+def fake_api():
+    api = FakeApi(fake_records())
+    api.url = api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(browser, fake_api, tmp_path_factory):  # browser first: without Chromium, skip before starting the app
+    proc, url = start_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
     yield url
     proc.terminate()
     try:
@@ -80,7 +92,7 @@ PHONE = {"width": 390, "height": 844}
 BLOCKING = ("serious", "critical")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     need_chromium()
     from playwright.sync_api import sync_playwright
@@ -92,7 +104,7 @@ def browser():
 
 
 def new_page(browser, viewport: dict):
-    pg = browser.new_context(viewport=viewport).new_page()
+    pg = browser.new_context(viewport=viewport).new_page()  # a context of its own: a new app session
     pg.requested_hosts = set()
     pg.dialogs = []
     pg.on("request", lambda req: pg.requested_hosts.add(urlparse(req.url).hostname))
@@ -102,12 +114,16 @@ def new_page(browser, viewport: dict):
 
 @pytest.fixture
 def page(browser):
-    return new_page(browser, PHONE)
+    pg = new_page(browser, PHONE)
+    yield pg
+    pg.context.close()
 
 
 @pytest.fixture
 def desktop(browser):
-    return new_page(browser, DESKTOP)
+    pg = new_page(browser, DESKTOP)
+    yield pg
+    pg.context.close()
 
 
 def blocking_violations(page) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_api import FakeApi, real_studies
-from tests.helpers import closed_port_url
+from tests.helpers import closed_port_url, use_client
 from trials.client import Client
 from trials.query import TrialQuery
 from trials.source import fetch_study, search
@@ -162,6 +162,7 @@ def test_the_cli_answers_through_a_corrupt_cache(api, tmp_path, monkeypatch, cap
 
     monkeypatch.setenv("CTGOV_API_URL", api.url)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     db = tmp_path / "myeloma-trial-finder" / "ctgov-http-cache.sqlite"
     db.parent.mkdir(parents=True)
     corrupt(db)

@@ -1,4 +1,7 @@
-"""`python -m trials search` end to end: offline, against a local fake API that misbehaves, and with no network."""
+"""`python -m trials search` end to end: offline, against a local fake API that misbehaves, and with no network.
+
+One test runs the real entry point in a subprocess; the others call the CLI's main in-process (the
+same code, without a new interpreter per test), with a client that does not pause between requests."""
 import json
 import math
 import os
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from tests.helpers import closed_port, use_client
+from tests.helpers import closed_port_url, use_client
 from tests.fake_api import FakeApi, real_studies, replicate
 from trials.cli import main
 
@@ -22,20 +25,30 @@ def run(*args, env=None, timeout=120):
                           cwd=ROOT, env=full_env, timeout=timeout)
 
 
+def quick_client(monkeypatch, api_url, cache_dir):
+    """The CLI asks `api_url`, keeps its HTTP cache in `cache_dir`, and never pauses between tries."""
+    monkeypatch.setenv("CTGOV_API_URL", api_url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_dir))
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
+
+
 @pytest.fixture
-def offline_env(tmp_path):
+def offline(monkeypatch, tmp_path):
     # a dead API address and a private cache directory, so nothing real is touched
-    return {"CTGOV_API_URL": f"http://127.0.0.1:{closed_port()}/api/v2", "XDG_CACHE_HOME": str(tmp_path)}
+    quick_client(monkeypatch, closed_port_url(), tmp_path)
 
 
-def test_help_names_every_filter():
-    proc = run("search", "--help")
-    assert proc.returncode == 0
+def test_help_names_every_filter(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
     for flag in ("--status", "--phase", "--near", "--radius", "--term", "--updated-since", "--id", "--offline", "--json"):
-        assert flag in proc.stdout
+        assert flag in out
 
 
 def test_offline_table_ends_with_the_source_line():
+    # the real entry point, `python -m trials`, in its own process
     proc = run("search", "--offline")
     assert proc.returncode == 0
     lines = proc.stdout.strip().splitlines()
@@ -77,17 +90,16 @@ def test_bad_input_exits_2_with_a_message_naming_it(args, words, capsys):
     assert words in err and "Traceback" not in err and "usage:" not in err
 
 
-def test_no_network_answers_from_the_snapshot(offline_env):
-    proc = run("search", env=offline_env)
-    assert proc.returncode == 0, proc.stderr
-    assert "bundled snapshot" in proc.stderr and "Could not connect" in proc.stderr
-    assert "Source: offline — bundled snapshot" in proc.stdout
+def test_no_network_answers_from_the_snapshot(offline, capsys):
+    assert main(["search"]) == 0
+    out, err = capsys.readouterr()
+    assert "bundled snapshot" in err and "Could not connect" in err
+    assert "Source: offline — bundled snapshot" in out
 
 
-def test_no_network_with_no_fallback_allowed_exits_3(offline_env):
-    proc = run("search", "--no-fallback", env=offline_env)
-    assert proc.returncode == 3
-    assert "Could not connect" in proc.stderr
+def test_no_network_with_no_fallback_allowed_exits_3(offline, capsys):
+    assert main(["search", "--no-fallback"]) == 3
+    assert "Could not connect" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -98,32 +110,32 @@ def big_api():
     api.stop()
 
 
-def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_api, tmp_path):
+def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_api, tmp_path, monkeypatch, capsys):
     # request numbers: 1 /version, 2 page 1 (429), 3 page 1, 4 page 2 (reset), 5 page 2 (HTML),
     # 6 page 2, 7 page 3 (truncated), 8 page 3 (503), 9 page 3 (connection closed mid-body), 10 page 3
     big_api.faults = {2: "429", 4: "reset", 5: "html", 7: "truncated", 8: "503", 9: "cutoff"}
-    proc = run("search", "--json", "--status", "all",
-               env={"CTGOV_API_URL": big_api.url, "XDG_CACHE_HOME": str(tmp_path)}, timeout=180)
-    assert proc.returncode == 0, proc.stderr
-    ids = [json.loads(line)["nct_id"] for line in proc.stdout.splitlines()]
+    quick_client(monkeypatch, big_api.url, tmp_path)
+    assert main(["search", "--json", "--status", "all"]) == 0
+    out, err = capsys.readouterr()
+    ids = [json.loads(line)["nct_id"] for line in out.splitlines()]
     assert len(ids) == 2500 == len(set(ids))
     lists = [params for path, params in big_api.log if path.endswith("/studies")]
     versions = [p for p, _ in big_api.log if p.endswith("/version")]
     assert len(lists) - 6 == math.ceil(2500 / 1000)  # six failed tries, three successful pages
     assert len(versions) <= 1
-    assert "source: live from ClinicalTrials.gov" in proc.stderr
+    assert "source: live from ClinicalTrials.gov" in err
 
 
-def test_an_exact_multiple_of_the_page_size_ends_on_the_empty_page(tmp_path):
+def test_an_exact_multiple_of_the_page_size_ends_on_the_empty_page(tmp_path, monkeypatch, capsys):
     # the API sends a token after every full page (no look-ahead); the empty page it leads to ends the list
     api = FakeApi(replicate(real_studies(), 2000))
-    url = api.start()
+    quick_client(monkeypatch, api.start(), tmp_path)
     try:
-        proc = run("search", "--json", "--status", "all", env={"CTGOV_API_URL": url, "XDG_CACHE_HOME": str(tmp_path)})
+        assert main(["search", "--json", "--status", "all"]) == 0
     finally:
         api.stop()
-    assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 2000 and "incomplete" not in proc.stderr
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2000 and "incomplete" not in err
     assert sum(1 for path, _ in api.log if path.endswith("/studies")) == 3
 
 
@@ -131,6 +143,7 @@ def test_an_exact_multiple_of_the_page_size_ends_on_the_empty_page(tmp_path):
 def test_a_refused_query_shows_the_apis_own_text_and_exits_2(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("CTGOV_API_URL", raising=False)
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     responses.get("https://clinicaltrials.gov/api/v2/version", json={"apiVersion": "2.0.5"})
     responses.get("https://clinicaltrials.gov/api/v2/studies", status=400,
                   body="Error parsing query in Other terms: no viable alternative at input", content_type="text/plain")
@@ -139,16 +152,15 @@ def test_a_refused_query_shows_the_apis_own_text_and_exits_2(monkeypatch, tmp_pa
     assert "refused the search: Error parsing query in Other terms" in err
 
 
-def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path):
+def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path, monkeypatch, capsys):
     api = FakeApi(replicate(real_studies(), 1200))
-    url = api.start()
+    quick_client(monkeypatch, api.start(), tmp_path / "cache")
     out = tmp_path / "snap.json.gz"
     try:
-        proc = run("snapshot", "--output", str(out), "--no-cache", env={"CTGOV_API_URL": url})
+        assert main(["snapshot", "--output", str(out), "--no-cache"]) == 0
     finally:
         api.stop()
-    assert proc.returncode == 0, proc.stderr
-    assert "1200 studies in 2 requests" in proc.stdout
+    assert "1200 studies in 2 requests" in capsys.readouterr().out
     from trials.snapshot import load_snapshot
 
     snap = load_snapshot(out)
@@ -157,9 +169,9 @@ def test_snapshot_command_rebuilds_from_the_api_and_search_can_read_it(tmp_path)
     assert "filter.overallStatus" not in api.log[1][1]  # every status goes into the snapshot
 
 
-def test_no_fallback_failure_message_does_not_claim_a_fallback(offline_env):
-    proc = run("search", "--no-fallback", env=offline_env)
-    assert proc.returncode == 3 and "bundled snapshot" not in proc.stderr
+def test_no_fallback_failure_message_does_not_claim_a_fallback(offline, capsys):
+    assert main(["search", "--no-fallback"]) == 3
+    assert "bundled snapshot" not in capsys.readouterr().err
 
 
 def test_near_lists_only_studies_with_an_open_site_in_the_circle(capsys):
@@ -189,7 +201,7 @@ def test_no_fallback_refuses_a_stale_saved_answer_too(monkeypatch, tmp_path, cap
     monkeypatch.setenv("CTGOV_API_URL", url)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     # saved answers are stale at once and a failure is final at once: no waiting in the test
-    use_client(monkeypatch, cache_expiry=dt.timedelta(0), max_attempts=1)
+    use_client(monkeypatch, cache_expiry=dt.timedelta(0), max_attempts=1, min_interval=0)
     try:
         assert main(["search", "--json"]) == 0  # saves an answer
         api.always = "503"
@@ -223,8 +235,7 @@ def test_near_finds_sites_by_zip_or_city_and_lists_unplaceable_ones_as_distance_
     lost = without_coordinates("NCT07772024", keep_zip=False, city="Ostrova")
     lost["protocolSection"]["identificationModule"]["nctId"] = "NCT99000012"
     api = FakeApi([by_zip, by_city, lost])
-    monkeypatch.setenv("CTGOV_API_URL", api.start())
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    quick_client(monkeypatch, api.start(), tmp_path)
     try:
         assert main(["search", "--json", "--near", "33125", "--radius", "25mi"]) == 0
         out, err = capsys.readouterr()

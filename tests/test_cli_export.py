@@ -1,31 +1,46 @@
-"""`python -m trials export` and `diff` end to end: offline, against the local fake API, with no network."""
-import os
-import subprocess
-import sys
-from pathlib import Path
+"""`python -m trials export` and `diff` end to end: offline, against the local fake API, with no network.
+
+The CLI's main runs in-process (tests/test_cli.py runs the entry point itself in a subprocess), with a
+client that does not pause between requests; stdout is read as bytes, as a pipe would carry it."""
+from collections import namedtuple
 
 import openpyxl
 import pytest
 
-from tests.helpers import closed_port
+from tests.helpers import closed_port_url, use_client
 from tests.fake_api import FakeApi, real_studies
 from tests.helpers import BUMPED, DROPPED, NEW_STUDY, STATUS, modified_copy
 from trials.cli import main
 from trials.export import read_export
 from trials.table import SITE_COLUMNS, TRIAL_COLUMNS
 
-ROOT = Path(__file__).resolve().parent.parent
+Run = namedtuple("Run", "returncode stdout stderr")
 
 
-def run(*args, env=None, cwd=None, timeout=120):
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "trials", *args], capture_output=True, cwd=cwd or ROOT,
-                          env=full_env, timeout=timeout)
+@pytest.fixture
+def run(monkeypatch, capsysbinary):
+    """`python -m trials ARGS` in-process: the exit code, stdout as bytes and stderr as bytes. `api_url`
+    and `cache_dir` say where the CLI asks and keeps its HTTP cache for this run (else as before)."""
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
+
+    def run_(*args, api_url=None, cache_dir=None):
+        if api_url is not None:
+            monkeypatch.setenv("CTGOV_API_URL", api_url)
+        if cache_dir is not None:
+            monkeypatch.setenv("XDG_CACHE_HOME", str(cache_dir))
+        capsysbinary.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # --help and argparse's own errors
+            code = exc.code
+        out, err = capsysbinary.readouterr()
+        return Run(code, out, err)
+    return run_
 
 
 @pytest.fixture
 def dead_api(tmp_path):
-    return {"CTGOV_API_URL": f"http://127.0.0.1:{closed_port()}/api/v2", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return {"api_url": closed_port_url(), "cache_dir": tmp_path / "cache"}
 
 
 @pytest.fixture
@@ -38,10 +53,10 @@ def api(tmp_path):
 
 def api_env(api, tmp_path, name):
     # a fresh private HTTP cache per run, so each run asks the fake API
-    return {"CTGOV_API_URL": api.url, "XDG_CACHE_HOME": str(tmp_path / f"cache-{name}")}
+    return {"api_url": api.url, "cache_dir": tmp_path / f"cache-{name}"}
 
 
-def test_help_names_the_filters_and_the_export_options():
+def test_help_names_the_filters_and_the_export_options(run):
     proc = run("export", "--help")
     assert proc.returncode == 0
     out = proc.stdout.decode()
@@ -80,8 +95,8 @@ def test_per_site_xlsx_near_a_place(tmp_path, capsys):
     assert set(back.trials["searched_place"]) == {"02115 — Boston, MA"}
 
 
-def test_stdout_carries_only_csv_and_warnings_go_to_stderr(dead_api):
-    proc = run("export", "--per", "site", "-o", "-", env=dead_api)
+def test_stdout_carries_only_csv_and_warnings_go_to_stderr(run, dead_api):
+    proc = run("export", "--per", "site", "-o", "-", **dead_api)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(b"\xef\xbb\xbfnct_id,url,title,status,family_ids")
     back = read_export(proc.stdout)
@@ -91,9 +106,9 @@ def test_stdout_carries_only_csv_and_warnings_go_to_stderr(dead_api):
     assert b"warning" not in proc.stdout
 
 
-def test_no_network_and_no_fallback_exits_3_and_writes_nothing(dead_api, tmp_path):
+def test_no_network_and_no_fallback_exits_3_and_writes_nothing(run, dead_api, tmp_path):
     out = tmp_path / "x.csv"
-    proc = run("export", "--no-fallback", "-o", str(out), env=dead_api)
+    proc = run("export", "--no-fallback", "-o", str(out), **dead_api)
     assert proc.returncode == 3 and "Could not connect" in proc.stderr.decode()
     assert not out.exists() and proc.stdout == b""
 
@@ -114,16 +129,16 @@ def test_bad_export_input_exits_2_with_a_message(args, words, capsys):
     assert words in err and "Traceback" not in err
 
 
-def test_live_export_then_diff_two_weeks_against_the_fake_api(api, tmp_path):
+def test_live_export_then_diff_two_weeks_against_the_fake_api(run, api, tmp_path):
     week1, week2 = tmp_path / "week1.csv", tmp_path / "week2.csv"
-    proc = run("export", "--status", "all", "--per", "site", "-o", str(week1), env=api_env(api, tmp_path, "1"))
+    proc = run("export", "--status", "all", "--per", "site", "-o", str(week1), **api_env(api, tmp_path, "1"))
     assert proc.returncode == 0, proc.stderr
     assert "source: live from ClinicalTrials.gov" in proc.stderr.decode()
     first = read_export(week1.read_bytes()).sites
     assert set(first["source"]) == {"live"} and set(first["data_as_of"]) == {"2026-11-20 09:00"}
 
     api.studies = modified_copy(real_studies())  # the test's changes (see tests/test_diff.py)
-    proc = run("export", "--status", "all", "--per", "site", "-o", str(week2), env=api_env(api, tmp_path, "2"))
+    proc = run("export", "--status", "all", "--per", "site", "-o", str(week2), **api_env(api, tmp_path, "2"))
     assert proc.returncode == 0, proc.stderr
 
     proc = run("diff", str(week1), str(week2), "-o", str(tmp_path / "changes.csv"))
@@ -138,7 +153,7 @@ def test_live_export_then_diff_two_weeks_against_the_fake_api(api, tmp_path):
 
     # Without NEW: search now (same filters) and compare; --save keeps the fresh export for next time.
     saved = tmp_path / "latest.csv"
-    proc = run("diff", str(week1), "--status", "all", "--save", str(saved), env=api_env(api, tmp_path, "3"))
+    proc = run("diff", str(week1), "--status", "all", "--save", str(saved), **api_env(api, tmp_path, "3"))
     assert proc.returncode == 0, proc.stderr
     assert f"    {STATUS}: RECRUITING -> ACTIVE_NOT_RECRUITING" in proc.stdout.decode()
     assert "to search now (data as of 2026-11-20 09:00, live)" in proc.stdout.decode()
@@ -146,7 +161,7 @@ def test_live_export_then_diff_two_weeks_against_the_fake_api(api, tmp_path):
     assert run("diff", str(week2), str(saved)).stdout.decode().splitlines()[1] == "  No changes."
 
 
-def test_diff_against_an_offline_search(tmp_path):
+def test_diff_against_an_offline_search(run, tmp_path):
     old = tmp_path / "old.csv"
     assert main(["export", "--offline", "-o", str(old)]) == 0
     proc = run("diff", str(old), "--offline", "-o", "-")
@@ -162,10 +177,11 @@ def test_diff_against_an_offline_search(tmp_path):
     (lambda p: p.write_text("nct_id,title,status,last_update_posted,family_ids\nNCT01234567,x,RECRUITING,2026-01-01,car_t\n"),
      ["other.csv", "--status", "all"], "give either NEW (a second export) or filters to search now, not both (--status)"),
 ])
-def test_diff_bad_input_exits_2_with_a_message(tmp_path, make, extra, words):
+def test_diff_bad_input_exits_2_with_a_message(run, tmp_path, monkeypatch, make, extra, words):
     old = tmp_path / "old.csv"
     make(old)
-    proc = run("diff", str(old), *extra, "--offline", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    proc = run("diff", str(old), *extra, "--offline")
     assert proc.returncode == 2
     err = proc.stderr.decode()
     assert words in err and "Traceback" not in err

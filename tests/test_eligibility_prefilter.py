@@ -37,7 +37,7 @@ def test_the_folded_fast_path_reads_the_same_prior_lines(words):
 
 
 @pytest.mark.parametrize("topic", sorted(_CLASS_RX))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_every_class_word_passes_its_literal_prefilter(topic, data):
     pattern = _CLASS_RX[topic] if data.draw(st.booleans()) or topic not in _CLASS_CS_RX else _CLASS_CS_RX[topic]
@@ -47,7 +47,7 @@ def test_every_class_word_passes_its_literal_prefilter(topic, data):
         assert topic in _candidate_topics(text, text.lower()), (topic, text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_history_wording_passes_its_literal_prefilter(data):
     text = " " + " ".join(data.draw(st.from_regex(_PRIOR_RX, fullmatch=False)).split()) + " "

@@ -71,7 +71,7 @@ shaped = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(shaped)
 def test_parser_never_raises_on_any_json_like_value(raw):
     study = Study.from_api(raw)

@@ -22,7 +22,7 @@ from tests.fake_api import FakeApi, real_studies
 from tests.postgres import Server, binaries
 from trials import cli, source
 from trials.annotate import annotate
-from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, bump, client_for, open_site
+from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, bump, client_for, open_site, use_client
 from trials.client import Client
 from trials.errors import IncompleteList, StoreError, SyncBusy
 from trials.model import Study
@@ -53,7 +53,7 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def api():
-    fake = FakeApi(copy.deepcopy(real_studies()))
+    fake = FakeApi(real_studies())  # freshly read records: the tests' edits stay in this test
     fake.url = fake.start()
     yield fake
     fake.stop()
@@ -217,6 +217,7 @@ def test_nothing_a_person_types_is_stored(tmp_path, api, monkeypatch):
     monkeypatch.setenv("TRIALS_DB_URL", f"sqlite:///{path}")
     sync(Store.open(f"sqlite:///{path}", create=True), client_for(api))
     monkeypatch.setenv("CTGOV_API_URL", api.url)
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     assert cli.main(["search", "--near", "Lyon, France", "--term", "zqxvelocity", "--status", "all"]) == 0
     assert cli.main(["changes", "--since", "2026-01-01", "--term", "zqxvelocity"]) == 0
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.sqlite"))
@@ -324,6 +325,7 @@ def test_a_sync_that_cannot_finish_keeps_its_pages_and_the_next_one_completes(tm
 def test_a_second_sync_exits_with_a_message_while_one_runs(store_url, api, monkeypatch, capsys):
     monkeypatch.setenv("TRIALS_DB_URL", store_url)
     monkeypatch.setenv("CTGOV_API_URL", api.url)
+    use_client(monkeypatch, min_interval=0, sleep=lambda s: None)
     store = Store.open(store_url, create=True)
     with sync_lock(store):
         with pytest.raises(SyncBusy):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from . import source
 from .client import Client
 from .errors import BadInput, SyncBusy
 from .query import describe, parse_date
@@ -14,7 +15,7 @@ from .sync import SyncReport, sync
 
 def run_sync(full: bool = False, *, client: Client | None = None, url: str | None = None) -> int:
     store = Store.open(url, create=True)
-    client = client or Client(cache_path=None)  # the store is the copy: no HTTP cache in between
+    client = client or source.default_client(cache=False)  # the store is the copy: no HTTP cache in between
     print(f"sync: {safe_url(store.url)} from {client.base_url}", file=sys.stderr, flush=True)
 
     def progress(report: SyncReport) -> None:
