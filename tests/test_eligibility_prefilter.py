@@ -1,15 +1,16 @@
 """The eligibility reader's fast paths never change what it reads.
 
 `names_any_therapy` lets whole items that name no therapy skip the per-sentence work, and the
-prior-line reader has a lower-cased fast path; if either drifts from the slow path, readings go
-missing silently. Both are checked here against the slow path on generated sentences."""
+prior-line reader and the wording regexes of the therapy reading have lower-cased fast paths; if
+any drifts from the slow path, readings go missing silently. All are checked here against the
+slow path on generated sentences."""
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.criteria import fold
-from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _PRIOR_RX, _candidate_topics, could_speak_of_history,
-                                   names_any_therapy, topics_in)
+from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _PRIOR_RX, _TWINS, _candidate_topics, _Folded,
+                                   could_speak_of_history, names_any_therapy, topics_in)
 from trials.criteria_numbers import _lines_in
 from trials.vocabulary import DRUGS_BY_NAME
 
@@ -53,3 +54,21 @@ def test_history_wording_passes_its_literal_prefilter(data):
     text = " " + " ".join(data.draw(st.from_regex(_PRIOR_RX, fullmatch=False)).split()) + " "
     if _PRIOR_RX.search(text):
         assert could_speak_of_history(text), text
+
+
+# text around a wording match: cased letters, the characters IGNORECASE treats specially, spacing
+_AROUND = st.text(alphabet=st.sampled_from(list("aAzZ .;,()-") + ["İ", "ı", "ſ", "K", "ß", "Σ", "É", "≥", "\u00a0"]),
+                  max_size=12)
+
+
+@pytest.mark.parametrize("rx", sorted(_TWINS, key=lambda rx: rx.pattern), ids=lambda rx: rx.pattern[:30])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_lower_case_wording_regexes_find_what_the_case_insensitive_ones_find(rx, data):
+    inner = data.draw(st.from_regex(rx, fullmatch=False))
+    if data.draw(st.booleans()):
+        inner = inner.upper() if data.draw(st.booleans()) else inner.title()
+    text = data.draw(_AROUND) + inner + data.draw(_AROUND)
+    want = rx.search(text)
+    got = _Folded(text).search(rx)
+    assert (got and (got.span(), _Folded(text).quote(got))) == (want and (want.span(), want.group(0))), text

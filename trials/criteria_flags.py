@@ -230,17 +230,19 @@ def specific_drugs(sent: str) -> list[str]:
     """Canonical names of the drugs a sentence names specifically as a history (not as examples of a
     class: "an anti-CD38 antibody such as daratumumab", "(e.g. bortezomib)"; not "intolerance to",
     "prior to the first dose of", "other than")."""
-    if _NOT_HISTORY_RX.search(sent) and not _RESISTANT_RX.search(sent):
+    whole = _Folded(sent)
+    if whole.search(_NOT_HISTORY_RX) and not whole.search(_RESISTANT_RX):
         return []
     _, drugs = _drug_topics(sent)
     out = []
     for start, name in drugs:
         before = sent[max(0, start - 90):start]
-        low_before = before.lower()
-        example = _EXAMPLE_RX.search(before) if any(w in low_before for w in _EXAMPLE_WORDS) else None
+        b = _Folded(before)
+        low_before = b.low if b.low is not None else before.lower()
+        example = b.search(_EXAMPLE_RX) if any(w in low_before for w in _EXAMPLE_WORDS) else None
         if example and ")" in before[example.start():] and "(" not in before[example.start():].split(")")[-1]:
             example = None  # "a CD38 drug (such as daratumumab) and lenalidomide": the example ended
-        if example or _open_paren(before) or _STUDY_START_RX.search(before):
+        if example or _open_paren(before) or b.search(_STUDY_START_RX):
             continue
         if name not in out:
             out.append(name)
@@ -305,20 +307,41 @@ _ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|th
                                   r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
 
 
-def _dated_by_the_study(text: str) -> bool:
+class _Folded:
+    """A text for the wording regexes below, which run two to three times faster without IGNORECASE: on
+    ``fold(text)`` their lower-case twins find the same spans (see ``criteria.fold``; the patterns' letters
+    are all lower-case). Quotes are cut from the text by those spans, so they keep its case."""
+    __slots__ = ("text", "low")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.low = fold(text)
+
+    def search(self, rx: re.Pattern, end: int | None = None) -> re.Match | None:
+        if self.low is None:
+            return rx.search(self.text, 0, len(self.text) if end is None else end)
+        return _TWINS[rx].search(self.low, 0, len(self.low) if end is None else end)
+
+    def quote(self, m: re.Match, group: int | str = 0) -> str:
+        return self.text[m.start(group):m.end(group)]
+
+
+def _dated_by_the_study(t: _Folded) -> bool:
     """'HSCT within 90 days of leukapheresis': the study's own step only dates a past treatment (a wait)."""
-    w, m = _WINDOW_RX.search(text), _FUTURE_RX.search(text)
+    w, m = t.search(_WINDOW_RX), t.search(_FUTURE_RX)
     if not (w and m and w.start() <= m.start() < w.end()):
         return False
-    return not _future(text[:w.start()] + " " + text[w.end():]) and _ARM_OR_CANDIDACY_RX.search(text) is None
+    text = t.text
+    return not _future(text[:w.start()] + " " + text[w.end():]) and t.search(_ARM_OR_CANDIDACY_RX) is None
 
 
-def _future(text: str) -> bool:
+def _future(text: str | _Folded) -> bool:
     """A plan, the study's own treatment, a candidacy or a complication: no history."""
-    if _FUTURE_RX.search(text):
+    t = text if isinstance(text, _Folded) else _Folded(text)
+    if t.search(_FUTURE_RX):
         return True
-    low = text.lower()
-    return ("eligible" in low or "for " in low) and _ARM_OR_CANDIDACY_RX.search(text) is not None
+    low = t.low if t.low is not None else t.text.lower()
+    return ("eligible" in low or "for " in low) and t.search(_ARM_OR_CANDIDACY_RX) is not None
 
 
 _DOUBLE_NEG_RX = re.compile(
@@ -400,12 +423,13 @@ def _mentions(sent: str, low: str | None = None) -> set[str]:
     return found
 
 
-def _condition(sent: str) -> str:
-    m = _COND_RX.search(sent)
+def _condition(sent: str | _Folded) -> str:
+    t = sent if isinstance(sent, _Folded) else _Folded(sent)
+    m = t.search(_COND_RX)
     if not m:
         return ""
-    c = next(g for g in m.groups() if g)
-    return c.strip(" ,:-")
+    group = next(i for i, g in enumerate(m.groups(), 1) if g)
+    return t.quote(m, group).strip(" ,:-")
 
 
 # "not refractory to daratumumab": exposure is fine, refractoriness is the condition
@@ -455,9 +479,10 @@ def _scoped(sent: str, flag: str) -> str:
     return " ".join(" ".join(keep).split()) if history else sent
 
 
-def _window(sent: str) -> str:
-    w = _WINDOW_RX.search(sent)
-    return w.group(0).strip(" ,") if w else ""
+def _window(sent: str | _Folded) -> str:
+    t = sent if isinstance(sent, _Folded) else _Folded(sent)
+    w = t.search(_WINDOW_RX)
+    return t.quote(w).strip(" ,") if w else ""
 
 
 _OTHER_TREATMENT_RX = re.compile(r"\b(?:cortico)?steroids?\b|\bdexamethasone\b|\bprednis\w+|\bradio\w*|\bradiation\b"
@@ -475,9 +500,14 @@ _OR_RX = re.compile(r"\bor\b", re.I)
 
 
 _WHETHER_RX = re.compile(r"\bwhether\b", re.I)
+# lower-case twins of the wording regexes, for _Folded.search
+_TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+          for rx in (_WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
+                     _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
+                     _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX)}
 
 
-def _excluded(text: str) -> tuple[str, str]:
+def _excluded(text: str | _Folded) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
     return ("allowed", w) if w else ("excluded", "")
@@ -485,68 +515,71 @@ def _excluded(text: str) -> tuple[str, str]:
 
 def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, str] | None:
     """(value, condition) for a sentence already known to mention ``flag``, or None."""
-    ctx = _DISEASE_STATE_RX.sub(_disease_state, sent)
+    ctx = _Folded(_DISEASE_STATE_RX.sub(_disease_state, sent))
+    whole = _Folded(sent)
     # an exclusion item that is only a therapy's name ("Allogeneic stem cell transplant") bars having had it
-    has_ctx = (_PRIOR_RX.search(ctx) or _PERMITTED_RX.search(ctx)
-               or (section == "exclusion" and (_WINDOW_RX.search(sent) or len(sent.split()) <= 6)))
-    if not has_ctx or _COHORT_RX.search(sent):
+    has_ctx = (ctx.search(_PRIOR_RX) or ctx.search(_PERMITTED_RX)
+               or (section == "exclusion" and (whole.search(_WINDOW_RX) or len(sent.split()) <= 6)))
+    if not has_ctx or whole.search(_COHORT_RX):
         return None
     text = _scoped(sent, flag) if flag else sent
-    if _future(text) and not _dated_by_the_study(text):
+    t = _Folded(text)
+    if _future(t) and not _dated_by_the_study(t):
         return None
-    if _DOUBLE_NEG_RX.search(text):
+    if t.search(_DOUBLE_NEG_RX):
         return "allowed", ""
-    cond = _condition(text)
+    cond = _condition(t)
     if cond and flag and _speaks_of_other_treatment(cond, flag):
         text = text.replace(cond, " ")  # "... with the exception of steroids 30 days before": not this therapy's
+        t = _Folded(text)
         cond = ""
     if cond:
         return "allowed", cond
-    optional = _OPTIONAL_RX.search(text)
-    if optional and optional.group(0).lower() == "or not" and section == "exclusion" and _WHETHER_RX.search(
-            text, 0, optional.start()):
+    optional = t.search(_OPTIONAL_RX)
+    if optional and optional.group(0).lower() == "or not" and section == "exclusion" and t.search(
+            _WHETHER_RX, optional.start()):
         optional = None  # "participated in a study with X, whether treated with X or not": the ban is wider
     if optional:  # "not required", "may or may not have received", "with or without"
         return "allowed", ""
     if text is not sent and text[:4].lower() == "not ":  # "Prior BCMA therapy, but not CAR T"
         return ("allowed", "") if section == "exclusion" else ("excluded", "")
-    nr = _NOT_REFRACTORY_RX.search(text)
+    nr = t.search(_NOT_REFRACTORY_RX)
     if nr:
-        return ("required", "") if section == "exclusion" else ("allowed", nr.group(0).strip(" ,)"))
-    absent = _ABSENCE_RX.search(text)
-    modal = _MODAL_NEG_RX.search(text)
-    ban = _PROHIBIT_RX.search(text)
+        return ("required", "") if section == "exclusion" else ("allowed", t.quote(nr).strip(" ,)"))
+    absent = t.search(_ABSENCE_RX)
+    modal = t.search(_MODAL_NEG_RX)
+    ban = t.search(_PROHIBIT_RX)
     if absent:
         # "patients who never received X are ineligible / may not enrol": excluding the unexposed
         for neg in (modal, ban):
             if neg and neg.start() >= absent.end():
                 return "required", ""
         if modal:  # "must not have received X"
-            return _excluded(text)
+            return _excluded(t)
         if ban:
-            return _excluded(text)
-        if _PERMIT_RX.search(text):
+            return _excluded(t)
+        if t.search(_PERMIT_RX):
             # "No prior CAR T allowed" bans it; "patients without prior X are eligible" only permits
             if absent.start() == 0 and absent.group(0)[:2].lower() == "no":
-                return _excluded(text)
+                return _excluded(t)
             return "allowed", ""
         if section == "exclusion":
-            w = _window(text)
+            w = _window(t)
             # "No daratumumab within 3 months" is a wash-out ban; otherwise excluding the unexposed
             return ("allowed", w) if w else ("required", "")
-        return _excluded(text)
+        return _excluded(t)
     if modal or ban:
-        return _excluded(text)
-    if _PERMIT_RX.search(text):
+        return _excluded(t)
+    if t.search(_PERMIT_RX):
         return "allowed", ""
     if section == "exclusion":
-        return _excluded(text)
+        return _excluded(t)
     if flag in TRANSPLANT_FLAGS and _OR_RX.search(_PAREN_RX.sub(" ", text)):
         # "relapsed after ASCT or conventional chemotherapy": one path among others, not a demand
         return "allowed", ""
     if section == "inclusion":
         return "required", ""
-    if _DEMAND_RX.search(text):
+    if t.search(_DEMAND_RX):
         return "required", ""
     return None
 
