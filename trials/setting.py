@@ -234,6 +234,15 @@ _INDEXED_STAGE = re.compile(r"(?<![a-z])stage\s+(?:i{1,3}|[1-3])(?![a-z0-9]).*my
 _INDEXED_CLASSES = ("relapsed_refractory", "newly_diagnosed", "maintenance")
 
 
+def _indexes_stages(terms: list[str]) -> bool:
+    """Does a condition or keyword index a stage of myeloma (``_INDEXED_STAGE``)? Most records name no 'stage'
+    at all: for ASCII text (where IGNORECASE folds only A-Z) that is one substring test, not a regex per term."""
+    joined = "\n".join(terms)
+    if joined.isascii() and "stage" not in joined.lower():
+        return False
+    return any(_INDEXED_STAGE.search(term) for term in terms)
+
+
 def classify_setting(study: Study) -> tuple[str, str, str]:
     """(setting id, one plain sentence saying why, who else the study enrols: '' when only myeloma, else
     'other blood cancers', 'other cancers' or 'other diseases'; '' too for a study of another disease)."""
@@ -242,7 +251,7 @@ def classify_setting(study: Study) -> tuple[str, str, str]:
     titles = [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
     kinds: set[str] = set()
     cues, condition_cues = _cues(indexed + titles, kinds=kinds)
-    if any(_INDEXED_STAGE.search(term) for term, _ in indexed) and (study.brief_summary or study.eligibility.criteria):
+    if (study.brief_summary or study.eligibility.criteria) and _indexes_stages([term for term, _ in indexed]):
         said_by_titles, _ = _cues(titles)  # (a record without text keeps its index: it is all there is)
         for cls in _INDEXED_CLASSES:
             if cls in cues and cues[cls][1] in ("condition", "keyword"):
