@@ -55,18 +55,32 @@ _MATCHER, _EXACT_ACRONYMS = _vocabulary()
 _OTHERS_WORDS = _POPULATION["words"]
 
 
-_RR_WORDS = "|".join(re.escape(w) for w in ("relapsed/refractory", "relapsed/ refractory", "relapsed", "refractory",
-                                             "relapse", "relapsing", "recurrent", "r/r", "rr"))
+_RR_WORD_LIST = ("relapsed/refractory", "relapsed/ refractory", "relapsed", "refractory", "relapse", "relapsing",
+                 "recurrent", "r/r", "rr")
+_RR_WORDS = "|".join(map(re.escape, _RR_WORD_LIST))
 _GAP = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"  # at most four words of the same clause
-_MYELOMA_WORD = re.compile(r"(?:multiple myeloma|myeloma|rrmm|mm)(?![a-z0-9])")
+_MYELOMA_WORD_LIST = ("multiple myeloma", "myeloma", "rrmm", "mm")
+_MYELOMA_WORD = re.compile("(?:" + "|".join(_MYELOMA_WORD_LIST) + ")(?![a-z0-9])")
 _RR_BEFORE = re.compile(rf"(?<![a-z0-9])(?:{_RR_WORDS})(?![- ]?free){_GAP}$")  # not 'relapse-free survival'
 
 _RR_AFTER = re.compile(rf"{_GAP}(?:{_RR_WORDS})(?![a-z0-9])(?![- ]?free)")
 
 
+# Every myeloma word contains one of the first literals, every relapse word one of the second ('recurrent' and
+# 'rrmm' hold 'rr'): a text without both says no relapsed myeloma, and most texts are not scanned.
+_MYELOMA_LITERALS = ("myeloma", "mm")
+_RR_LITERALS = ("relaps", "refractory", "rr", "r/r")
+
+
 def _rr_myeloma(low: str) -> tuple[int, int] | None:
     """Where a relapse word and a myeloma word stand in the same clause, at most four words apart
     ('relapsed or refractory multiple myeloma', 'myeloma that has relapsed'), or 'RRMM'."""
+    if any(w in low for w in _MYELOMA_LITERALS) and any(w in low for w in _RR_LITERALS):
+        return _scan_rr_myeloma(low)
+    return None
+
+
+def _scan_rr_myeloma(low: str) -> tuple[int, int] | None:
     for m in _MYELOMA_WORD.finditer(low):
         s, e = m.start(), m.end()
         if s and low[s - 1].isalnum():
