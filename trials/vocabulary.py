@@ -137,7 +137,7 @@ class Matcher:
         # cannot match, and the second regex pass is skipped (None: no small such set).
         self._first_lower: frozenset[str] | None = None  # built on first use of could_match
         cover = _literal_cover(exact_words)
-        self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
+        self._exact_guard = tuple(cover) if cover else None  # a few substring tests beat one regex search
 
     def could_match(self, text: str, low: str) -> bool:
         """Cheap test: does the text hold a word some phrase starts with? Every match starts at a word
@@ -161,7 +161,7 @@ class Matcher:
         if self._lower_re is not None:
             values = self._lower_values
             found = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._lower_re.finditer(" " + low)]
-        if self._exact_re is not None and (self._exact_guard is None or self._exact_guard.search(text)):
+        if self._exact_re is not None and (self._exact_guard is None or any(lit in text for lit in self._exact_guard)):
             values = self._exact_values
             exact = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._exact_re.finditer(" " + text)]
             if exact:
