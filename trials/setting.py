@@ -158,19 +158,16 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | 
     for t in texts:
         starts.append(pos)
         pos += len(t) + 1
-    for s, e, value in _MATCHER.spans(text, low):
-        if value[0] == "acronym":
+    for s, e, (tag, cls, kind) in _MATCHER.spans(text, low):
+        if tag == "acronym":  # cls: the trial's setting, kind: its name
             if _ANOTHER_NUMBER.match(low, e):
                 continue  # "IFM2009-02" is another trial than IFM 2009
             if gate and "acronym" not in first:
-                first["acronym"] = (value[1], value[2])
+                first["acronym"] = (cls, kind)
             continue
-        cls = value[1]
-        if kinds is not None:
-            kind = value[2]
-            if kind is not None and kind != "plasma_cell" and (
-                    kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
-                kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
+        if kinds is not None and kind is not None and kind != "plasma_cell" and (
+                kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
+            kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
         if cls is None:
             continue
         if cls in first:
