@@ -228,11 +228,12 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
-    starts, pos, names = [], 0, []
+    starts, pos, names, orders = [], 0, [], []
     for t, (_, source, _, _) in zip(texts, segs):
         if source in _NAME_SOURCES:
             names.append((pos, pos + len(t)))
         starts.append(pos)
+        orders.append(_SOURCE_ORDER.get(source, 9))
         pos += len(t) + 1
     found = drug_spans(text, low, names)
     if not found:
@@ -245,7 +246,7 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     for s, e, (kind, value) in found:
         i = bisect.bisect_right(starts, s) - 1
         _, source, role, arm = segs[i]
-        order = _SOURCE_ORDER.get(source, 9)
+        order = orders[i]
         matched = text[s:e]
         seg_start = starts[i]
         seg = texts[i]
