@@ -43,7 +43,7 @@ _BEFORE_RE = _cue_regex(_CUES["before"], before=True)
 _BEFORE_INNER_RE = re.compile(r"[^a-z0-9](?:" + trie_regex(_CUES["before"]) + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
 _AFTER_RE = _cue_regex(_CUES["after"], before=False)
 _BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
-_FOLLOW_UP_RE = re.compile("|".join(re.escape(c) for c in _CUES["follow_up_titles"]))
+_FOLLOW_UP_TITLES = tuple(_CUES["follow_up_titles"])  # plain phrases: substring tests, no regex
 _LYMPHODEPLETION = TAXONOMY["lymphodepletion"]
 _TARGET_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, TARGET_NAMES)) + r")(?![a-z0-9])")
 _OFF_THE_SHELF_RE = re.compile(r"allogeneic|off-the-shelf|off the shelf|universal|donor-derived|healthy donor")
@@ -228,11 +228,12 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     texts = [t if t.isascii() else normalise(t) for t, _, _, _ in segs]
     text = "\n".join(texts)
     low = text.lower()
-    starts, pos, names = [], 0, []
+    starts, pos, names, orders = [], 0, [], []
     for t, (_, source, _, _) in zip(texts, segs):
         if source in _NAME_SOURCES:
             names.append((pos, pos + len(t)))
         starts.append(pos)
+        orders.append(_SOURCE_ORDER.get(source, 9))
         pos += len(t) + 1
     found = drug_spans(text, low, names)
     if not found:
@@ -245,7 +246,7 @@ def _scan(segs: list[tuple[str, str, str, str]]) -> list[_Hit]:
     for s, e, (kind, value) in found:
         i = bisect.bisect_right(starts, s) - 1
         _, source, role, arm = segs[i]
-        order = _SOURCE_ORDER.get(source, 9)
+        order = orders[i]
         matched = text[s:e]
         seg_start = starts[i]
         seg = texts[i]
@@ -374,7 +375,7 @@ def _title_context_families(study: Study) -> set[str]:
 
 def _families(study: Study) -> list[_Hit]:
     title = normalise(study.brief_title).lower()
-    if _FOLLOW_UP_RE.search(title):
+    if any(cue in title for cue in _FOLLOW_UP_TITLES):
         return []  # follow-up of people treated earlier: no therapy is tested
     evidence = _scan(_primary_segments(study))
     if evidence and study.study_type == "OBSERVATIONAL":

@@ -55,18 +55,32 @@ _MATCHER, _EXACT_ACRONYMS = _vocabulary()
 _OTHERS_WORDS = _POPULATION["words"]
 
 
-_RR_WORDS = "|".join(re.escape(w) for w in ("relapsed/refractory", "relapsed/ refractory", "relapsed", "refractory",
-                                             "relapse", "relapsing", "recurrent", "r/r", "rr"))
+_RR_WORD_LIST = ("relapsed/refractory", "relapsed/ refractory", "relapsed", "refractory", "relapse", "relapsing",
+                 "recurrent", "r/r", "rr")
+_RR_WORDS = "|".join(map(re.escape, _RR_WORD_LIST))
 _GAP = r"(?:[\s,/()-]+[a-z0-9/-]+){0,4}?[\s,/()-]+"  # at most four words of the same clause
-_MYELOMA_WORD = re.compile(r"(?:multiple myeloma|myeloma|rrmm|mm)(?![a-z0-9])")
+_MYELOMA_WORD_LIST = ("multiple myeloma", "myeloma", "rrmm", "mm")
+_MYELOMA_WORD = re.compile("(?:" + "|".join(_MYELOMA_WORD_LIST) + ")(?![a-z0-9])")
 _RR_BEFORE = re.compile(rf"(?<![a-z0-9])(?:{_RR_WORDS})(?![- ]?free){_GAP}$")  # not 'relapse-free survival'
 
 _RR_AFTER = re.compile(rf"{_GAP}(?:{_RR_WORDS})(?![a-z0-9])(?![- ]?free)")
 
 
+# Every myeloma word contains one of the first literals, every relapse word one of the second ('recurrent' and
+# 'rrmm' hold 'rr'): a text without both says no relapsed myeloma, and most texts are not scanned.
+_MYELOMA_LITERALS = ("myeloma", "mm")
+_RR_LITERALS = ("relaps", "refractory", "rr", "r/r")
+
+
 def _rr_myeloma(low: str) -> tuple[int, int] | None:
     """Where a relapse word and a myeloma word stand in the same clause, at most four words apart
     ('relapsed or refractory multiple myeloma', 'myeloma that has relapsed'), or 'RRMM'."""
+    if any(w in low for w in _MYELOMA_LITERALS) and any(w in low for w in _RR_LITERALS):
+        return _scan_rr_myeloma(low)
+    return None
+
+
+def _scan_rr_myeloma(low: str) -> tuple[int, int] | None:
     for m in _MYELOMA_WORD.finditer(low):
         s, e = m.start(), m.end()
         if s and low[s - 1].isalnum():
@@ -144,19 +158,16 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | 
     for t in texts:
         starts.append(pos)
         pos += len(t) + 1
-    for s, e, value in _MATCHER.spans(text, low):
-        if value[0] == "acronym":
+    for s, e, (tag, cls, kind) in _MATCHER.spans(text, low):
+        if tag == "acronym":  # cls: the trial's setting, kind: its name
             if _ANOTHER_NUMBER.match(low, e):
                 continue  # "IFM2009-02" is another trial than IFM 2009
             if gate and "acronym" not in first:
-                first["acronym"] = (value[1], value[2])
+                first["acronym"] = (cls, kind)
             continue
-        cls = value[1]
-        if kinds is not None:
-            kind = value[2]
-            if kind is not None and kind != "plasma_cell" and (
-                    kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
-                kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
+        if kinds is not None and kind is not None and kind != "plasma_cell" and (
+                kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
+            kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
         if cls is None:
             continue
         if cls in first:
@@ -234,6 +245,15 @@ _INDEXED_STAGE = re.compile(r"(?<![a-z])stage\s+(?:i{1,3}|[1-3])(?![a-z0-9]).*my
 _INDEXED_CLASSES = ("relapsed_refractory", "newly_diagnosed", "maintenance")
 
 
+def _indexes_stages(terms: list[str]) -> bool:
+    """Does a condition or keyword index a stage of myeloma (``_INDEXED_STAGE``)? Most records name no 'stage'
+    at all: for ASCII text (where IGNORECASE folds only A-Z) that is one substring test, not a regex per term."""
+    joined = "\n".join(terms)
+    if joined.isascii() and "stage" not in joined.lower():
+        return False
+    return any(_INDEXED_STAGE.search(term) for term in terms)
+
+
 def classify_setting(study: Study) -> tuple[str, str, str]:
     """(setting id, one plain sentence saying why, who else the study enrols: '' when only myeloma, else
     'other blood cancers', 'other cancers' or 'other diseases'; '' too for a study of another disease)."""
@@ -242,7 +262,7 @@ def classify_setting(study: Study) -> tuple[str, str, str]:
     titles = [(study.brief_title, "title"), (study.official_title, "official title"), (study.acronym, "acronym")]
     kinds: set[str] = set()
     cues, condition_cues = _cues(indexed + titles, kinds=kinds)
-    if any(_INDEXED_STAGE.search(term) for term, _ in indexed) and (study.brief_summary or study.eligibility.criteria):
+    if (study.brief_summary or study.eligibility.criteria) and _indexes_stages([term for term, _ in indexed]):
         said_by_titles, _ = _cues(titles)  # (a record without text keeps its index: it is all there is)
         for cls in _INDEXED_CLASSES:
             if cls in cues and cues[cls][1] in ("condition", "keyword"):

@@ -129,14 +129,15 @@ class Matcher:
         self._lower_re = re.compile(r"[^a-z0-9](" + trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
         self._exact_re = re.compile(r"[^A-Za-z0-9](" + trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
         # Precomputed: the regexes only ever match one of the words, so each word maps to its value
-        # once here instead of stripping punctuation from every match.
-        self._lower_values = {w: self.lower.get(_NON_ALNUM.sub("", w)) for w in lower_words}
-        self._exact_values = {w: self.exact.get(_NON_ALNUM.sub("", w)) for w in exact_words}
+        # once here instead of stripping punctuation from every match. (Every word's key is in its table:
+        # a variant differs from its phrase only by punctuation, so no value is None.)
+        self._lower_values = {w: self.lower[_NON_ALNUM.sub("", w)] for w in lower_words}
+        self._exact_values = {w: self.exact[_NON_ALNUM.sub("", w)] for w in exact_words}
         # A few literals of which every case-sensitive word contains one: a text with none of them
         # cannot match, and the second regex pass is skipped (None: no small such set).
         self._first_lower: frozenset[str] | None = None  # built on first use of could_match
         cover = _literal_cover(exact_words)
-        self._exact_guard = re.compile("|".join(map(re.escape, cover))) if cover else None
+        self._exact_guard = tuple(cover) if cover else None  # a few substring tests beat one regex search
 
     def could_match(self, text: str, low: str) -> bool:
         """Cheap test: does the text hold a word some phrase starts with? Every match starts at a word
@@ -154,29 +155,17 @@ class Matcher:
 
     def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
         """Matches as (start, end, value); offsets refer to ``text`` (== ``low``)."""
+        # A match is one separator and then the word: in " " + low the word starts at m.start() + 1, which is
+        # m.start() in low; the lookahead is empty, so it ends at m.end() - 1.
         found = []
         if self._lower_re is not None:
             values = self._lower_values
-            for m in self._lower_re.finditer(" " + low):
-                g = m.group(1)
-                value = values.get(g, _UNSEEN)
-                if value is _UNSEEN:
-                    value = self.lower.get(_NON_ALNUM.sub("", g))
-                if value is not None:
-                    e = m.end() - 1  # the lookahead is empty: end of the group == end of the match
-                    found.append((e - len(g), e, value))
-        if self._exact_re is not None and (self._exact_guard is None or self._exact_guard.search(text)):
-            exact = list(self._exact_re.finditer(" " + text))
+            found = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._lower_re.finditer(" " + low)]
+        if self._exact_re is not None and (self._exact_guard is None or any(lit in text for lit in self._exact_guard)):
+            values = self._exact_values
+            exact = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._exact_re.finditer(" " + text)]
             if exact:
-                values = self._exact_values
-                for m in exact:
-                    g = m.group(1)
-                    value = values.get(g, _UNSEEN)
-                    if value is _UNSEEN:
-                        value = self.exact.get(_NON_ALNUM.sub("", g))
-                    if value is not None:
-                        e = m.end() - 1
-                        found.append((e - len(g), e, value))
+                found += exact
                 found.sort(key=_overlap_order)
                 kept, last_end = [], -1
                 for f in found:  # longest match wins where the two passes overlap
@@ -187,7 +176,6 @@ class Matcher:
         return found
 
 
-_UNSEEN = object()
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _ASCII_WORD_CS = re.compile(r"[A-Za-z0-9]+")
 
