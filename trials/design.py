@@ -80,6 +80,7 @@ class Rule(NamedTuple):
     key: str  # the fact it gives
     where: frozenset[str]  # parts of the record it reads (see _PARTS)
     pattern: re.Pattern
+    needles: tuple[str, ...]  # lower-case literals every match holds one of: the regex runs only when one is there
 
 
 TITLES = frozenset({"title", "official_title"})
@@ -102,32 +103,36 @@ FACT_WORDS = {
 RULES: tuple[Rule, ...] = (
     Rule("first in human (words)", "first_in_human", TITLES | DESCRIPTIONS,
          re.compile(r"\bfirst[- ]in[- ](?:human|man|patient)s?\b|\bfirst[- ]time[- ]in[- ]humans?\b"
-                    r"|\bfirst (?:administration|use|dosing) (?:of \S+ )?(?:in|to) humans?\b", re.I)),
+                    r"|\bfirst (?:administration|use|dosing) (?:of \S+ )?(?:in|to) humans?\b", re.I),
+         ("human", "in man", "in-man", "first in patient", "first-in-patient", "first in-patient", "first-in patient")),
     Rule("dose escalation in a title", "dose_escalation", TITLES,
-         re.compile(r"\bdose[- ](?:escalation|escalating|finding)\b", re.I)),
+         re.compile(r"\bdose[- ](?:escalation|escalating|finding)\b", re.I), ("escalat", "finding")),
     Rule("dose escalation study / part", "dose_escalation", DESCRIPTIONS,
          re.compile(r"\bdose[- ](?:escalation|escalating|finding)\s+(?:study|trial|phase|part|portion|stage|cohorts?|design)\b"
                     r"|\b(?:part|phase|stage)\s+(?:[1IA]|one)\b\W{0,3}\s*(?:\(\s*)?dose[- ]escalation\b"
                     r"|^dose[- ]escalation\b"
-                    r"|\b3\s*\+\s*3\s+(?:design|dose[- ]escalation|cohorts?)\b", re.I)),
+                    r"|\b3\s*\+\s*3\s+(?:design|dose[- ]escalation|cohorts?)\b", re.I), ("escalat", "finding", "+")),
     Rule("admitted to hospital / inpatient stay", "hospital_stay", DESCRIPTIONS | CRITERIA_TO_MEET,
          re.compile(r"\b(?:admitted|admission)\s+(?:to|in|into)\s+(?:the\s+)?hospital\b"
                     r"|\b(?:remain|stay)s?\s+(?:in\s+(?:the\s+)?hospital|hospitali[sz]ed|as\s+an?\s+inpatients?)\b"
                     r"|\bhospitali[sz](?:ed|ation)\s+(?:for|during|after|following|throughout)\s+(?:the\s+|each\s+|at\s+least\s+)?"
                     r"(?:step[- ]?up|first|initial|\d|one|two|three|infusion|dosing|dose|observation|monitoring|treatment)"
                     r"|\binpatient\s+(?:stay|admission|hospitali[sz]ation|monitoring|observation|setting|dosing|treatment)\b",
-                    re.I)),
+                    re.I), ("hospital", "inpatient")),
     Rule("stay within a distance or time of the centre", "stay_near_centre", DESCRIPTIONS | CRITERIA_TO_MEET,
          re.compile(rf"\b(?:stay|remain|reside|live|living|be)\s+(?:\w+\s+){{0,3}}?within\s+(?:approximately\s+|about\s+)?"
                     rf"{_NUMBER}[- ]?(?:to[- ]{_NUMBER}[- ]?)?{_UNITS}\b[^.;]{{0,60}}?\b{_CENTRE}"
                     rf"|\b(?:proximity|close)\s+to\s+(?:the\s+)?{_CENTRE}"
                     rf"|\b(?:stay|remain|reside|live)\s+(?:near|close\s+to|in\s+the\s+(?:vicinity|area)\s+of)\s+(?:the\s+)?{_CENTRE}",
-                    re.I)),
+                    re.I), ("within", "proximity", "close", "near", "vicinity", "area")),
     Rule("living too far from the centre excludes", "stay_near_centre", frozenset({"exclusion"}),
          re.compile(rf"\b(?:live|lives|living|reside|resides|residing|residence)\s+(?:\w+\s+){{0,2}}?"
                     rf"(?:more\s+than|over|greater\s+than|farther\s+than|further\s+than|beyond|>)\s*{_NUMBER}[- ]?{_UNITS}\b"
-                    rf"[^.;]{{0,60}}?\b{_CENTRE}", re.I)),
+                    rf"[^.;]{{0,60}}?\b{_CENTRE}", re.I), ("liv", "resid")),
 )
+
+
+_CRITERIA_RULES = tuple(r for r in RULES if r.where & {"inclusion", "exclusion", "other"})
 
 
 def _paragraph_sentences(text: str) -> list[str]:
@@ -154,20 +159,31 @@ def _parts(study: Study) -> Iterable[tuple[str, str]]:
     for intervention in study.interventions:
         for s in _paragraph_sentences(intervention.description):
             yield "intervention", s
-    for section, item in items(study.eligibility.criteria):
-        for s in sentences(" ".join(item.split())):
-            yield section, s
+    criteria = " ".join(study.eligibility.criteria.split())
+    low = criteria.lower()
+    if any(_could_match(rule, criteria, low) and rule.pattern.search(criteria) for rule in _CRITERIA_RULES):
+        # (a sentence's match is a match in the whole text: splitting it is worth it only then)
+        for section, item in items(study.eligibility.criteria):
+            for s in sentences(" ".join(item.split())):
+                yield section, s
 
 
 def _quote(sentence: str) -> str:
     return sentence if len(sentence) <= MAX_QUOTE else sentence[:MAX_QUOTE].rsplit(" ", 1)[0] + " …"
 
 
+def _could_match(rule: Rule, sentence: str, low: str) -> bool:
+    # re.IGNORECASE also folds a few non-ASCII letters onto ASCII ones (the long s): those texts go to the regex
+    return not sentence.isascii() or any(n in low for n in rule.needles)
+
+
 def _from_sentences(study: Study) -> list[DesignFact]:
     found: dict[str, DesignFact] = {}
     for part, sentence in _parts(study):
+        low = sentence.lower()
         for rule in RULES:
-            if rule.key not in found and part in rule.where and rule.pattern.search(sentence):
+            if (rule.key not in found and part in rule.where and _could_match(rule, sentence, low)
+                    and rule.pattern.search(sentence)):
                 found[rule.key] = DesignFact(rule.key, FACT_WORDS[rule.key], _quote(sentence), rule.name)
     return [found[key] for key in FACT_WORDS if key in found]
 
