@@ -9,7 +9,7 @@ from trials.design import RULES, _could_match
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
 def test_every_match_of_a_rule_holds_one_of_its_literals(rule):
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(text=st.one_of(st.from_regex(rule.pattern, fullmatch=False), st.text(max_size=60)))
     def check(text):
         if rule.pattern.search(text):

@@ -11,7 +11,7 @@ TERMS = st.lists(st.one_of(st.from_regex(_INDEXED_STAGE, fullmatch=False), st.te
                                             "STAGE 2 MYELOMA", "Refractory Plasma Cell Myeloma"])), max_size=4)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(terms=TERMS)
 def test_the_stage_prefilter_agrees_with_its_regex(terms):
     assert _indexes_stages(terms) == any(_INDEXED_STAGE.search(t) for t in terms), terms
@@ -33,7 +33,7 @@ CLAUSE_WORDS = st.sampled_from(["relapsed", "refractory", "relapsed/refractory",
                                 "prior", "with", "(", ")", ",", "-", "/", "survival", "ſ", "i̇"])
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(words=st.lists(st.one_of(CLAUSE_WORDS, st.text(max_size=8)), max_size=14), sep=st.sampled_from([" ", "", "\n", ", "]))
 def test_the_relapsed_myeloma_prefilter_never_hides_a_finding(words, sep):
     low = sep.join(words).lower()
