@@ -376,3 +376,15 @@ def test_a_permission_speaks_of_history_without_prior():
     # NCT02917941
     r = read("Inclusion", "Autologous and allogenic transplants are permitted.")
     assert r["prior_autologous_transplant"].value == r["prior_allogeneic_transplant"].value == "allowed"
+
+
+@pytest.mark.parametrize("item, key, value", [  # real sentences (eligibility-tuned-5.json)
+    # NCT02114502: the older '>/=' spelling of ≥
+    ("Adequate renal function, as defined by serum creatinine </=1.8 mg/dL and/or estimated serum creatinine "
+     "clearance >/=50 ml/min.", "min_creatinine_clearance", 50),
+    # NCT01019174: 'equal to or less than 2' is ≤ 2, and 'Appendix I' is no score
+    ("ECOG performance status equal to or less than 2 at time of randomization/registration (see Appendix I).",
+     "max_ecog", 2),
+])
+def test_older_spellings_of_a_limit(item, key, value):
+    assert read("Inclusion", item)[key].value == value

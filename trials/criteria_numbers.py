@@ -251,7 +251,8 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
 # "CrCl ≥ 30 mL/min" (inclusion) and "creatinine clearance < 30 mL/min" (exclusion) both give 30;
 # "CrCl < 30 mL/min" as an inclusion (a study for impaired kidneys) gives no floor;
 # "ECOG 0-2", "ECOG ≤ 2" (inclusion) and "ECOG ≥ 3" (exclusion) all give 2.
-_CMP = r"(?P<cmp>≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
+_CMP = r"(?P<cmp>>\s*/\s*=|<\s*/\s*=|≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least" \
+       r"|equal\s+to\s+or\s+(?:greater|more|less|lower)\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
        r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
 _CRCL_RX = re.compile(
     r"\b(?:creatin(?:in)?e\s+clearance|clear\w*\s+(?:of\s+)?creatinine|crcl|clcr|cr\s*cl|e?gfr"
@@ -268,8 +269,15 @@ _GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over"
 _LESS_STRICT = ("<", "less than", "below", "under", "lower than")
 
 
+# older records write ">/=" for ≥; "equal to or less than" is "less than or equal to"
+_CMP_SPELLINGS = {">/=": ">=", "</=": "<=", "equal to or greater than": "greater than or equal to",
+                  "equal to or more than": "greater than or equal to", "equal to or less than": "less than or equal to",
+                  "equal to or lower than": "less than or equal to"}
+
+
 def _cmp(m: re.Match) -> str:
-    return " ".join((m.group("cmp") or "").lower().split())
+    cmp = " ".join((m.group("cmp") or "").lower().split())
+    return _CMP_SPELLINGS.get(cmp.replace(" /", "/").replace("/ ", "/"), cmp)
 
 
 _CRCL_NEEDLES = ("creatinine", "creatine clearance", "crcl", "clcr", "cr cl", "gfr", "glomerular", "renal clearance")
