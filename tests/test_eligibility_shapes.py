@@ -388,3 +388,15 @@ def test_a_permission_speaks_of_history_without_prior():
 ])
 def test_older_spellings_of_a_limit(item, key, value):
     assert read("Inclusion", item)[key].value == value
+
+
+def test_a_myeloma_study_that_also_takes_plasma_cell_leukaemia_allows_it():
+    # NCT01435720: myeloma and PCL are both enrolled, so PCL is allowed, not demanded of everyone
+    both = read("Inclusion", "Diagnosis of multiple myeloma or plasma cell leukemia per the criteria below.",
+                "Plasma cell leukemia (PCL) patients must have peripheral clonal plasma cells >20% of peripheral WBC "
+                "and >2 x 109/L.")
+    assert both["plasma_cell_leukemia"].value == "allowed"
+    # a study of plasma cell leukaemia alone still demands it
+    only = read("Inclusion", "Plasma cell leukemia (PCL) patients must have peripheral clonal plasma cells >20% of "
+                             "peripheral WBC and >2 x 109/L.")
+    assert only["plasma_cell_leukemia"].value == "required"

@@ -108,6 +108,19 @@ def _flags(text: str) -> dict[str, Flag]:
     for key, named in drugs.items():
         if named:
             result[key] = Flag(tuple(named), next(iter(named.values())))
+    return _also_enrolled(result, text)
+
+
+# A study whose inclusion criteria take people with myeloma and also describe plasma cell leukaemia or AL
+# amyloidosis enrols those too: the feature is allowed, not demanded of everyone.
+_ALSO_ENROLLED = ("plasma_cell_leukemia", "amyloidosis")
+
+
+def _also_enrolled(result: dict[str, Flag], text: str) -> dict[str, Flag]:
+    demanded = [k for k in _ALSO_ENROLLED if result[k].value == "required"]
+    if demanded and any(section == "inclusion" and "myeloma" in item.lower() for section, item in items(text)):
+        for key in demanded:
+            result[key] = Flag("allowed", result[key].sentence, result[key].condition)
     return result
 
 
