@@ -169,7 +169,6 @@ def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]
     low = text.lower()
     topics: set[str] = set()
     drugs: list[tuple[int, str]] = []
-    # no could_match() first: its word test lets most items through and costs about half a spans() call
     for start, _end, (kind, value) in DRUG_MATCHER.spans(text, low):
         for drug in (value if kind == "regimen" else (value,)):
             topics |= prior_topics(drug)

@@ -58,7 +58,9 @@ def _flags(text: str) -> dict[str, Flag]:
     # readers whose words never occur in the whole text are skipped for every sentence of it
     features = any_disease_feature(low_text)
     readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
+    myeloma_included = False  # an inclusion item names myeloma (see _also_enrolled)
     for section, item in items(text):
+        myeloma_included = myeloma_included or (section == "inclusion" and "myeloma" in item.lower())
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
         unnamed_votes: dict[str, list[tuple[str, str, str]]] = {}  # transplant of unnamed kind
         # a therapy reading needs history wording (or, in exclusions, a window or a bare name): items
@@ -108,7 +110,7 @@ def _flags(text: str) -> dict[str, Flag]:
     for key, named in drugs.items():
         if named:
             result[key] = Flag(tuple(named), next(iter(named.values())))
-    return _also_enrolled(result, text)
+    return _also_enrolled(result, myeloma_included)
 
 
 # A study whose inclusion criteria take people with myeloma and also describe plasma cell leukaemia or AL
@@ -116,10 +118,9 @@ def _flags(text: str) -> dict[str, Flag]:
 _ALSO_ENROLLED = ("plasma_cell_leukemia", "amyloidosis")
 
 
-def _also_enrolled(result: dict[str, Flag], text: str) -> dict[str, Flag]:
-    demanded = [k for k in _ALSO_ENROLLED if result[k].value == "required"]
-    if demanded and any(section == "inclusion" and "myeloma" in item.lower() for section, item in items(text)):
-        for key in demanded:
+def _also_enrolled(result: dict[str, Flag], myeloma_included: bool) -> dict[str, Flag]:
+    if myeloma_included:
+        for key in (k for k in _ALSO_ENROLLED if result[k].value == "required"):
             result[key] = Flag("allowed", result[key].sentence, result[key].condition)
     return result
 

@@ -135,23 +135,8 @@ class Matcher:
         self._exact_values = {w: self.exact[_NON_ALNUM.sub("", w)] for w in exact_words}
         # A few literals of which every case-sensitive word contains one: a text with none of them
         # cannot match, and the second regex pass is skipped (None: no small such set).
-        self._first_lower: frozenset[str] | None = None  # built on first use of could_match
         cover = _literal_cover(exact_words)
         self._exact_guard = tuple(cover) if cover else None  # a few substring tests beat one regex search
-
-    def could_match(self, text: str, low: str) -> bool:
-        """Cheap test: does the text hold a word some phrase starts with? Every match starts at a word
-        (the regexes need a separator before it), so a text without one cannot match."""
-        if self._first_lower is None:
-            first = {re.split(r"[^a-z0-9]+", w.strip(), maxsplit=1)[0] for w in self._lower_values}
-            exact = {re.split(r"[^A-Za-z0-9]+", w.strip(), maxsplit=1)[0] for w in self._exact_values}
-            # phrases starting with a character outside a-z0-9 (e.g. "γδ T cells") can't be told by words
-            self._odd_start = any(not f for f in first | exact)
-            self._first_lower, self._first_exact = frozenset(first), frozenset(exact)
-        if self._odd_start and not text.isascii():
-            return True
-        return (not self._first_lower.isdisjoint(_ASCII_WORD.findall(low))
-                or not self._first_exact.isdisjoint(_ASCII_WORD_CS.findall(text)))
 
     def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
         """Matches as (start, end, value); offsets refer to ``text`` (== ``low``)."""
@@ -176,8 +161,6 @@ class Matcher:
         return found
 
 
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-_ASCII_WORD_CS = re.compile(r"[A-Za-z0-9]+")
 
 
 def _overlap_order(f: tuple) -> tuple[int, int]:
