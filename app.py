@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from trials import cards as C, filters as F, guidance as G, view as V, words as W
+from trials import cards as C, failures, filters as F, guidance as G, view as V, words as W
 from trials.annotate import annotate, annotate_all
 from trials.client import base_url_from_env
 from trials.design import design_in_words
@@ -253,50 +253,60 @@ def draw_guidance(view: V.View, timing: str, problem: str) -> None:
 
 
 def draw_card(row: V.Row, timing: str, place, unit: str, offline: bool) -> None:
-    s, item = row.study, row.item
+    """One study's card; a record that breaks it costs that card only, not the cards after it."""
     with st.container(border=True):
-        st.subheader(W.md_escape(s.title), anchor=False)
-        # one Markdown block per card (paragraphs): fewer page elements, a faster re-render
-        parts = [W.md_escape(f"{W.status_words(s.overall_status)} · {W.phase_words(s.phases)} · {s.nct_id}")]
-        parts += [W.md_escape(b) for b in (W.not_only_myeloma_badge(item.classification),
-                                           C.made_for_badge(row.made_for), W.stale_badge(s)) if b]
-        lines = C.fit_lines(row.fit)
-        if lines:
-            parts.append(f"**{W.md_escape(lines[0])}** (from the study's criteria, as we read them)")
-            if lines[1:]:
-                parts.append("\n".join(f"- {W.md_escape(x)}" for x in lines[1:]))
-        if item.setting == "unknown":
-            parts.append(W.md_escape("❔ " + V.GROUPS[V.MAYBE][0]))
-        explained = V.explained_family(item, timing)
-        if explained:
-            why, comparator = C.why_in_family(item, explained)
-            if why:
-                parts.append(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
-        parts.append(W.md_escape(" ".join(design_in_words(s)), limit=400))
-        parts.append("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
-        contact = C.reach_contact(row)
-        if contact:
-            parts.append("📞 " + contact_line(contact))
-        parts.append(f":small[{W.md_escape(W.updated_words(s))}]")
-        st.markdown("\n\n".join(parts))
-        chips = V.chips(item, timing)
-        chip_key = f"chips_{s.nct_id}"
-        st.pills("Therapy families (choose one to show only that family)", [f for f, _ in chips], key=chip_key,
-                 format_func=lambda f: ("★ " if f in V.starred_families(item, timing) else "") + FAMILIES[f].label,
-                 on_change=pick_family, args=(chip_key,))
-        c1, c2, c3 = st.columns(3)
-        star_key = f"star_{s.nct_id}"
-        if star_key not in st.session_state:
-            st.session_state[star_key] = s.nct_id in st.session_state.get("starred", [])
-        c1.checkbox("★ Add to my printout", key=star_key, on_change=toggle_star, args=(s.nct_id,))
-        url = W.safe_url(s)
-        if url:
-            c2.link_button("ClinicalTrials.gov page", url)
-        open_now = st.session_state.get("study") == s.nct_id
-        c3.button("Hide details" if open_now else "Show details", key=f"detail_{s.nct_id}",
-                  on_click=toggle_study, args=(s.nct_id,))
-        if open_now:
-            draw_detail(s.nct_id, item, place, unit, offline)
+        try:
+            draw_card_body(row, timing, place, unit, offline)
+        except Exception as exc:
+            failures.record(exc, "the study's card", row.study.nct_id)  # logged and counted; raised in tests
+            st.warning(f"This study ({W.md_escape(row.study.nct_id)}) could not be shown in full here; its "
+                       "ClinicalTrials.gov page has the whole record.")
+
+
+def draw_card_body(row: V.Row, timing: str, place, unit: str, offline: bool) -> None:
+    s, item = row.study, row.item
+    st.subheader(W.md_escape(s.title), anchor=False)
+    # one Markdown block per card (paragraphs): fewer page elements, a faster re-render
+    parts = [W.md_escape(f"{W.status_words(s.overall_status)} · {W.phase_words(s.phases)} · {s.nct_id}")]
+    parts += [W.md_escape(b) for b in (W.not_only_myeloma_badge(item.classification),
+                                       C.made_for_badge(row.made_for), W.stale_badge(s)) if b]
+    lines = C.fit_lines(row.fit)
+    if lines:
+        parts.append(f"**{W.md_escape(lines[0])}** (from the study's criteria, as we read them)")
+        if lines[1:]:
+            parts.append("\n".join(f"- {W.md_escape(x)}" for x in lines[1:]))
+    if item.setting == "unknown":
+        parts.append(W.md_escape("❔ " + V.GROUPS[V.MAYBE][0]))
+    explained = V.explained_family(item, timing)
+    if explained:
+        why, comparator = C.why_in_family(item, explained)
+        if why:
+            parts.append(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
+    parts.append(W.md_escape(" ".join(design_in_words(s)), limit=400))
+    parts.append("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
+    contact = C.reach_contact(row)
+    if contact:
+        parts.append("📞 " + contact_line(contact))
+    parts.append(f":small[{W.md_escape(W.updated_words(s))}]")
+    st.markdown("\n\n".join(parts))
+    chips = V.chips(item, timing)
+    chip_key = f"chips_{s.nct_id}"
+    st.pills("Therapy families (choose one to show only that family)", [f for f, _ in chips], key=chip_key,
+             format_func=lambda f: ("★ " if f in V.starred_families(item, timing) else "") + FAMILIES[f].label,
+             on_change=pick_family, args=(chip_key,))
+    c1, c2, c3 = st.columns(3)
+    star_key = f"star_{s.nct_id}"
+    if star_key not in st.session_state:
+        st.session_state[star_key] = s.nct_id in st.session_state.get("starred", [])
+    c1.checkbox("★ Add to my printout", key=star_key, on_change=toggle_star, args=(s.nct_id,))
+    url = W.safe_url(s)
+    if url:
+        c2.link_button("ClinicalTrials.gov page", url)
+    open_now = st.session_state.get("study") == s.nct_id
+    c3.button("Hide details" if open_now else "Show details", key=f"detail_{s.nct_id}",
+              on_click=toggle_study, args=(s.nct_id,))
+    if open_now:
+        draw_detail(s.nct_id, item, place, unit, offline)
 
 
 def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
@@ -431,8 +441,14 @@ def draw_print_view(view: V.View, f: F.Filters, data: dict, place) -> None:
                 "Share → Print on a phone).")
     st.markdown(W.md_escape(f"Made on {dt.date.today().isoformat()} with the Myeloma Trial Finder. Data: "
                             f"{data['banner']}."))
-    studies = C.print_studies(view.shown, st.session_state.get("starred", []), place, f.unit)
-    if not studies:
+    starred = st.session_state.get("starred", [])
+    studies = C.print_studies(view.shown, starred, place, f.unit)
+    left_out = len(set(starred) - {p.nct_id for p in studies})
+    if left_out:  # starred, then hidden by a filter changed since: say so rather than print less quietly
+        st.warning(f"{left_out} starred {'study is' if left_out == 1 else 'studies are'} not in the list with "
+                   "the current choices, so not printed here. Go back and widen the choices to include "
+                   f"{'it' if left_out == 1 else 'them'}.")
+    elif not studies:
         st.markdown("No study is starred yet: tick \"★ Add to my printout\" on the studies you want to discuss, "
                     "then come back here.")
     for p in studies:
@@ -635,7 +651,8 @@ def main() -> None:
     if st.session_state.get("print_view"):
         draw_print_view(view, f, data, place)
         return
-    base_view = V.build_view(items, f.with_(families=()), place, miles)
+    # for the chips' and patient groups' counts, which don't depend on the answers about treatment
+    base_view = V.build_view(items, f.with_(families=()).without_answers(), place, miles)
 
     left, right = st.columns([2, 3], gap="large")
     with left:

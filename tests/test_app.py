@@ -545,6 +545,16 @@ def test_the_printable_page_has_the_starred_studies_questions_and_the_search_beh
     assert card_ids(at) and at.checkbox(key="star_NCT07772024").value  # back to the list, still starred
 
 
+def test_a_starred_study_a_later_choice_hides_is_named_not_dropped_from_the_printout():
+    at = run({"months": "10"})
+    at.checkbox(key="star_NCT07772024").check().run()
+    at.multiselect(key="phases").set_value(["PHASE4"]).run()  # NCT07772024 is not phase 4: it leaves the list
+    assert "NCT07772024" not in card_ids(at)
+    at.button(key="print_view_on").click().run()
+    assert any("1 starred study is not in the list with the current choices" in w.value for w in at.warning)
+    assert not any("No study is starred yet" in m.value for m in at.markdown)
+
+
 def test_copy_link_gives_the_address_of_this_search():
     at = run()
     at.number_input(key="months").set_value(30).run()

@@ -554,3 +554,21 @@ def test_the_nearest_sites_phone_is_the_one_to_call(items):
 def test_months_in_a_link_are_whole_and_keep_their_timing():
     assert F.filters_from_params({"months": "23.9"})[0].months == 23  # still under two years: early
     assert F.filters_from_params({"months": "24"})[0].months == 24
+
+
+def test_base_view_counts_do_not_depend_on_the_answers_about_treatment(items):
+    with_answers = F.Filters(lines=2, had=("daratumumab",), prior=("car_t",))
+    full = V.build_view(items, with_answers)
+    counts = V.build_view(items, with_answers.without_answers())
+    assert F.profile_of(with_answers.without_answers()) is None
+    assert counts.family_counts() == full.family_counts() and counts.setting_counts == full.setting_counts
+
+
+def test_a_record_without_its_status_is_shown_not_dropped(items):
+    from trials.annotate import annotate_all
+    from trials.model import Study
+
+    raw = {"protocolSection": {"identificationModule": {"nctId": "NCT09999999", "briefTitle": "A study"},
+                               "conditionsModule": {"conditions": ["Multiple Myeloma"]}}}
+    view = V.build_view(annotate_all([Study.from_api(raw)]), F.Filters(statuses=("RECRUITING",)))
+    assert [r.study.nct_id for r in view.shown] == ["NCT09999999"] and view.total == 1

@@ -91,6 +91,11 @@ class Filters:
     def with_(self, **changes) -> "Filters":
         return replace(self, **changes)
 
+    def without_answers(self) -> "Filters":
+        """The same list without the answers about treatment: they only sort studies into groups (fit), so
+        counts of the list need no fit, which is the costly part of a view."""
+        return replace(self, prior=(), **{k: getattr(_NO_ANSWERS, k) for k in HISTORY_FIELDS})
+
     def radius_miles(self) -> float | None:
         """Miles, or None for no limit. BadInput for a distance parse_radius refuses."""
         from .geo import parse_radius
@@ -112,6 +117,7 @@ TRANSPLANTS = {"": "Don't know / rather not say", "none": "No transplant", "auto
                "allo": "With a donor's stem cells (allogeneic)", "auto,allo": "Both"}
 HISTORY_FIELDS = ("lines", "had", "refractory", "transplant", "transplant_months", "crcl", "ecog", "cns", "pcl",
                   "amyloidosis")
+_NO_ANSWERS = Filters()
 
 
 def profile_of(f: Filters) -> Profile | None:

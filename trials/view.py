@@ -94,7 +94,7 @@ def leaving_out(a: Annotated, f: Filters, place: Place | None = None, miles: flo
     a study out: those studies have groups of their own. `where`: _reach's answer, if known."""
     s = a.study
     checks = (
-        ("status", lambda: bool(f.statuses) and s.overall_status not in f.statuses),
+        ("status", lambda: bool(f.statuses) and bool(s.overall_status) and s.overall_status not in f.statuses),
         ("setting", lambda: bool(f.settings) and a.setting != "unknown" and a.setting not in f.settings),
         ("phase", lambda: bool(f.phases) and not set(f.phases) & set(s.phases)),
         ("age", lambda: f.age is not None and not s.eligibility.admits_age(f.age)),
@@ -117,7 +117,8 @@ def build_view(items: Iterable[Annotated], f: Filters, place: Place | None = Non
     View.maybe, whatever the patient-group choice."""
     items = list(items)
     statuses = set(f.statuses)
-    items = [a for a in items if not statuses or a.study.overall_status in statuses]
+    # a record without its status stays: the search asked for these statuses, and hiding it would lose it silently
+    items = [a for a in items if not statuses or a.study.overall_status in statuses or not a.study.overall_status]
     view = View([], len(items), place=place, miles=miles)
     for a in items:
         view.setting_counts[a.setting] = view.setting_counts.get(a.setting, 0) + 1
