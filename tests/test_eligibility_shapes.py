@@ -400,3 +400,19 @@ def test_a_myeloma_study_that_also_takes_plasma_cell_leukaemia_allows_it():
     only = read("Inclusion", "Plasma cell leukemia (PCL) patients must have peripheral clonal plasma cells >20% of "
                              "peripheral WBC and >2 x 109/L.")
     assert only["plasma_cell_leukemia"].value == "required"
+
+
+@pytest.mark.parametrize("section, item, value", [  # hand-made, in the wording of older myeloma records
+    ("Exclusion", "Prior high-dose chemotherapy", "excluded"),
+    ("Inclusion", "Relapse after high dose therapy (HDT) or conventional chemotherapy", "allowed"),
+    ("Inclusion", "Must have received an autologous PBSCT", "required"),
+    ("Exclusion", "No prior HDCT within 3 months", "allowed"),
+])
+def test_high_dose_chemotherapy_is_an_autologous_transplant(section, item, value):
+    # in myeloma, high-dose (melphalan) chemotherapy is the conditioning of an autologous transplant
+    assert read(section, item)["prior_autologous_transplant"].value == value
+
+
+def test_high_dose_steroids_are_no_transplant():
+    got = read("Exclusion", "Prior high-dose dexamethasone within 14 days")
+    assert got["prior_autologous_transplant"].value == "not_mentioned"

@@ -87,8 +87,10 @@ _CLASS_WORDS: dict[str, str] = {
               r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
     "auto_sct": r"auto(?:logous)?(?:\s*(?:,|or|and|and/or|/)\s*allo\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
-                r"(?:transplant\w*|rescue|support|sct|hsct|hct)|autograft\w*"
-                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
+                r"(?:transplant\w*|rescue|support|sct|hsct|hct|pbsct)|autograft\w*"
+                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)"
+                # in myeloma, high-dose (melphalan) chemotherapy is the conditioning of an autologous transplant
+                r"|high[\s-]dose\s+(?:chemo\w*|(?:myeloablative\s+)?therapy|melphalan)",
     "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
                 r"(?:transplant\w*|sct|hsct|hct)|(?<!organ\s)allograft\w*",
@@ -109,9 +111,9 @@ _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "pi": r"PIs?",
     "imid": r"IMiDs?|IMIDs?|CELMoDs?",
     "triple": r"TCR(?:MM)?",
-    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
+    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT|HDT|HDCT",
     "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
-    "sct": r"SCT|HSCT|HCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
+    "sct": r"SCT|HSCT|HCT|PBSCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
 }
 # Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
 # a sentence with none of them skips that topic's regex. Keep in step with the tables above
@@ -126,9 +128,9 @@ _CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pi": (("proteasome", "zomib"), ("PI",)),
     "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
     "triple": (("triple", "penta", "quad"), ("TCR",)),
-    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT")),
+    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT", "HDCT")),
     "allo_sct": (("allo",), ()),
-    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT")),
+    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT", "PBSCT")),
 }
 
 
