@@ -416,3 +416,22 @@ def test_high_dose_chemotherapy_is_an_autologous_transplant(section, item, value
 def test_high_dose_steroids_are_no_transplant():
     got = read("Exclusion", "Prior high-dose dexamethasone within 14 days")
     assert got["prior_autologous_transplant"].value == "not_mentioned"
+
+
+@pytest.mark.parametrize("section, item, key, names", [  # hand-made
+    # "regimen" holds the letters of "eg": the drug after it is no example
+    ("Inclusion", "The induction regimen must not have contained melphalan", "excluded_drugs", ("melphalan",)),
+    ("Inclusion", "Myeloma that has stopped responding to pomalidomide", "required_drugs", ("pomalidomide",)),
+    ("Exclusion", "Disease that is no longer responding to lenalidomide", "excluded_drugs", ("lenalidomide",)),
+    # a parenthesis with a verdict of its own speaks for the drugs it names
+    ("Inclusion", "Relapsed myeloma after two or more regimens (previous bortezomib is allowed)", "required_drugs", ()),
+    ("Inclusion", "No more than 4 prior regimens (as long as one contained thalidomide)", "required_drugs", ()),
+    ("Inclusion", "Prior regimens may have included bortezomib and/or lenalidomide", "required_drugs", ()),
+])
+def test_named_drug_wordings(section, item, key, names):
+    assert read(section, item)[key].value == names
+
+
+def test_past_treatment_is_a_history():
+    got = read("Inclusion", "Active myeloma despite past treatment with autologous stem cell transplantation")
+    assert got["prior_autologous_transplant"].value == "required"

@@ -159,7 +159,7 @@ _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CL
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
 _EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.", "same", "similar")  # one is in every _EXAMPLE_RX match
-_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
+_EXAMPLE_RX = re.compile(r"\b(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
                          r"|(?:the\s+)?same\s+(?:way|class|mechanism)\s+as|similar\s+to)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
@@ -222,7 +222,7 @@ def names_any_therapy(item: str) -> bool:
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
 _NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
                              r"|being\s+treated|must\s+agree|sensitivity|thromboembol\w*|as\s+(?:a\s+)?combination)\b", re.I)
-_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*)\b", re.I)
+_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*|(?:stopped|no\s+longer)\s+respond\w*)\b", re.I)
 _STUDY_START_RX = re.compile(r"(?:\d+\s*(?:mg|g)\b[^.;]{0,25}|(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
                              r"treatment|other\s+than|except(?:\s+for)?|apart\s+from|besides)\b[^.;]{0,40}$", re.I)
 
@@ -261,6 +261,8 @@ _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
+    r"|past\s+(?:treatments?|therap\w+|exposure)|(?:have|has|had)\s+(?:contained|included)"
+    r"|(?:stopped|no\s+longer|not)\s+respond\w*\s+to|(?:un|non-?)responsive\s+to"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
     r"|(?:after|following|post)[\s-]+(?:(?:an?|the|prior|previous|first|second|double|single|tandem|upfront)\s+)*"
     r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
@@ -269,7 +271,7 @@ _PRIOR_RX = re.compile(
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient", "allowed", "permitted", "acceptable")))
+    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -380,7 +382,7 @@ _OPTIONAL_RX = re.compile(
     r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
-    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
+    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been|included|contained)|"
     r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
@@ -740,4 +742,18 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     if got[0] == "required" and _ALTERNATIVES_RX.search(main):
         return []  # "either lenalidomide or thalidomide": each one will do, neither is demanded
     key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
+    if main is not sent:
+        names = [n for n in names if n not in _own_verdict_only(sent, main)]
     return [(key, name) for name in names] if key else []
+
+
+def _own_verdict_only(sent: str, main: str) -> set[str]:
+    """Drugs named only inside parentheses with a verdict of their own ("after two regimens (previous
+    bortezomib is allowed)", "(as long as 2 contained thalidomide)"): the main clause does not speak for
+    them, and their own wording permits or sets a condition, which names no demanded or barring drug."""
+    inside: set[str] = set()
+    for m in _PAREN_RX.finditer(sent):
+        inner = m.group(1)
+        if any(rx.search(inner) for rx in _MARKED_RXS):
+            inside.update(specific_drugs(inner))
+    return inside - set(specific_drugs(main)) if inside else inside
