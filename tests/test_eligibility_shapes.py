@@ -435,3 +435,13 @@ def test_named_drug_wordings(section, item, key, names):
 def test_past_treatment_is_a_history():
     got = read("Inclusion", "Active myeloma despite past treatment with autologous stem cell transplantation")
     assert got["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("section, item", [  # hand-made: a definition of what counts as a line permits the therapy
+    ("Other", "Induction followed by autologous stem cell transplantation (considered one prior regimen)"),
+    ("Inclusion", "Prior chemotherapy followed by an allogeneic transplant is considered as 1 line of therapy"),
+])
+def test_a_counting_definition_permits_the_transplant(section, item):
+    got = read(section, item)
+    assert "allowed" in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)
+    assert "required" not in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)

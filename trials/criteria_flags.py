@@ -386,7 +386,7 @@ _PERMIT_RX = re.compile(
     r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
-    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
+    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|considered\s+(?:to\s+be\s+)?(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
 _DEMAND_RX = re.compile(
     r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
     r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
