@@ -445,3 +445,19 @@ def test_a_counting_definition_permits_the_transplant(section, item):
     got = read(section, item)
     assert "allowed" in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)
     assert "required" not in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)
+
+
+@pytest.mark.parametrize("items", [  # hand-made: an inclusion item that is one of several paths
+    ("Relapsed myeloma, defined as one or more of the following: progression within 12 months of induction; "
+     "relapse after a prior autologous stem cell transplant",),
+    ("Relapsed or refractory myeloma, either:", "After autologous stem cell transplantation",
+     "Or, if the patient has not undergone ASCT, be transplant-ineligible"),
+    ("Relapse after autologous stem cell transplant; or", "Relapse after at least 2 prior lines of therapy"),
+])
+def test_one_of_several_paths_allows_the_transplant(items):
+    assert read("Inclusion", *items)["prior_autologous_transplant"].value == "allowed"
+
+
+def test_a_transplant_demanded_of_everyone_stays_required():
+    got = read("Inclusion", "Relapse after autologous stem cell transplant", "Either sex, aged 18 or older")
+    assert got["prior_autologous_transplant"].value == "required"
