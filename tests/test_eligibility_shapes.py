@@ -461,3 +461,16 @@ def test_one_of_several_paths_allows_the_transplant(items):
 def test_a_transplant_demanded_of_everyone_stays_required():
     got = read("Inclusion", "Relapse after autologous stem cell transplant", "Either sex, aged 18 or older")
     assert got["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("item", [  # hand-made: a history or a candidacy, either will do
+    "Patients must have failed or be ineligible for high-dose therapy with autologous stem cell transplant",
+    "Ineligible for or relapsed after autologous stem cell transplantation",
+])
+def test_relapsed_after_or_ineligible_for_transplant_allows_it(item):
+    assert read("Inclusion", item)["prior_autologous_transplant"].value == "allowed"
+
+
+def test_ineligible_for_transplant_alone_says_nothing_of_a_history():
+    assert read("Inclusion", "Ineligible for autologous stem cell transplantation")[
+        "prior_autologous_transplant"].value == "not_mentioned"

@@ -310,6 +310,13 @@ _ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|th
                                   r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
 
 
+_HISTORY = r"(?:failed|relaps\w*|progress\w*|received|undergone|had)"
+_CANDIDACY = r"(?:(?:in|not\s+)?eligible|unsuitable|unfit|(?:not\s+)?(?:an?\s+)?candidates?)"
+_HISTORY_OR_CANDIDACY_RX = re.compile(
+    rf"\b{_HISTORY}\s+(?:[\w-]+\s+){{0,3}}?or\s+(?:[\w-]+\s+){{0,2}}?{_CANDIDACY}\b"
+    rf"|\b{_CANDIDACY}\s+(?:for\s+)?(?:[\w-]+\s+){{0,2}}?or\s+(?:[\w-]+\s+){{0,2}}?{_HISTORY}\b", re.I)
+
+
 class _Folded:
     """A text for the wording regexes below, which run two to three times faster without IGNORECASE: on
     ``fold(text)`` their lower-case twins find the same spans (see ``criteria.fold``; the patterns' letters
@@ -505,7 +512,7 @@ _OR_RX = re.compile(r"\bor\b", re.I)
 _WHETHER_RX = re.compile(r"\bwhether\b", re.I)
 # lower-case twins of the wording regexes, for _Folded.search
 _TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
-          for rx in (_WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
+          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
                      _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
                      _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX)}
 
@@ -528,7 +535,8 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     text = _scoped(sent, flag) if flag else sent
     t = _Folded(text)
     if _future(t) and not _dated_by_the_study(t):
-        return None
+        # "have failed or be ineligible for ASCT": the history is one path, the candidacy the other
+        return ("allowed", "") if t.search(_HISTORY_OR_CANDIDACY_RX) else None
     if t.search(_DOUBLE_NEG_RX):
         return "allowed", ""
     cond = _condition(t)
