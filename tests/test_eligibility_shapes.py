@@ -334,6 +334,8 @@ def test_no_stem_cell_transplant_history(section, item):
     ("Inclusion", "Subjects must be treatment naive", 0),
     ("Exclusion", "Prior or concurrent treatment for myeloma", 0),
     ("Exclusion", "Previous chemotherapy for myeloma", 0),
+    ("Inclusion", "No prior chemotherapy for this disease", 0),
+    ("Inclusion", "No prior systemic therapy for their disease", 0),
     ("Inclusion", "Have not received prior treatment with daratumumab", None),  # one drug, not all therapy
 ])
 def test_no_prior_therapy_wordings(section, item, hi):
