@@ -334,6 +334,8 @@ def test_no_stem_cell_transplant_history(section, item):
     ("Inclusion", "Subjects must be treatment naive", 0),
     ("Exclusion", "Prior or concurrent treatment for myeloma", 0),
     ("Exclusion", "Previous chemotherapy for myeloma", 0),
+    ("Inclusion", "No prior chemotherapy for this disease", 0),
+    ("Inclusion", "No prior systemic therapy for their disease", 0),
     ("Inclusion", "Have not received prior treatment with daratumumab", None),  # one drug, not all therapy
 ])
 def test_no_prior_therapy_wordings(section, item, hi):
@@ -400,3 +402,77 @@ def test_a_myeloma_study_that_also_takes_plasma_cell_leukaemia_allows_it():
     only = read("Inclusion", "Plasma cell leukemia (PCL) patients must have peripheral clonal plasma cells >20% of "
                              "peripheral WBC and >2 x 109/L.")
     assert only["plasma_cell_leukemia"].value == "required"
+
+
+@pytest.mark.parametrize("section, item, value", [  # hand-made, in the wording of older myeloma records
+    ("Exclusion", "Prior high-dose chemotherapy", "excluded"),
+    ("Inclusion", "Relapse after high dose therapy (HDT) or conventional chemotherapy", "allowed"),
+    ("Inclusion", "Must have received an autologous PBSCT", "required"),
+    ("Exclusion", "No prior HDCT within 3 months", "allowed"),
+])
+def test_high_dose_chemotherapy_is_an_autologous_transplant(section, item, value):
+    # in myeloma, high-dose (melphalan) chemotherapy is the conditioning of an autologous transplant
+    assert read(section, item)["prior_autologous_transplant"].value == value
+
+
+def test_high_dose_steroids_are_no_transplant():
+    got = read("Exclusion", "Prior high-dose dexamethasone within 14 days")
+    assert got["prior_autologous_transplant"].value == "not_mentioned"
+
+
+@pytest.mark.parametrize("section, item, key, names", [  # hand-made
+    # "regimen" holds the letters of "eg": the drug after it is no example
+    ("Inclusion", "The induction regimen must not have contained melphalan", "excluded_drugs", ("melphalan",)),
+    ("Inclusion", "Myeloma that has stopped responding to pomalidomide", "required_drugs", ("pomalidomide",)),
+    ("Exclusion", "Disease that is no longer responding to lenalidomide", "excluded_drugs", ("lenalidomide",)),
+    # a parenthesis with a verdict of its own speaks for the drugs it names
+    ("Inclusion", "Relapsed myeloma after two or more regimens (previous bortezomib is allowed)", "required_drugs", ()),
+    ("Inclusion", "No more than 4 prior regimens (as long as one contained thalidomide)", "required_drugs", ()),
+    ("Inclusion", "Prior regimens may have included bortezomib and/or lenalidomide", "required_drugs", ()),
+])
+def test_named_drug_wordings(section, item, key, names):
+    assert read(section, item)[key].value == names
+
+
+def test_past_treatment_is_a_history():
+    got = read("Inclusion", "Active myeloma despite past treatment with autologous stem cell transplantation")
+    assert got["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("section, item", [  # hand-made: a definition of what counts as a line permits the therapy
+    ("Other", "Induction followed by autologous stem cell transplantation (considered one prior regimen)"),
+    ("Inclusion", "Prior chemotherapy followed by an allogeneic transplant is considered as 1 line of therapy"),
+])
+def test_a_counting_definition_permits_the_transplant(section, item):
+    got = read(section, item)
+    assert "allowed" in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)
+    assert "required" not in (got["prior_autologous_transplant"].value, got["prior_allogeneic_transplant"].value)
+
+
+@pytest.mark.parametrize("items", [  # hand-made: an inclusion item that is one of several paths
+    ("Relapsed myeloma, defined as one or more of the following: progression within 12 months of induction; "
+     "relapse after a prior autologous stem cell transplant",),
+    ("Relapsed or refractory myeloma, either:", "After autologous stem cell transplantation",
+     "Or, if the patient has not undergone ASCT, be transplant-ineligible"),
+    ("Relapse after autologous stem cell transplant; or", "Relapse after at least 2 prior lines of therapy"),
+])
+def test_one_of_several_paths_allows_the_transplant(items):
+    assert read("Inclusion", *items)["prior_autologous_transplant"].value == "allowed"
+
+
+def test_a_transplant_demanded_of_everyone_stays_required():
+    got = read("Inclusion", "Relapse after autologous stem cell transplant", "Either sex, aged 18 or older")
+    assert got["prior_autologous_transplant"].value == "required"
+
+
+@pytest.mark.parametrize("item", [  # hand-made: a history or a candidacy, either will do
+    "Patients must have failed or be ineligible for high-dose therapy with autologous stem cell transplant",
+    "Ineligible for or relapsed after autologous stem cell transplantation",
+])
+def test_relapsed_after_or_ineligible_for_transplant_allows_it(item):
+    assert read("Inclusion", item)["prior_autologous_transplant"].value == "allowed"
+
+
+def test_ineligible_for_transplant_alone_says_nothing_of_a_history():
+    assert read("Inclusion", "Ineligible for autologous stem cell transplantation")[
+        "prior_autologous_transplant"].value == "not_mentioned"

@@ -87,8 +87,10 @@ _CLASS_WORDS: dict[str, str] = {
               r"|penta[\s-]*(?:drug[\s-]*)?(?:exposed|refractory)|quad(?:ruple)?[\s-]*(?:class[\s-]*)?refractory",
     "auto_sct": r"auto(?:logous)?(?:\s*(?:,|or|and|and/or|/)\s*allo\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
-                r"(?:transplant\w*|rescue|support|sct|hsct|hct)|autograft\w*"
-                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)",
+                r"(?:transplant\w*|rescue|support|sct|hsct|hct|pbsct)|autograft\w*"
+                r"|high[\s-]dose\s+(?:\w+\s+){0,2}(?:with|followed\s+by)\s+(?:autologous\s+)?stem[\s-]cell\s+(?:rescue|support|transplant\w*)"
+                # in myeloma, high-dose (melphalan) chemotherapy is the conditioning of an autologous transplant
+                r"|high[\s-]dose\s+(?:chemo\w*|(?:myeloablative\s+)?therapy|melphalan)",
     "allo_sct": r"allo(?:gene?ic)?(?:\s*(?:,|or|and|and/or|/)\s*auto\w*)?[\s-]*(?:(?:hematopoietic|haematopoietic|peripheral\s+blood|bone\s+marrow)\s+)?"
                 r"(?:stem[\s-]+cell\s+|hematopoietic\s+cell\s+|haematopoietic\s+cell\s+|cell\s+)?"
                 r"(?:transplant\w*|sct|hsct|hct)|(?<!organ\s)allograft\w*",
@@ -109,9 +111,9 @@ _CLASS_CASE_SENSITIVE: dict[str, str] = {
     "pi": r"PIs?",
     "imid": r"IMiDs?|IMIDs?|CELMoDs?",
     "triple": r"TCR(?:MM)?",
-    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT",
+    "auto_sct": r"ASCT|AHCT|AHSCT|ASCT\d?|auto-?SCT|auto-?HCT|auto-?HSCT|HDT/ASCT|HDT-ASCT|HDT|HDCT",
     "allo_sct": r"allo-?SCT|allo-?HCT|allo-?HSCT|alloSCT|alloHCT",
-    "sct": r"SCT|HSCT|HCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
+    "sct": r"SCT|HSCT|HCT|PBSCT|BMT(?!\s*CTN)",  # BMT CTN: a trials network
 }
 # Literals every match of a topic's class words contains (lower-case; case-sensitive ones as written):
 # a sentence with none of them skips that topic's regex. Keep in step with the tables above
@@ -126,9 +128,9 @@ _CLASS_NEEDLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pi": (("proteasome", "zomib"), ("PI",)),
     "imid": (("immunomodulat", "domide"), ("IMiD", "IMID", "CELMoD")),
     "triple": (("triple", "penta", "quad"), ("TCR",)),
-    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT")),
+    "auto_sct": (("auto", "high-dose", "high dose"), ("ASCT", "AHCT", "AHSCT", "HDT", "HDCT")),
     "allo_sct": (("allo",), ()),
-    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT")),
+    "sct": (("transplant", "stem cell", "stem-cell"), ("SCT", "HCT", "BMT", "PBSCT")),
 }
 
 
@@ -157,7 +159,7 @@ _CLASS_RX = {t: re.compile(r"(?i:\b(?:" + _CLASS_WORDS[t] + r")\b" + (f"|(?:{_CL
              for t in set(_CLASS_WORDS) | set(_CLASS_CASE_SENSITIVE)}
 _CLASS_CS_RX = {t: re.compile(r"\b(?:" + p + r")\b") for t, p in _CLASS_CASE_SENSITIVE.items()}
 _EXAMPLE_WORDS = ("such", "e.", "eg", "example", "instance", "includ", "like", "i.", "same", "similar")  # one is in every _EXAMPLE_RX match
-_EXAMPLE_RX = re.compile(r"(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
+_EXAMPLE_RX = re.compile(r"\b(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+instance|including|includes|like|i\.\s?e\.?"
                          r"|(?:the\s+)?same\s+(?:way|class|mechanism)\s+as|similar\s+to)"
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
@@ -220,7 +222,7 @@ def names_any_therapy(item: str) -> bool:
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
 _NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
                              r"|being\s+treated|must\s+agree|sensitivity|thromboembol\w*|as\s+(?:a\s+)?combination)\b", re.I)
-_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*)\b", re.I)
+_RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*|(?:stopped|no\s+longer)\s+respond\w*)\b", re.I)
 _STUDY_START_RX = re.compile(r"(?:\d+\s*(?:mg|g)\b[^.;]{0,25}|(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
                              r"treatment|other\s+than|except(?:\s+for)?|apart\s+from|besides)\b[^.;]{0,40}$", re.I)
 
@@ -259,6 +261,8 @@ _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
+    r"|past\s+(?:treatments?|therap\w+|exposure)|(?:have|has|had)\s+(?:contained|included)"
+    r"|(?:stopped|no\s+longer|not)\s+respond\w*\s+to|(?:un|non-?)responsive\s+to"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
     r"|(?:after|following|post)[\s-]+(?:(?:an?|the|prior|previous|first|second|double|single|tandem|upfront)\s+)*"
     r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
@@ -267,7 +271,7 @@ _PRIOR_RX = re.compile(
 _HISTORY_NEEDLES_RX = re.compile(trie_regex((
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient", "allowed", "permitted", "acceptable")))
+    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -304,6 +308,13 @@ _FUTURE_RX = re.compile(
 # their words: the study's own arm ("for subjects receiving KRd"), a candidacy ("transplant-eligible patients").
 _ARM_OR_CANDIDACY_RX = re.compile(r"\bfor\s+(?:subjects|patients|participants|those)\s+(?:receiving|randomi[sz]ed|assigned)\b"
                                   r"|\b(?:transplant|asct|sct)[\s-]+(?:in)?eligible\b", re.I)
+
+
+_HISTORY = r"(?:failed|relaps\w*|progress\w*|received|undergone|had)"
+_CANDIDACY = r"(?:(?:in|not\s+)?eligible|unsuitable|unfit|(?:not\s+)?(?:an?\s+)?candidates?)"
+_HISTORY_OR_CANDIDACY_RX = re.compile(
+    rf"\b{_HISTORY}\s+(?:[\w-]+\s+){{0,3}}?or\s+(?:[\w-]+\s+){{0,2}}?{_CANDIDACY}\b"
+    rf"|\b{_CANDIDACY}\s+(?:for\s+)?(?:[\w-]+\s+){{0,2}}?or\s+(?:[\w-]+\s+){{0,2}}?{_HISTORY}\b", re.I)
 
 
 class _Folded:
@@ -378,11 +389,11 @@ _OPTIONAL_RX = re.compile(
     r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
-    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been)|"
+    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been|included|contained)|"
     r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
-    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|(?:is|are)\s+considered\s+(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
+    r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|considered\s+(?:to\s+be\s+)?(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
 _DEMAND_RX = re.compile(
     r"\b(?:must|required|requires|should\s+have|need\s+to|has\s+to|have\s+to|refractory|received|exposed|"
     r"treated\s+with|relapsed|progress\w*|failed)\b", re.I)
@@ -501,7 +512,7 @@ _OR_RX = re.compile(r"\bor\b", re.I)
 _WHETHER_RX = re.compile(r"\bwhether\b", re.I)
 # lower-case twins of the wording regexes, for _Folded.search
 _TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
-          for rx in (_WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
+          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
                      _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
                      _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX)}
 
@@ -524,7 +535,8 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
     text = _scoped(sent, flag) if flag else sent
     t = _Folded(text)
     if _future(t) and not _dated_by_the_study(t):
-        return None
+        # "have failed or be ineligible for ASCT": the history is one path, the candidacy the other
+        return ("allowed", "") if t.search(_HISTORY_OR_CANDIDACY_RX) else None
     if t.search(_DOUBLE_NEG_RX):
         return "allowed", ""
     cond = _condition(t)
@@ -738,4 +750,18 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     if got[0] == "required" and _ALTERNATIVES_RX.search(main):
         return []  # "either lenalidomide or thalidomide": each one will do, neither is demanded
     key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
+    if main is not sent:
+        names = [n for n in names if n not in _own_verdict_only(sent, main)]
     return [(key, name) for name in names] if key else []
+
+
+def _own_verdict_only(sent: str, main: str) -> set[str]:
+    """Drugs named only inside parentheses with a verdict of their own ("after two regimens (previous
+    bortezomib is allowed)", "(as long as 2 contained thalidomide)"): the main clause does not speak for
+    them, and their own wording permits or sets a condition, which names no demanded or barring drug."""
+    inside: set[str] = set()
+    for m in _PAREN_RX.finditer(sent):
+        inner = m.group(1)
+        if any(rx.search(inner) for rx in _MARKED_RXS):
+            inside.update(specific_drugs(inner))
+    return inside - set(specific_drugs(main)) if inside else inside

@@ -66,7 +66,7 @@ _ZERO_INCL_RX = re.compile(
     r"(?:therapy|treatment)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:chemotherapy|therapy|treatment)(?:\s+(?:or|and|and/or)\s+[\w-]+){0,2}\s+for\s+"
-    r"(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"(?:the\s+treatment\s+of\s+)?(?:(?:multiple\s+)?(?:myeloma|mm)|(?:this|the|their|his\s+or\s+her)\s+disease)\b"
     r"|\b(?:not|never)\s+(?:have\s+)?(?:been\s+)?previously\s+(?:treated|received)\s+(?:with\s+)?(?:any\s+)?(?:prior\s+)?"
     r"(?:systemic\s+)?(?:chemotherapy|therapy|treatment)\s+for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b", re.I)
 # Kept apart from _ZERO_INCL_RX (a look-behind in an alternative slows the search of all of them ten-fold) and run

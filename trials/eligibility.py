@@ -4,6 +4,7 @@ named drugs and disease features in ``criteria_flags``, numbers in ``criteria_nu
 only runs them over the sentences and merges their votes per item and across items."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from trials import failures
@@ -59,7 +60,8 @@ def _flags(text: str) -> dict[str, Flag]:
     features = any_disease_feature(low_text)
     readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     myeloma_included = False  # an inclusion item names myeloma (see _also_enrolled)
-    for section, item in items(text):
+    listed = items(text)
+    for i, (section, item) in enumerate(listed):
         myeloma_included = myeloma_included or (section == "inclusion" and "myeloma" in item.lower())
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
         unnamed_votes: dict[str, list[tuple[str, str, str]]] = {}  # transplant of unnamed kind
@@ -89,6 +91,9 @@ def _flags(text: str) -> dict[str, Flag]:
                 n = reader.read(sent, section)
                 if n is not None and (key not in numbers or reader.looser(n, numbers[key][0])):
                     numbers[key] = (n, sent)
+        if section == "inclusion" and (item_votes or unnamed_votes) and _one_path_of_several(listed, i):
+            _demand_is_one_path(item_votes)
+            _demand_is_one_path(unnamed_votes)
         for votes_of, winners in ((item_votes, best), (unnamed_votes, best_unnamed)):
             for flag, votes in votes_of.items():
                 pick = _pick(votes)
@@ -111,6 +116,28 @@ def _flags(text: str) -> dict[str, Flag]:
         if named:
             result[key] = Flag(tuple(named), next(iter(named.values())))
     return _also_enrolled(result, myeloma_included)
+
+
+# "defined as one or more of the following: ... relapse after ASCT", "- Following ASCT / - Or, if not yet
+# transplanted, ...": an inclusion item that is one of several alternatives
+_OPTIONS_RX = re.compile(r"\b(?:(?:at\s+least\s+)?one|any)\s+(?:or\s+more\s+)?of\s+the\s+following\b", re.I)
+_ENDS_OR_RX = re.compile(r"(?:\bor|\beither)\W*$", re.I)
+_STARTS_OR_RX = re.compile(r"^\W*or\b", re.I)
+
+
+def _one_path_of_several(listed: list[tuple[str, str]], i: int) -> bool:
+    item = listed[i][1]
+    return bool(_OPTIONS_RX.search(item) or _ENDS_OR_RX.search(item) or _STARTS_OR_RX.match(item)
+                or (i + 1 < len(listed) and _STARTS_OR_RX.match(listed[i + 1][1]))
+                or (i > 0 and _ENDS_OR_RX.search(listed[i - 1][1])))
+
+
+def _demand_is_one_path(votes: dict[str, list[tuple[str, str, str]]]) -> None:
+    """A transplant demanded (or its absence demanded) by one alternative is one path among others: allowed
+    (as "relapsed after ASCT or conventional chemotherapy" in one sentence)."""
+    for flag in TRANSPLANT_FLAGS:
+        if flag in votes:
+            votes[flag] = [("allowed", s, c) if v in ("required", "excluded") else (v, s, c) for v, s, c in votes[flag]]
 
 
 # A study whose inclusion criteria take people with myeloma and also describe plasma cell leukaemia or AL
