@@ -198,8 +198,10 @@ def draw_inputs(base_view: V.View) -> None:
         for k, p in F.PRIOR_TREATMENTS.items():
             st.checkbox(p.label[0].upper() + p.label[1:], key=f"prior_{k}")
         names = list(drug_names())
-        st.multiselect("Drugs you have had (type to search: generic or brand name)", names, key="had")
-        st.multiselect("Drugs the myeloma stopped responding to (refractory)", names, key="refractory")
+        st.multiselect("Drugs you have had (type to search: generic or brand name)",
+                       F.picker_options(names, st.session_state.get("had")), key="had")
+        st.multiselect("Drugs the myeloma stopped responding to (refractory)",
+                       F.picker_options(names, st.session_state.get("refractory")), key="refractory")
         c1, c2 = st.columns(2)
         c1.number_input("Number of earlier lines of treatment", min_value=0, max_value=30, step=1, value=None,
                         key="lines", help="A line is one treatment plan, e.g. induction, transplant and "

@@ -352,6 +352,17 @@ def test_query_params_restore_the_filters():
     assert at.query_params["unit"] == "km" and at.query_params["family"] == "car_t"
 
 
+def test_a_link_with_class_words_and_regimens_keeps_them_in_the_drug_pickers():
+    """A link (or the CLI's words) may name a kind of treatment or a regimen the picker's drug list
+    doesn't hold; it is shown as chosen, not dropped at the next click."""
+    at = run({"had": "CAR T,Darzalex,VRd", "refractory": "lenalidomide,IMiD", "answers": "1"})
+    assert at.multiselect(key="had").value == ["CAR T", "daratumumab", "VRd"]
+    assert at.multiselect(key="refractory").value == ["lenalidomide", "IMiD"]
+    at.number_input(key="lines").set_value(2).run()
+    assert at.query_params["had"] == "CAR T,daratumumab,VRd"
+    assert at.query_params["refractory"] == "lenalidomide,IMiD"
+
+
 def test_bad_query_params_are_ignored_with_a_notice_never_a_crash():
     today = dt.date.today()  # "future" must stay future whenever the tests run
     remission, relapse = today + dt.timedelta(days=400), today + dt.timedelta(days=800)

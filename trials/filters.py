@@ -9,7 +9,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .eligibility import Flag
 from .errors import BadInput
@@ -337,6 +337,13 @@ def filters_to_params(f: Filters) -> dict[str, str]:
             continue  # months, when given, say it; one date alone says nothing
         out[param] = value.lower() if attr == "sex" else _param_text(value)
     return out
+
+
+def picker_options(names: Sequence[str], chosen) -> list[str]:
+    """A drug picker's choices: the known drug names, then whatever else a link or the person chose
+    (a class word such as "CAR T" or a regimen such as "VRd"), so that nothing chosen is dropped."""
+    known = set(names)
+    return [*names, *(c for c in dict.fromkeys(chosen or ()) if c not in known)]
 
 
 def to_state(f: Filters) -> dict:
