@@ -476,3 +476,38 @@ def test_relapsed_after_or_ineligible_for_transplant_allows_it(item):
 def test_ineligible_for_transplant_alone_says_nothing_of_a_history():
     assert read("Inclusion", "Ineligible for autologous stem cell transplantation")[
         "prior_autologous_transplant"].value == "not_mentioned"
+
+
+@pytest.mark.parametrize("item, drugs", [  # hand-made: progression on, or exposure to, named drugs
+    ("Myeloma with serologic progression while on lenalidomide maintenance", ("lenalidomide",)),
+    ("Progression or non response on Revlimid or within 60 days of stopping it", ("lenalidomide",)),
+    ("Relapsed myeloma needing treatment following exposure to thalidomide and bortezomib regardless of response "
+     "to these", ("thalidomide", "bortezomib")),
+])
+def test_progression_on_or_exposure_to_a_drug_demands_it(item, drugs):
+    assert set(read("Inclusion", item)["required_drugs"].value) == set(drugs)
+
+
+def test_regardless_of_a_prior_drug_still_permits_it():
+    assert read("Inclusion", "Relapsed myeloma, regardless of prior lenalidomide exposure")[
+        "required_drugs"].value == ()
+
+
+@pytest.mark.parametrize("item", [  # hand-made: a treatment history without a count
+    "Progressive myeloma that progressed while receiving carfilzomib",
+    "First relapse-demanding treatment after high-dose therapy",
+    "Patients must have received previous treatment with bortezomib",
+    "Relapsed myeloma now requiring treatment following exposure to an immunomodulatory drug",
+])
+def test_a_treatment_history_without_a_count_means_one_prior_line(item):
+    got = read("Inclusion", item)["min_prior_lines"]
+    assert got.value == 1 and got.sentence
+
+
+@pytest.mark.parametrize("item", [
+    "Newly diagnosed myeloma, not previously treated with any systemic therapy",
+    "Lymphoma patients previously treated with rituximab",
+    "Signed consent given prior to any study procedure",
+])
+def test_no_treatment_history_or_another_disease_gives_no_minimum(item):
+    assert read("Inclusion", item)["min_prior_lines"].value is None

@@ -260,6 +260,7 @@ def _open_paren(before: str) -> bool:
 _PRIOR_RX = re.compile(
     r"\b(?:prior|previous(?:ly)?|received|receipt|had\s+(?:a|an|any)?|treated|pre-?treated|exposed|exposure"
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
+    r"|(?:relaps|progress)\w*\s+(?:while|whilst)\s+(?:on|receiving|taking)|non[\s-]?respon\w*\s+(?:on|to)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
     r"|past\s+(?:treatments?|therap\w+|exposure)|(?:have|has|had)\s+(?:contained|included)"
     r"|(?:stopped|no\s+longer|not)\s+respond\w*\s+to|(?:un|non-?)responsive\s+to"
@@ -382,15 +383,18 @@ _ABSENCE_RX = re.compile(
 # "regardless of timing" bans it at any time: not an option
 _NOT_TIME = r"(?!\s+(?:the\s+)?(?:timing|time|when|how\s+long|duration|interval)\b)"
 # Optional exposure ("not required", "optional", "may or may not", "with or without") → allowed.
+# "regardless of response to these" qualifies the response, not the exposure, which stays demanded
+_NOT_OF_RESPONSE = r"(?!\s+(?:(?:the|their|any|prior|previous)\s+)?(?:best\s+)?(?:response|refractor|sensitiv|resistan))"
 _OPTIONAL_RX = re.compile(
     r"\bnot\s+(?:[\w-]+\s+){0,2}?(?:required|mandatory|necessary|needed|obligatory|compulsory|requirement|prerequisite)\b"
     r"|\bno\s+(?:requirement|need)\b|\bneed\s+not\b|\bneedn't\b|\bnot\s+need\b|\b(?:do|does)n't\s+need\b"
     r"|\boptional(?:ly)?\b|\bmay\s+or\s+may\s+not\b|\bwith\s+or\s+without\b|\bwhether\s+or\s+not\b"
-    r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_TIME, re.I)
+    r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_OF_RESPONSE + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
     r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been|included|contained)|"
-    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_TIME + "|"
+    r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_OF_RESPONSE
+    + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"
     # a definition of what counts as a line names a therapy without demanding it
     r"|(?:may|can)\s+(?:also\s+)?(?:include|consist\s+of|comprise)|considered\s+(?:to\s+be\s+)?(?:as\s+)?(?:a|one|1|part\s+of)|counts?\s+as|counted\s+as)\b", re.I)
