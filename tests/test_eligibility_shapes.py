@@ -511,3 +511,18 @@ def test_a_treatment_history_without_a_count_means_one_prior_line(item):
 ])
 def test_no_treatment_history_or_another_disease_gives_no_minimum(item):
     assert read("Inclusion", item)["min_prior_lines"].value is None
+
+
+@pytest.mark.parametrize("item", [  # hand-made: a relapsed or refractory population, no count
+    "Diagnosis of relapsed/refractory multiple myeloma",
+    "Relapsed or refractory disease after any number of regimens is eligible if measurable",  # permission below
+])
+def test_a_relapsed_population_means_one_prior_line(item):
+    got = read("Inclusion", item)["min_prior_lines"].value
+    assert got == (None if "eligible" in item else 1)
+
+
+def test_a_study_that_also_takes_untreated_people_has_no_implied_minimum():
+    got = read("Inclusion", "Relapsed or refractory multiple myeloma (cohort A)",
+               "Newly diagnosed multiple myeloma, not a transplant candidate (cohort B)")
+    assert got["min_prior_lines"].value is None

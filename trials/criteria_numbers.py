@@ -432,8 +432,32 @@ def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
     return a, (None if m.group("later") else max(a, b))
 
 
+# "relapsed/refractory multiple myeloma", "relapsed or refractory disease": a population already treated
+_RELAPSED_DISEASE_RX = re.compile(
+    r"\b(?:relaps\w*|refractory|recurrent)(?:\s*(?:and/or|and|or|/|,)\s*(?:relaps\w*|refractory|recurrent|progressive))?"
+    r"\s+(?:[\w-]+\s+){0,3}?(?:multiple\s+myeloma|myeloma|mm|disease|malignanc\w*)\b", re.I)
+# a study that also takes people never treated: no minimum follows from a relapsed cohort
+_UNTREATED_RX = re.compile(r"\b(?:newly[\s-]+diagnosed|(?:previously\s+)?untreated|treatment[\s-]+na[iï]ve|smou?lde?ring)\b",
+                           re.I)
+
+
+def _relapsed_population(sent: str) -> bool:
+    low = sent.lower()
+    if "relaps" not in low and "refractory" not in low and "recurrent" not in low:
+        return False
+    m = _RELAPSED_DISEASE_RX.search(sent)
+    return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
+
+
 def implies_a_prior_line(sent: str, section: str) -> bool:
-    """An inclusion demanding relapse after prior therapy means at least one line; the reader takes it
-    only when the text states no count ("relapsed after prior therapy" beside "at least 2 prior lines"
-    says nothing more)."""
-    return section == "inclusion" and _after_prior_therapy(sent)
+    """An inclusion demanding a relapsed or refractory disease, or relapse after prior therapy, means at
+    least one line; the reader takes it only when the text states no count ("relapsed after prior
+    therapy" beside "at least 2 prior lines" says nothing more) and takes no untreated patients."""
+    if section != "inclusion" or _PERMIT_RX.search(sent):  # "relapse ... is acceptable" permits, demands nothing
+        return False
+    return _after_prior_therapy(sent) or _relapsed_population(sent)
+
+
+def takes_untreated(sent: str, section: str) -> bool:
+    """An inclusion sentence that lets in people never treated (newly diagnosed, smouldering)."""
+    return section == "inclusion" and _UNTREATED_RX.search(sent) is not None

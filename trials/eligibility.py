@@ -12,7 +12,8 @@ from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, sp
 from trials.criteria_flags import (_RANK, DISEASE_KEYS, TRANSPLANT_FLAGS, any_disease_feature, could_speak_of_history,
                                    disease_votes, drug_votes, forget_sentences, names_any_therapy, therapy_votes,
                                    unnamed_transplant_kind)
-from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines
+from trials.criteria_numbers import (NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines,
+                                     takes_untreated)
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
          "prior_autologous_transplant", "prior_allogeneic_transplant")
@@ -60,6 +61,7 @@ def _flags(text: str) -> dict[str, Flag]:
     features = any_disease_feature(low_text)
     readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     myeloma_included = False  # an inclusion item names myeloma (see _also_enrolled)
+    untreated_too = False  # an inclusion lets in people never treated: no implied minimum of lines
     listed = items(text)
     for i, (section, item) in enumerate(listed):
         myeloma_included = myeloma_included or (section == "inclusion" and "myeloma" in item.lower())
@@ -83,6 +85,7 @@ def _flags(text: str) -> dict[str, Flag]:
                 lo = (a, sent)
             elif a is None and b is None and implied is None and implies_a_prior_line(sent, section):
                 implied = (1, sent)
+            untreated_too = untreated_too or takes_untreated(sent, section)
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
             if hi is None and _states_no_prior_therapy(sent, section, low_sent):
@@ -103,7 +106,7 @@ def _flags(text: str) -> dict[str, Flag]:
     # "transplantation" of unnamed kind speaks for a kind only when no sentence names that kind
     for flag, (_, f) in {**best_unnamed, **best}.items():
         result[flag] = f
-    lo = lo or implied
+    lo = lo or (None if untreated_too else implied)
     if lo is not None:
         result["min_prior_lines"] = Flag(lo[0], lo[1])
     if hi is not None:
