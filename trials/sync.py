@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
-from .annotate import annotate
+from .annotate import read_record
 from .client import Client
 from .errors import ApiUnreachable, BadResponse, SyncBusy
 from .model import Study
@@ -217,12 +217,12 @@ def apply_page(conn: sa.Connection, raws: list[dict], *, run: int, baseline: boo
         raw, text = records[nct]
         old = existing.get(nct)
         study = Study.from_api(raw)
-        a = annotate(study)
+        reading = read_record(study)
         found = study_events(old, study, old_criteria.get(nct, ""), baseline=baseline, seen_at=seen_at, run=run)
         events.extend(found)
         row = {"status": study.overall_status, "phases": ";" + ";".join(study.phases) + ";" if study.phases else "",
                "title": study.title, "first_posted": study.first_posted, "version_date": study.last_update_posted,
-               "record": text, "annotation": annotation_json(a.classification, a.flags), "annotator": fingerprint,
+               "record": text, "annotation": annotation_json(reading), "annotator": fingerprint,
                "record_hash": text_hash(text), "eligibility_hash": text_hash(study.eligibility.criteria),
                "sites": json.dumps(site_statuses(study), ensure_ascii=False, sort_keys=True),
                "gone": False, "seen_run": run, "rev": run}
