@@ -30,7 +30,7 @@ from trials.query import TrialQuery
 from trials.snapshot import matches
 from trials.design import DESIGN_COLUMNS, design_columns, design_facts
 from trials.export import read_export
-from trials.store import SCHEMA_VERSION, Store, changes_table, meta_table, studies_table
+from trials.store import SCHEMA_VERSION, Store, annotator_fingerprint, changes_table, meta_table, studies_table
 from trials.sync import sync, sync_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,6 +292,14 @@ def test_a_version_2_store_is_migrated_and_its_exports_keep_the_design_columns(s
     exported, expected = exported_design(monkeypatch, tmp_path, store_url), record_design(api.studies)
     assert any(row["dose_escalation"] for row in exported.values())
     assert exported == {nct_id: expected[nct_id] for nct_id in exported}
+    before = events(store_url)
+    assert sync(migrated, client_for(api)).reread > 0  # the next sync stores them again, changed or not
+    with migrated.engine.connect() as conn:
+        stored = conn.execute(sa.select(studies_table.c.annotator, studies_table.c.annotation)).all()
+    assert {annotator for annotator, _ in stored} == {annotator_fingerprint()}
+    assert all("design" in json.loads(annotation) for _, annotation in stored)
+    assert events(store_url) == before  # the records did not change: nothing to report
+    assert exported_design(monkeypatch, tmp_path, store_url) == exported
 
 
 def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):

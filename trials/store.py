@@ -108,7 +108,7 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
 def _migrate_2_to_3(conn: sa.Connection) -> None:
     """Version 3 keeps each study's design facts in its annotation (version 2 recomputed them from
     the record at every export). Version 2 annotations lack them: all are marked for recomputation,
-    which reads do at once (the whole reading, from the record) and the next sync stores."""
+    which reads do from the record until the next sync stores it (sync.reread_stale)."""
     conn.execute(studies_table.update().values(annotator=""))
 
 
