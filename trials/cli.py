@@ -218,7 +218,7 @@ def study_json(study, result, place=None, unplaced=frozenset(), profile=None) ->
     from .annotate import annotate
     from .design import design_json
 
-    a = annotate(study, profile=profile)
+    a = annotate(study, profile=profile, reading=(result.annotations or {}).get(study.nct_id))  # stored, from a store
     c = a.classification
     row = {
         "nct_id": study.nct_id,
