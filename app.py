@@ -284,7 +284,7 @@ def draw_card_body(row: V.Row, timing: str, place, unit: str, offline: bool) -> 
         why, comparator = C.why_in_family(item, explained)
         if why:
             parts.append(("**Comparator.** " if comparator else "**Why it is here:** ") + W.md_escape(why, limit=400))
-    parts.append(W.md_escape(" ".join(design_in_words(s)), limit=400))
+    parts.append(W.md_escape(" ".join(design_in_words(item.design)), limit=400))
     parts.append("📍 " + W.md_escape(C.nearest_words(row, place, unit)))
     contact = C.reach_contact(row)
     if contact:
@@ -333,7 +333,7 @@ def draw_detail(nct_id: str, item, place, unit: str, offline: bool) -> None:
             st.markdown(W.md_escape(study.brief_summary) or "No summary in the record.")
             small(f"Sponsor: {W.md_escape(study.lead_sponsor) or W.NOT_GIVEN}")
         with tabs[1]:
-            st.markdown("\n".join(f"- {W.md_escape(w)}" for w in design_in_words(study))
+            st.markdown("\n".join(f"- {W.md_escape(w)}" for w in design_in_words(full.design))
                         or "The record does not describe its design.")
             if study.arm_groups:
                 st.dataframe(pd.DataFrame(C.arm_rows(study)), hide_index=True)

@@ -58,8 +58,8 @@ def test_a_non_randomized_study_with_only_experimental_arms_has_no_comparator():
 
 
 def test_a_record_silent_on_design_gives_no_fact():
-    assert design_facts(Study.from_api({"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}})) == []
-    assert design_facts(Study()) == []
+    assert design_facts(Study.from_api({"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}})) == ()
+    assert design_facts(Study()) == ()
 
 
 # --- first in human, dose finding ------------------------------------------------------------------
@@ -145,14 +145,14 @@ def test_living_too_far_away_among_the_exclusions_is_a_stay_near_requirement():
 # --- for the card and the exports -------------------------------------------------------------------
 
 def test_words_for_the_card_quote_the_record_sentence():
-    lines = design_in_words(labelled_study("classic/NCT01039025.xml"))
+    lines = design_in_words(design_facts(labelled_study("classic/NCT01039025.xml")))
     assert lines == ["Not randomized: there is a single group, everyone gets the treatment being studied.",
                      "A hospital stay is part of the study. The record says: "
                      "“Patients must stay in the hospital for the high-dose drug treatment.”"]
 
 
 def test_export_columns_for_a_real_record():
-    assert design_columns(labelled_study("classic/NCT03502577.xml")) == {
+    assert design_columns(design_facts(labelled_study("classic/NCT03502577.xml"))) == {
         "first_in_human": False, "dose_escalation": True, "hospital_stay": "", "stay_near_centre": ""}
 
 

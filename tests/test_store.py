@@ -21,14 +21,16 @@ import sqlalchemy as sa
 from tests.fake_api import FakeApi, real_studies
 from tests.postgres import Server, binaries
 from trials import cli, source
-from trials.annotate import annotate
+from trials.annotate import read_record
 from tests.helpers import CHANGED_ON, NEW_SITE_TEXT, bump, client_for, open_site, use_client
 from trials.client import Client
 from trials.errors import IncompleteList, StoreError, SyncBusy
 from trials.model import Study
 from trials.query import TrialQuery
 from trials.snapshot import matches
-from trials.store import Store, changes_table, meta_table, studies_table
+from trials.design import DESIGN_COLUMNS, design_columns, design_facts
+from trials.export import read_export
+from trials.store import SCHEMA_VERSION, Store, annotator_fingerprint, changes_table, meta_table, studies_table
 from trials.sync import sync, sync_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +114,28 @@ def stored_ids(url: str) -> list[str]:
     return ids
 
 
+DESIGN_EXPORTED = ("randomized", "comparator", *DESIGN_COLUMNS)
+
+
+def exported_design(monkeypatch, tmp_path, store_url) -> dict[str, dict]:
+    """The design columns of a per-trial CSV exported from the store by the CLI, by NCT id."""
+    monkeypatch.setenv("TRIALS_DB_URL", store_url)
+    target = tmp_path / "trials.csv"
+    assert cli.main(["export", "--status", "all", "--per", "trial", "-o", str(target)]) == 0
+    trials = read_export(target.read_bytes()).trials
+    assert set(trials["source"]) == {"store"}
+    return {row["nct_id"]: {c: row[c] for c in DESIGN_EXPORTED} for _, row in trials.iterrows()}
+
+
+def record_design(raws: list[dict]) -> dict[str, dict]:
+    """The same columns computed from the records themselves (the non-store path)."""
+    from trials.table import trials_frame
+    from trials.annotate import annotate_all
+
+    frame = trials_frame(annotate_all(Study.from_api(r) for r in raws), data_as_of="", source="")
+    return {row["nct_id"]: {c: row[c] for c in DESIGN_EXPORTED} for _, row in frame.iterrows()}
+
+
 # --- sync and search ---------------------------------------------------------------------------
 
 def test_first_sync_stores_every_study_once_and_answers_like_the_snapshot_filter(store_url, api):
@@ -123,9 +147,17 @@ def test_first_sync_stores_every_study_once_and_answers_like_the_snapshot_filter
     expected = [Study.from_api(r) for r in api.studies if matches(Study.from_api(r), query)]
     found = store.studies(query)
     assert sorted(s.study.nct_id for s in found) == sorted(s.nct_id for s in expected)
-    for s in found:  # the annotation computed at sync is the one computed now
-        assert s.classification == annotate(s.study).classification
-        assert s.flags == annotate(s.study).flags
+    for s in found:  # the reading computed at sync is the one computed now
+        assert s.reading == read_record(s.study)
+
+
+def test_an_export_from_the_store_has_the_design_read_from_each_record(store_url, api, monkeypatch, tmp_path):
+    sync(Store.open(store_url, create=True), client_for(api))
+    exported = exported_design(monkeypatch, tmp_path, store_url)
+    expected = record_design(api.studies)
+    assert any(row["dose_escalation"] for row in exported.values())  # the real records do state some
+    assert any(row["comparator"] for row in exported.values())
+    assert exported == {nct_id: expected[nct_id] for nct_id in exported}
 
 
 def test_changes_reports_exactly_a_closure_a_site_opening_and_a_new_study(store_url, api, monkeypatch, capsys):
@@ -236,11 +268,38 @@ def test_an_older_store_is_migrated_and_keeps_its_data(store_url, api):
         conn.execute(meta_table.update().where(meta_table.c.key == "schema_version").values(value="1"))
     store.close()
     migrated = Store.open(store_url)
-    assert migrated.meta()["schema_version"] == "2"
+    assert migrated.meta()["schema_version"] == str(SCHEMA_VERSION)
     assert len(stored_ids(store_url)) == len(api.studies)
     assert sum(events(store_url).values()) == sum(before.values())
     found = migrated.studies(TrialQuery(statuses=()))  # annotations recomputed, not trusted
-    assert all(s.classification == annotate(s.study).classification for s in found)
+    assert all(s.reading == read_record(s.study) for s in found)
+
+
+def test_a_version_2_store_is_migrated_and_its_exports_keep_the_design_columns(store_url, api, monkeypatch,
+                                                                                tmp_path):
+    store = Store.open(store_url, create=True)
+    sync(store, client_for(api))
+    with store.engine.begin() as conn:  # back to version 2: annotations held no design facts
+        for nct_id, annotation in conn.execute(sa.select(studies_table.c.nct_id, studies_table.c.annotation)).all():
+            old = {k: v for k, v in json.loads(annotation).items() if k != "design"}
+            conn.execute(studies_table.update().where(studies_table.c.nct_id == nct_id)
+                         .values(annotation=json.dumps(old)))
+        conn.execute(meta_table.update().where(meta_table.c.key == "schema_version").values(value="2"))
+    store.close()
+    migrated = Store.open(store_url)
+    assert migrated.meta()["schema_version"] == str(SCHEMA_VERSION)
+    assert len(stored_ids(store_url)) == len(api.studies)
+    exported, expected = exported_design(monkeypatch, tmp_path, store_url), record_design(api.studies)
+    assert any(row["dose_escalation"] for row in exported.values())
+    assert exported == {nct_id: expected[nct_id] for nct_id in exported}
+    before = events(store_url)
+    assert sync(migrated, client_for(api)).reread > 0  # the next sync stores them again, changed or not
+    with migrated.engine.connect() as conn:
+        stored = conn.execute(sa.select(studies_table.c.annotator, studies_table.c.annotation)).all()
+    assert {annotator for annotator, _ in stored} == {annotator_fingerprint()}
+    assert all("design" in json.loads(annotation) for _, annotation in stored)
+    assert events(store_url) == before  # the records did not change: nothing to report
+    assert exported_design(monkeypatch, tmp_path, store_url) == exported
 
 
 def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -1,16 +1,18 @@
 """One study with everything the views and exports derive from it: its therapy families and
-reasons, its prior-therapy eligibility flags, and (for a searched place) its nearest recruiting site.
-Pure functions; computed once per study and shared by the app, the CLI and the exports.
+reasons, its prior-therapy eligibility flags, its design facts, and (for a searched place) its
+nearest recruiting site. Pure functions; computed once per study and shared by the app, the CLI and
+the exports (the study store keeps what depends on the record alone: `Reading`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from . import failures
 from .classify import Classification, classify
+from .design import DesignFact, design_facts
 from .eligibility import Flag, eligibility_flags
 from .fit import Fit, Profile, fit
 from .geo import NearestSite, Place, nearest_site
@@ -19,11 +21,25 @@ from .model import Study
 STALE_AFTER_DAYS = 365  # PRODUCT: flag records whose status was not verified for over 12 months
 
 
+class Reading(NamedTuple):
+    """What one record version says, whoever reads it: computed by `read_record`, kept by the store."""
+    classification: Classification
+    flags: dict[str, Flag]
+    design: tuple[DesignFact, ...]
+
+
+def read_record(study: Study) -> Reading:
+    """The one reading of a record, for the sync and for studies read live alike."""
+    with failures.reading(study.nct_id):
+        return Reading(classify(study), eligibility_flags(study.eligibility.criteria), design_facts(study))
+
+
 @dataclass(frozen=True)
 class Annotated:
     study: Study
     classification: Classification
     flags: dict[str, Flag]
+    design: tuple[DesignFact, ...]
     nearest: NearestSite | None  # nearest site that is itself recruiting; None if there is none
     fit: Fit | None = None  # the person's answers held against the criteria; None without answers
 
@@ -36,52 +52,21 @@ class Annotated:
         return self.classification.setting
 
 
-_TYPE_PREFIX = re.compile(r"^(?:Drug|Device|Biological|Procedure|Radiation|Behavioral|Genetic|Dietary Supplement|"
-                          r"Combination Product|Diagnostic Test|Other):\s*", re.I)
-
-
-def _strip_type(name: str) -> str:
-    """'Drug: Bortezomib' -> 'Bortezomib' (arm groups prefix intervention names with their type)."""
-    return _TYPE_PREFIX.sub("", name)
-
-
-def comparator_text(study: Study) -> str:
-    """What the comparator/control arms are: 'Arm B (Daratumumab, Bortezomib)'; '' when none."""
-    out = []
-    for arm in study.arm_groups:
-        if not arm.is_comparator:
-            continue
-        label = arm.label.rstrip(": ").strip()
-        drugs = ", ".join(dict.fromkeys(_strip_type(n) for n in arm.intervention_names))
-        if arm.type == "NO_INTERVENTION" and not drugs:
-            drugs = "no intervention"
-        elif arm.type == "PLACEBO_COMPARATOR" and "placebo" not in (label + drugs).lower():
-            drugs = f"placebo, {drugs}" if drugs else "placebo"
-        out.append(f"{label} ({drugs})" if label and drugs else label or drugs or arm.description[:120])
-    return "; ".join(dict.fromkeys(out))
-
-
-def annotate(study: Study, place: Place | None = None, profile: Profile | None = None) -> Annotated:
+def annotate(study: Study, place: Place | None = None, profile: Profile | None = None,
+             reading: Reading | None = None) -> Annotated:
+    """`reading`: the record's reading when it is already known (the store's sync computed it)."""
+    r = reading or read_record(study)
     with failures.reading(study.nct_id):
-        readings = eligibility_flags(study.eligibility.criteria)
-        return Annotated(study, classify(study), readings, nearest_site(study, place),
-                         fit(study, readings, profile) if profile is not None else None)
+        return Annotated(study, r.classification, r.flags, r.design, nearest_site(study, place),
+                         fit(study, r.flags, profile) if profile is not None else None)
 
 
 def annotate_all(studies: Iterable[Study], place: Place | None = None,
-                 profile: Profile | None = None,
-                 known: Mapping[str, tuple[Classification, dict[str, Flag]]] | None = None) -> list[Annotated]:
-    """`known`: classifications and flags already computed (by the store's sync), by NCT id; the person's
-    answers (`profile`) are held against them all the same."""
-    out = []
-    for s in studies:
-        done = (known or {}).get(s.nct_id)
-        if done is None:
-            out.append(annotate(s, place, profile))
-        else:
-            out.append(Annotated(s, done[0], done[1], nearest_site(s, place),
-                                 fit(s, done[1], profile) if profile is not None else None))
-    return out
+                 profile: Profile | None = None, known: Mapping[str, Reading] | None = None) -> list[Annotated]:
+    """`known`: readings already computed (by the store's sync), by NCT id; the person's answers
+    (`profile`) are held against them all the same."""
+    known = known or {}
+    return [annotate(s, place, profile, known.get(s.nct_id)) for s in studies]
 
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

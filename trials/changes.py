@@ -31,7 +31,8 @@ def run_sync(full: bool = False, *, client: Client | None = None, url: str | Non
     since = f" since {r.since}" if r.since else ""
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(r.counts.items())) or "none"
     print(f"sync done ({r.kind}{since}): {r.studies} records in {r.pages} pages; {r.new} new, {r.changed} changed, "
-          f"{r.gone} gone; change events: {kinds}. Data as of {as_of_text(r.data_as_of) or 'unknown'}.",
+          f"{r.gone} gone; change events: {kinds}. Data as of {as_of_text(r.data_as_of) or 'unknown'}."
+          + (f" {r.reread} stored studies read again by this version of the tool." if r.reread else ""),
           file=sys.stderr)
     return 0
 

@@ -218,7 +218,7 @@ def study_json(study, result, place=None, unplaced=frozenset(), profile=None) ->
     from .annotate import annotate
     from .design import design_json
 
-    a = annotate(study, profile=profile)
+    a = annotate(study, profile=profile, reading=(result.annotations or {}).get(study.nct_id))  # stored, from a store
     c = a.classification
     row = {
         "nct_id": study.nct_id,
@@ -231,7 +231,7 @@ def study_json(study, result, place=None, unplaced=frozenset(), profile=None) ->
         "categories": list(c.families),
         "setting": c.setting,
         "myeloma_only": c.myeloma_only,
-        "design": design_json(study),
+        "design": design_json(a.design),
         "source": result.source,
         "data_as_of": result.data_as_of,
     }
@@ -314,7 +314,7 @@ def _records_in(path: str) -> list[dict]:
 
 def cmd_classify(args) -> int:
     from .classify import classification_json, classify
-    from .design import design_json
+    from .design import design_facts, design_json
     from .eligibility import eligibility_flags, flags_as_json
     from .model import Study
 
@@ -331,7 +331,7 @@ def cmd_classify(args) -> int:
             with failures.reading(study.nct_id):
                 row = classification_json(classify(study))
                 row["eligibility"] = flags_as_json(eligibility_flags(study.eligibility.criteria))
-                row["design"] = design_json(study)
+                row["design"] = design_json(design_facts(study))
             print(json.dumps(row, ensure_ascii=False))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 

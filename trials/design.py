@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
-from .annotate import _strip_type
 from .criteria import items, sentences
 from .model import Study
 
-__all__ = ["DesignFact", "Rule", "RULES", "design_facts", "design_in_words", "design_json", "design_columns", "DESIGN_COLUMNS"]
+__all__ = ["DesignFact", "Rule", "RULES", "design_facts", "design_in_words", "design_json", "design_columns",
+           "DESIGN_COLUMNS", "comparator_text"]
 
 MAX_QUOTE = 300  # characters of a record sentence quoted on a card
 
@@ -37,6 +37,31 @@ class DesignFact:
 
 
 # --- facts from structured fields --------------------------------------------------------------
+
+_TYPE_PREFIX = re.compile(r"^(?:Drug|Device|Biological|Procedure|Radiation|Behavioral|Genetic|Dietary Supplement|"
+                          r"Combination Product|Diagnostic Test|Other):\s*", re.I)
+
+
+def _strip_type(name: str) -> str:
+    """'Drug: Bortezomib' -> 'Bortezomib' (arm groups prefix intervention names with their type)."""
+    return _TYPE_PREFIX.sub("", name)
+
+
+def comparator_text(study: Study) -> str:
+    """What the comparator/control arms are: 'Arm B (Daratumumab, Bortezomib)'; '' when none."""
+    out = []
+    for arm in study.arm_groups:
+        if not arm.is_comparator:
+            continue
+        label = arm.label.rstrip(": ").strip()
+        drugs = ", ".join(dict.fromkeys(_strip_type(n) for n in arm.intervention_names))
+        if arm.type == "NO_INTERVENTION" and not drugs:
+            drugs = "no intervention"
+        elif arm.type == "PLACEBO_COMPARATOR" and "placebo" not in (label + drugs).lower():
+            drugs = f"placebo, {drugs}" if drugs else "placebo"
+        out.append(f"{label} ({drugs})" if label and drugs else label or drugs or arm.description[:120])
+    return "; ".join(dict.fromkeys(out))
+
 
 ALLOCATION_WORDS = {
     "RANDOMIZED": (True, "Randomized: chance decides which group each person joins."),
@@ -190,19 +215,20 @@ def _from_sentences(study: Study) -> list[DesignFact]:
 
 # --- what callers use --------------------------------------------------------------------------
 
-def design_facts(study: Study) -> list[DesignFact]:
-    """Every design fact the record states, in a fixed order; none for what it doesn't say."""
-    return [*_allocation(study), *_comparators(study), *_from_sentences(study)]
+def design_facts(study: Study) -> tuple[DesignFact, ...]:
+    """Every design fact the record states, in a fixed order; none for what it doesn't say.
+    Computed once per record version (trials.annotate; the study store keeps them)."""
+    return (*_allocation(study), *_comparators(study), *_from_sentences(study))
 
 
-def design_in_words(study: Study) -> list[str]:
+def design_in_words(facts: Iterable[DesignFact]) -> list[str]:
     """One plain line per fact, for a study's card; record sentences are quoted with where they come from."""
-    return [f"{f.words} The record says: “{f.source}”" if f.rule else f.words for f in design_facts(study)]
+    return [f"{f.words} The record says: “{f.source}”" if f.rule else f.words for f in facts]
 
 
-def design_json(study: Study) -> list[dict[str, str]]:
+def design_json(facts: Iterable[DesignFact]) -> list[dict[str, str]]:
     """The facts for the CLI's JSON lines: fact, words, source (sentence or field), rule ("" for a field)."""
-    return [{"fact": f.key, "words": f.words, "source": f.source, "rule": f.rule} for f in design_facts(study)]
+    return [{"fact": f.key, "words": f.words, "source": f.source, "rule": f.rule} for f in facts]
 
 
 #: Export columns (one row per study) and their meanings.
@@ -218,8 +244,9 @@ DESIGN_COLUMNS: dict[str, str] = {
 }
 
 
-def design_columns(study: Study) -> dict[str, object]:
-    facts = {f.key: f for f in _from_sentences(study)}
+def design_columns(facts: Iterable[DesignFact]) -> dict[str, object]:
+    """DESIGN_COLUMNS of one study from its facts (`design_facts`)."""
+    facts = {f.key: f for f in facts}
     return {"first_in_human": "first_in_human" in facts, "dose_escalation": "dose_escalation" in facts,
             "hospital_stay": facts["hospital_stay"].source if "hospital_stay" in facts else "",
             "stay_near_centre": facts["stay_near_centre"].source if "stay_near_centre" in facts else ""}

@@ -509,6 +509,8 @@ def _measure(site: Site, origin: Place | None) -> NearestSite:
 
 def sites_by_distance(study: Study, origin: Place | None) -> list[NearestSite]:
     """ALL sites (any status), nearest first; sites without a distance last, in listed order."""
+    if origin is None:  # nothing to measure from: the record's order (an export of every site)
+        return [NearestSite(site, None) for site in study.sites]
     measured = [_measure(site, origin) for site in study.sites]
     # sort is stable: equal distances and the no-distance tail keep the record's order
     return sorted(measured, key=lambda m: (m.miles is None, m.miles if m.miles is not None else 0.0))
@@ -529,6 +531,8 @@ def nearest_site(study: Study, origin: Place | None, *,
     eligible = _eligible(study, recruiting_only)
     if not eligible:
         return None
+    if origin is None:
+        return NearestSite(eligible[0], None)
     best: NearestSite | None = None
     for site in eligible:
         measured = _measure(site, origin)

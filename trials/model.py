@@ -108,20 +108,24 @@ class Site:
 
     @classmethod
     def from_api(cls, raw: dict) -> "Site":
-        lat = _number(_dig(raw, "geoPoint", "lat"))
-        lon = _number(_dig(raw, "geoPoint", "lon"))
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            lat = lon = None
+        # (called for every site of every study read: tens of thousands per export, so no _dig)
+        get = raw.get
+        point, contacts = get("geoPoint"), get("contacts")
+        lat = lon = None
+        if isinstance(point, dict):
+            lat, lon = _number(point.get("lat")), _number(point.get("lon"))
+            if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                lat = lon = None
         return cls(
-            facility=_text(raw.get("facility")),
-            city=_text(raw.get("city")),
-            state=_text(raw.get("state")),
-            zip=_text(raw.get("zip")),
-            country=_text(raw.get("country")),
-            status=_text(raw.get("status")),
+            facility=_text(get("facility")),
+            city=_text(get("city")),
+            state=_text(get("state")),
+            zip=_text(get("zip")),
+            country=_text(get("country")),
+            status=_text(get("status")),
             lat=lat,
             lon=lon,
-            contacts=tuple(Contact.from_api(c) for c in _dicts(raw.get("contacts"))),
+            contacts=tuple(Contact.from_api(c) for c in _dicts(contacts)) if contacts else (),
         )
 
 

@@ -41,7 +41,7 @@ class SearchResult:
     total: int | None = None
     failure: str = ""  # why ClinicalTrials.gov did not answer live, in words a person can act on
     synced: str = ""  # store answers: "synced 3 h ago"
-    annotations: dict | None = None  # store answers: nct id -> (classification, flags) computed at sync
+    annotations: dict | None = None  # store answers: nct id -> annotate.Reading computed at sync
     shortfall: str = ""  # why the list may be incomplete ("got N of M studies: ..."); "" when whole
 
     @property
@@ -148,7 +148,7 @@ def _from_store(query: TrialQuery, store: Store, state: SyncState, failure: str)
     stored = store.studies(query)
     return SearchResult([s.study for s in stored], "store", as_of_text(state.data_as_of), query, len(stored),
                         failure=failure, synced=state.age_text(),
-                        annotations={s.study.nct_id: (s.classification, s.flags) for s in stored})
+                        annotations={s.study.nct_id: s.reading for s in stored})
 
 
 def _from_snapshot(query: TrialQuery, failure: str) -> SearchResult:

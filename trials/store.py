@@ -25,13 +25,15 @@ from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 
+from .annotate import Reading
 from .classify import Classification, Evidence
+from .design import DesignFact
 from .eligibility import Flag
 from .errors import StoreError
 from .model import Site, Study
 from .query import TrialQuery
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FRESH_FOR = dt.timedelta(hours=26)  # a daily sync plus slack; older data is "not fresh"
 PACKAGE = Path(__file__).parent
 CHANGE_KINDS: dict[str, str] = {
@@ -103,7 +105,14 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE changes ADD COLUMN version_date VARCHAR(10) NOT NULL DEFAULT ''"))
 
 
-MIGRATIONS = {1: _migrate_1_to_2}  # from version N to N + 1
+def _migrate_2_to_3(conn: sa.Connection) -> None:
+    """Version 3 keeps each study's design facts in its annotation (version 2 recomputed them from
+    the record at every export). Version 2 annotations lack them: all are marked for recomputation,
+    which reads do from the record until the next sync stores it (sync.reread_stale)."""
+    conn.execute(studies_table.update().values(annotator=""))
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}  # from version N to N + 1
 
 
 def now_utc() -> str:
@@ -161,19 +170,21 @@ def annotator_fingerprint() -> str:
 
 # --- annotations to and from JSON --------------------------------------------------------------
 
-def annotation_json(classification: Classification, flags: dict[str, Flag]) -> str:
-    return json.dumps({"classification": dataclasses.asdict(classification),
-                       "flags": {k: dataclasses.asdict(f) for k, f in flags.items()}},
+def annotation_json(reading: Reading) -> str:
+    return json.dumps({"classification": dataclasses.asdict(reading.classification),
+                       "flags": {k: dataclasses.asdict(f) for k, f in reading.flags.items()},
+                       "design": [dataclasses.asdict(f) for f in reading.design]},
                       ensure_ascii=False, separators=(",", ":"))
 
 
-def annotation_from_json(text: str) -> tuple[Classification, dict[str, Flag]]:
+def annotation_from_json(text: str) -> Reading:
     """Raises (TypeError, KeyError, ValueError) when the stored shape is not today's."""
     data = json.loads(text)
     c = dict(data["classification"])
     c["evidence"] = tuple(Evidence(**e) for e in c["evidence"])
     c["families"] = tuple(c["families"])
-    return Classification(**c), {k: _flag(f) for k, f in data["flags"].items()}
+    return Reading(Classification(**c), {k: _flag(f) for k, f in data["flags"].items()},
+                   tuple(DesignFact(**f) for f in data["design"]))
 
 
 def _flag(stored: dict) -> Flag:
@@ -215,8 +226,7 @@ class Change:
 @dataclass(frozen=True)
 class StoredStudy:
     study: Study
-    classification: Classification
-    flags: dict[str, Flag]
+    reading: Reading
 
 
 @dataclass(frozen=True)
@@ -417,13 +427,12 @@ def _stored_study(record: str, annotation: str, annotator: str) -> StoredStudy:
     study = Study.from_api(json.loads(record))
     if annotator == annotator_fingerprint():
         try:
-            return StoredStudy(study, *annotation_from_json(annotation))
+            return StoredStudy(study, annotation_from_json(annotation))
         except (TypeError, KeyError, ValueError):
             pass
-    from .annotate import annotate  # stored by other code: recompute rather than trust it
+    from .annotate import read_record  # stored by other code: recompute rather than trust it
 
-    a = annotate(study)
-    return StoredStudy(study, a.classification, a.flags)
+    return StoredStudy(study, read_record(study))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

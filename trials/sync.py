@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
-from .annotate import annotate
+from .annotate import read_record
 from .client import Client
 from .errors import ApiUnreachable, BadResponse, SyncBusy
 from .model import Study
@@ -53,6 +53,7 @@ class SyncReport:
     gone: int = 0
     events: int = 0
     data_as_of: str = ""
+    reread: int = 0  # stored studies read again because the reading code changed (no change events)
     counts: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -141,6 +142,7 @@ def sync(store: Store, client: Client, *, full: bool = False, page_size: int = P
         if report.total is not None and report.studies < report.total:
             log.warning("sync got %s of %s studies; the next sync asks again from the same date", report.studies,
                         report.total)
+        report.reread = reread_stale(store)
         with store.engine.begin() as conn:
             if kind == "full":
                 mark_gone(conn, run=run, report=report)
@@ -217,12 +219,12 @@ def apply_page(conn: sa.Connection, raws: list[dict], *, run: int, baseline: boo
         raw, text = records[nct]
         old = existing.get(nct)
         study = Study.from_api(raw)
-        a = annotate(study)
+        reading = read_record(study)
         found = study_events(old, study, old_criteria.get(nct, ""), baseline=baseline, seen_at=seen_at, run=run)
         events.extend(found)
         row = {"status": study.overall_status, "phases": ";" + ";".join(study.phases) + ";" if study.phases else "",
                "title": study.title, "first_posted": study.first_posted, "version_date": study.last_update_posted,
-               "record": text, "annotation": annotation_json(a.classification, a.flags), "annotator": fingerprint,
+               "record": text, "annotation": annotation_json(reading), "annotator": fingerprint,
                "record_hash": text_hash(text), "eligibility_hash": text_hash(study.eligibility.criteria),
                "sites": json.dumps(site_statuses(study), ensure_ascii=False, sort_keys=True),
                "gone": False, "seen_run": run, "rev": run}
@@ -244,6 +246,26 @@ def apply_page(conn: sa.Connection, raws: list[dict], *, run: int, baseline: boo
         report.events += len(events)
         for e in events:
             report.counts[e["change"]] = report.counts.get(e["change"], 0) + 1
+
+
+def reread_stale(store: Store, batch: int = 200) -> int:
+    """Read again every stored record whose reading was made by other code (an older version, or a
+    migrated store), a batch per transaction: searches and exports then find it stored instead of
+    recomputing it each time. The records are unchanged, so no change event is recorded."""
+    t = studies_table
+    fingerprint = annotator_fingerprint()
+    done = 0
+    while True:
+        with store.engine.begin() as conn:
+            rows = conn.execute(sa.select(t.c.nct_id, t.c.record).where(t.c.annotator != fingerprint)
+                                .order_by(t.c.nct_id).limit(batch)).all()
+            if not rows:
+                return done
+            conn.execute(t.update().where(t.c.nct_id == sa.bindparam("b_nct")),
+                         [{"b_nct": nct, "annotator": fingerprint,
+                           "annotation": annotation_json(read_record(Study.from_api(json.loads(record))))}
+                          for nct, record in rows])
+        done += len(rows)
 
 
 def _old_criteria(conn: sa.Connection, ids: list[str]) -> dict[str, str]:

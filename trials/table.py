@@ -19,8 +19,8 @@ from typing import Iterable
 
 import pandas as pd
 
-from .annotate import Annotated, comparator_text, is_stale
-from .design import DESIGN_COLUMNS, design_columns
+from .annotate import Annotated, is_stale
+from .design import DESIGN_COLUMNS, comparator_text, design_columns
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
@@ -220,7 +220,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "interventions": _join(f"{i.type}: {i.name}" if i.type else i.name for i in s.interventions),
         "randomized": _randomized(s),
         "comparator": comparator_text(s),
-        **design_columns(s),
+        **design_columns(a.design),
         "min_age_years": _age(s.eligibility.min_age_years),
         "max_age_years": _age(s.eligibility.max_age_years),
         "sex": s.eligibility.sex,

@@ -8,12 +8,13 @@ prior-therapy flags a drug implies are derived from those here (``implied_flags`
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
 TAXONOMY: dict = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
@@ -105,6 +106,14 @@ def _literal_cover(words: Iterable[str], max_literals: int = 8) -> list[str] | N
     return cover
 
 
+class _Compiled(NamedTuple):
+    lower_re: re.Pattern | None
+    lower_values: dict[str, Any]
+    exact_re: re.Pattern | None
+    exact_values: dict[str, Any]
+    exact_guard: tuple[str, ...] | None
+
+
 class Matcher:
     """Finds every phrase of a vocabulary in a text: word boundaries, longest match, no overlaps.
 
@@ -124,31 +133,37 @@ class Matcher:
             table, words = (self.exact, exact_words) if case_sensitive else (self.lower, lower_words)
             table.setdefault(_key(phrase, case_sensitive), value)
             words |= _variants(phrase, case_sensitive)
+        self._words = lower_words, exact_words
+
+    @functools.cached_property
+    def _compiled(self) -> "_Compiled":
+        """The regexes and their tables, built on the first search: a process that only reads stored
+        annotations (an export from the study store) never pays for them."""
+        lower_words, exact_words = self._words
         # The leading [^...] consumes one separator: the regex engine then skips quickly over
         # letters and only tries the trie at word starts. Texts are searched with a space prepended.
-        self._lower_re = re.compile(r"[^a-z0-9](" + trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
-        self._exact_re = re.compile(r"[^A-Za-z0-9](" + trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
+        lower_re = re.compile(r"[^a-z0-9](" + trie_regex(lower_words) + r")(?![a-z0-9])") if lower_words else None
+        exact_re = re.compile(r"[^A-Za-z0-9](" + trie_regex(exact_words) + r")(?![A-Za-z0-9])") if exact_words else None
         # Precomputed: the regexes only ever match one of the words, so each word maps to its value
         # once here instead of stripping punctuation from every match. (Every word's key is in its table:
         # a variant differs from its phrase only by punctuation, so no value is None.)
-        self._lower_values = {w: self.lower[_NON_ALNUM.sub("", w)] for w in lower_words}
-        self._exact_values = {w: self.exact[_NON_ALNUM.sub("", w)] for w in exact_words}
+        lower_values = {w: self.lower[_NON_ALNUM.sub("", w)] for w in lower_words}
+        exact_values = {w: self.exact[_NON_ALNUM.sub("", w)] for w in exact_words}
         # A few literals of which every case-sensitive word contains one: a text with none of them
         # cannot match, and the second regex pass is skipped (None: no small such set).
         cover = _literal_cover(exact_words)
-        self._exact_guard = tuple(cover) if cover else None  # a few substring tests beat one regex search
+        return _Compiled(lower_re, lower_values, exact_re, exact_values, tuple(cover) if cover else None)
 
     def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
         """Matches as (start, end, value); offsets refer to ``text`` (== ``low``)."""
         # A match is one separator and then the word: in " " + low the word starts at m.start() + 1, which is
         # m.start() in low; the lookahead is empty, so it ends at m.end() - 1.
+        lower_re, lower_values, exact_re, exact_values, exact_guard = self._compiled
         found = []
-        if self._lower_re is not None:
-            values = self._lower_values
-            found = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._lower_re.finditer(" " + low)]
-        if self._exact_re is not None and (self._exact_guard is None or any(lit in text for lit in self._exact_guard)):
-            values = self._exact_values
-            exact = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._exact_re.finditer(" " + text)]
+        if lower_re is not None:
+            found = [(m.start(), m.end() - 1, lower_values[m.group(1)]) for m in lower_re.finditer(" " + low)]
+        if exact_re is not None and (exact_guard is None or any(lit in text for lit in exact_guard)):
+            exact = [(m.start(), m.end() - 1, exact_values[m.group(1)]) for m in exact_re.finditer(" " + text)]
             if exact:
                 found += exact
                 found.sort(key=_overlap_order)
