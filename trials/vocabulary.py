@@ -138,6 +138,14 @@ class Matcher:
         cover = _literal_cover(exact_words)
         self._exact_guard = tuple(cover) if cover else None  # a few substring tests beat one regex search
 
+    def _may_hold_exact(self, text: str) -> bool:
+        if self._exact_guard is None:
+            return True
+        for lit in self._exact_guard:  # a plain loop: no generator to set up on every text
+            if lit in text:
+                return True
+        return False
+
     def spans(self, text: str, low: str) -> list[tuple[int, int, Any]]:
         """Matches as (start, end, value); offsets refer to ``text`` (== ``low``)."""
         # A match is one separator and then the word: in " " + low the word starts at m.start() + 1, which is
@@ -146,7 +154,7 @@ class Matcher:
         if self._lower_re is not None:
             values = self._lower_values
             found = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._lower_re.finditer(" " + low)]
-        if self._exact_re is not None and (self._exact_guard is None or any(lit in text for lit in self._exact_guard)):
+        if self._exact_re is not None and self._may_hold_exact(text):
             values = self._exact_values
             exact = [(m.start(), m.end() - 1, values[m.group(1)]) for m in self._exact_re.finditer(" " + text)]
             if exact:
@@ -269,9 +277,6 @@ def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
     that names a drug. Patterns read only in names (the stems) look in the ``names`` spans of the text that
     the drug list did not already name (None: the whole text is one name).
     """
-    # spans of drug names (sorted, not overlapping); family words name no drug
-    starts = [k[0] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
-    ends = [k[1] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
     literals = []
     for lit, patterns in _ANYWHERE_LITERALS:  # a few literals: str.find beats a regex pass on short texts
         i = low.find(lit)
@@ -279,13 +284,22 @@ def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
             if _ends_a_token(low, i + len(lit)):  # 'car' in 'care' or 'cd3' in 'cd38' starts no window
                 literals.append((i, patterns))
             i = low.find(lit, i + 1)
+    if names is None:
+        names = [(0, len(low))]
+    by_name, name_re = _IN_NAMES
+    # Most texts hold no literal at all: one search over all the names says so before any drug span is looked at.
+    if not literals and (not names or name_re.search(low, names[0][0], names[-1][1]) is None):
+        return []
+    # spans of drug names (sorted, not overlapping); family words name no drug
+    named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
+    starts = [k[0] for k in named]
+    ends = [k[1] for k in named]
     unnamed = []
-    for a, b in ((0, len(low)),) if names is None else names:
+    for a, b in names:
         j = bisect.bisect_left(starts, b) - 1  # the last drug name starting before b
         if j < 0 or ends[j] <= a:
             unnamed.append((a, b))
     if unnamed:
-        by_name, name_re = _IN_NAMES
         for m in name_re.finditer(low, unnamed[0][0], unnamed[-1][1]):
             i = m.start()
             if any(a <= i < b for a, b in unnamed):
