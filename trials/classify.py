@@ -43,7 +43,8 @@ _BEFORE_RE = _cue_regex(_CUES["before"], before=True)
 _BEFORE_INNER_RE = re.compile(r"[^a-z0-9](?:" + trie_regex(_CUES["before"]) + r")(?:[^a-z0-9.;:()\n]+[a-z0-9/+]+){0,3}[^a-z0-9.;:()\n]*$")
 _AFTER_RE = _cue_regex(_CUES["after"], before=False)
 _BEFORE_ANYWHERE_RE = re.compile(r"(?:^|[^a-z0-9])(?:" + "|".join(re.escape(c) for c in _CUES["before"]) + r")(?![a-z0-9])[^.;:\n]*$")
-_FOLLOW_UP_TITLES = tuple(_CUES["follow_up_titles"])  # plain phrases: substring tests, no regex
+# plain phrases, any of which anywhere in the title: one search of their alternation, not a test per phrase
+_FOLLOW_UP_TITLE_RE = re.compile("|".join(map(re.escape, _CUES["follow_up_titles"])))
 _LYMPHODEPLETION = TAXONOMY["lymphodepletion"]
 _TARGET_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, TARGET_NAMES)) + r")(?![a-z0-9])")
 _OFF_THE_SHELF_RE = re.compile(r"allogeneic|off-the-shelf|off the shelf|universal|donor-derived|healthy donor")
@@ -375,7 +376,7 @@ def _title_context_families(study: Study) -> set[str]:
 
 def _families(study: Study) -> list[_Hit]:
     title = normalise(study.brief_title).lower()
-    if any(cue in title for cue in _FOLLOW_UP_TITLES):
+    if _FOLLOW_UP_TITLE_RE.search(title):
         return []  # follow-up of people treated earlier: no therapy is tested
     evidence = _scan(_primary_segments(study))
     if evidence and study.study_type == "OBSERVATIONAL":

@@ -284,9 +284,6 @@ def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
     that names a drug. Patterns read only in names (the stems) look in the ``names`` spans of the text that
     the drug list did not already name (None: the whole text is one name).
     """
-    # spans of drug names (sorted, not overlapping); family words name no drug
-    starts = [k[0] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
-    ends = [k[1] for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
     literals = []
     for lit, patterns in _ANYWHERE_LITERALS:  # a few literals: str.find beats a regex pass on short texts
         i = low.find(lit)
@@ -294,13 +291,22 @@ def pattern_spans(text: str, low: str, known: list[tuple[int, int, Any]] = (),
             if _ends_a_token(low, i + len(lit)):  # 'car' in 'care' or 'cd3' in 'cd38' starts no window
                 literals.append((i, patterns))
             i = low.find(lit, i + 1)
+    if names is None:
+        names = [(0, len(low))]
+    by_name, name_re = _IN_NAMES
+    # Most texts hold no literal at all: one search over all the names says so before any drug span is looked at.
+    if not literals and (not names or name_re.search(low, names[0][0], names[-1][1]) is None):
+        return []
+    # spans of drug names (sorted, not overlapping); family words name no drug
+    named = [k for k in known if not (k[2][0] == "drug" and k[2][1].generic)]
+    starts = [k[0] for k in named]
+    ends = [k[1] for k in named]
     unnamed = []
-    for a, b in ((0, len(low)),) if names is None else names:
+    for a, b in names:
         j = bisect.bisect_left(starts, b) - 1  # the last drug name starting before b
         if j < 0 or ends[j] <= a:
             unnamed.append((a, b))
     if unnamed:
-        by_name, name_re = _IN_NAMES
         for m in name_re.finditer(low, unnamed[0][0], unnamed[-1][1]):
             i = m.start()
             if any(a <= i < b for a, b in unnamed):
