@@ -526,3 +526,28 @@ def test_a_study_that_also_takes_untreated_people_has_no_implied_minimum():
     got = read("Inclusion", "Relapsed or refractory multiple myeloma (cohort A)",
                "Newly diagnosed multiple myeloma, not a transplant candidate (cohort B)")
     assert got["min_prior_lines"].value is None
+
+
+@pytest.mark.parametrize("section, item", [  # hand-made: no treatment for myeloma before
+    ("Exclusion", "Previous treatment for smoldering multiple myeloma"),
+    ("Exclusion", "Any prior therapy for symptomatic or smoldering multiple myeloma"),
+    ("Inclusion", "Newly diagnosed, and must not have received prior treatment directed to multiple myeloma"),
+])
+def test_no_treatment_for_myeloma_before_means_no_prior_line(section, item):
+    assert read(section, item)["max_prior_lines"].value == 0
+
+
+@pytest.mark.parametrize("item", [
+    "Prior therapy for myeloma within 14 days of the first dose",
+    "Within 5 half-lives of previous therapy for smoldering myeloma at the start of this trial",
+])
+def test_a_wash_out_after_therapy_for_myeloma_sets_no_maximum(item):
+    assert read("Exclusion", item)["max_prior_lines"].value is None
+
+
+@pytest.mark.parametrize("item", [
+    "Known or clinically suspected myeloma manifestations in the central nervous system",
+    "Disease involving the central nervous system",
+])
+def test_myeloma_in_the_central_nervous_system_is_excluded(item):
+    assert read("Exclusion", item)["cns_involvement"].value == "excluded"

@@ -608,7 +608,7 @@ _DISEASE_RX = {
     "cns_involvement": re.compile(
         r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
         r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
-        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization)\s+(?:of|in|to)\s+(?:the\s+)?"
+        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|involving)\s+(?:the\s+)?"
         r"(?:cns|central\s+nervous\s+system|brain|meninges)"
         r"|(?:myeloma|disease)\s+affecting\s+the\s+(?:brain|spinal|cns|central)"
         r"|brain\s+(?:metasta\w*|lesions?|tumou?rs?|involvement)|carcinomatous\s+mening\w*|malignant\s+cells\s+in\s+(?:the\s+)?"

@@ -59,6 +59,11 @@ _EXACT_RX = re.compile(
     rf"|(?<![\w≥≤<>=.,/-])(?P<n2>{_NUM})\s+(?:lines?|regimens?)\s+(?:of\s+)?(?:prior|previous)\b", re.I)
 _IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
+# "for multiple myeloma", "to smoldering myeloma", "directed to multiple myeloma"
+_MYELOMA_STAGE = r"(?:symptomatic|smou?lde?ring|active)"
+_FOR_MYELOMA = (rf"(?:for|to|directed\s+(?:to|at|against))\s+(?:{_MYELOMA_STAGE}\s+(?:(?:or|and|and/or)\s+{_MYELOMA_STAGE}\s+)?)?"
+                r"(?:multiple\s+)?(?:myeloma|mm)\b")
+_WASH_OUT_RX = re.compile(r"\bwithin\b|\bhalf[\s-]?li(?:fe|ves)\b", re.I)
 _ZERO_INCL_RX = re.compile(
     r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
     r"|\b(?:treatment|therapy)[\s-]na[iï]ve\b(?:\W+\w+){0,4}?\W+(?:myeloma|mm)\b"
@@ -78,12 +83,13 @@ _ZERO_NEG_RX = re.compile(
     r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
     r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
     r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
-    r"(?=\s*(?:for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b|[.;,)]|$))", re.I)
+    r"(?=\s*(?:for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b|" + _FOR_MYELOMA + r"|[.;,)]|$))", re.I)
 _ZERO_EXCL_RX = re.compile(
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
-    r"|\b(?:prior|previous)(?:\s+or\s+(?:current|concurrent))?\s+(?:systemic\s+)?(?:treatment|therapy|chemotherapy)(?:\s+or\s+[\w\s()-]{1,50}?)?\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
-    r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
+    r"|\b(?:prior|previous)(?:\s+or\s+(?:current|concurrent))?\s+(?:systemic\s+)?(?:treatment|therapy|chemotherapy)(?:\s+or\s+[\w\s()-]{1,50}?)?"
+    r"\s+" + _FOR_MYELOMA +
+    r"|\bpreviously\s+(?:received|had|undergone)\s+(?:any\s+)?(?:systemic\s+)?(?:treatment|therapy)\s+" + _FOR_MYELOMA +
     r"|^(?:has\s+|have\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)\s+(?:having|with\s+(?:a|an|any))\b[^.;]{0,60}\bmyeloma\b"
     r"|^(?:patients?\s+)?previously\s+treated\W*$"
     r"|^(?:participant|patient|subject)s?\s+(?:has|have)\s+(?:had\s+)?(?:prior|previous)(?:\s+or\s+current)?\s+(?:systemic\s+)?(?:treatment|therapy)", re.I)
@@ -242,7 +248,8 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     if section == "exclusion":
         if low is not None and "prior" not in low and "previous" not in low:
             return False
-        return bool(_ZERO_EXCL_RX.search(sent))
+        # "prior therapy for myeloma within 14 days", "within 5 half-lives of previous therapy": a wash-out
+        return bool(_ZERO_EXCL_RX.search(sent)) and not _WASH_OUT_RX.search(sent)
     return False
 
 
