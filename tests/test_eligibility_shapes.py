@@ -551,3 +551,15 @@ def test_a_wash_out_after_therapy_for_myeloma_sets_no_maximum(item):
 ])
 def test_myeloma_in_the_central_nervous_system_is_excluded(item):
     assert read("Exclusion", item)["cns_involvement"].value == "excluded"
+
+
+def test_an_unnamed_transplant_within_a_first_line_is_not_a_donor_transplant():
+    got = read("Inclusion", "Relapsed after at least 2 prior regimens (induction therapy and stem cell transplant "
+                            "followed by maintenance count as one regimen)")
+    assert got["prior_allogeneic_transplant"].value == "not_mentioned"
+    assert got["prior_autologous_transplant"].value != "not_mentioned"
+
+
+def test_an_unnamed_transplant_alone_still_speaks_for_both_kinds():
+    got = read("Exclusion", "Prior stem cell transplantation")
+    assert got["prior_allogeneic_transplant"].value == got["prior_autologous_transplant"].value == "excluded"

@@ -75,6 +75,8 @@ def _flags(text: str) -> dict[str, Flag]:
             if maybe:
                 for flag, vote in therapy_votes(sent, section):
                     unnamed = flag in TRANSPLANT_FLAGS and unnamed_transplant_kind(sent)
+                    if unnamed and flag == "prior_allogeneic_transplant" and _FIRST_LINE_RX.search(sent):
+                        continue  # a transplant between induction and maintenance is the patient's own cells
                     (unnamed_votes if unnamed else item_votes).setdefault(flag, []).append(vote)
                 for key, name in drug_votes(sent, section):
                     drugs[key].setdefault(name, sent)
@@ -119,6 +121,11 @@ def _flags(text: str) -> dict[str, Flag]:
         if named:
             result[key] = Flag(tuple(named), next(iter(named.values())))
     return _also_enrolled(result, myeloma_included)
+
+
+# an unnamed transplant as part of a first line (induction, consolidation, maintenance, counted as a
+# regimen) is autologous: donor transplants are not part of a myeloma line
+_FIRST_LINE_RX = re.compile(r"\b(?:induction|consolidation|maintenance|re-?induction|regimens?|lines?)\b", re.I)
 
 
 # "defined as one or more of the following: ... relapse after ASCT", "- Following ASCT / - Or, if not yet
