@@ -1,7 +1,8 @@
 """A local stand-in for ClinicalTrials.gov API v2, for end-to-end tests, benches and the browser test.
 
 It implements what the project uses, as the official spec documents it: GET /version,
-GET /studies (cursor paging with nextPageToken, pageSize capped at 1000, countTotal on the first
+GET /studies (cursor paging with nextPageToken, pageSize capped at 1000 (or at a lower `max_page_size`,
+so that paging tests page through tens of studies instead of thousands), countTotal on the first
 page, a final empty page when the total is a multiple of the page size, 400 text for unknown
 parameters, `fields` projection on top-level paths, `filter.advanced`'s
 AREA[LastUpdatePostDate]RANGE[date,MAX] as the one advanced filter it applies) and GET /studies/{nctId} (404 text).
@@ -79,8 +80,9 @@ def _last_update(raw: dict) -> str:
 
 class FakeApi:
     def __init__(self, studies: list[dict], *, latency: float = 0.0, data_timestamp: str = "2026-11-20T09:00:05",
-                 wait: Callable[[float], None] = time.sleep):
+                 wait: Callable[[float], None] = time.sleep, max_page_size: int = 1000):
         self.studies = studies
+        self.max_page_size = max_page_size  # larger pageSize values are silently capped, as the API caps them at 1000
         self.latency = latency  # network delay each answer simulates (benches only; tests keep 0)
         self.wait = wait
         self.data_timestamp = data_timestamp
@@ -172,7 +174,7 @@ class FakeApi:
             return self.send(h, 400, f"`{unknown[0]}` is unknown parameter".encode(), "text/plain")
         studies = self.matching(params)
         size = int(params.get("pageSize") or 10) or 10
-        size = min(size, 1000)
+        size = min(size, self.max_page_size)
         start = int(params["pageToken"].removeprefix("tok")) if params.get("pageToken") else 0
         page = studies[start:start + size]
         if params.get("fields"):

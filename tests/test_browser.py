@@ -80,11 +80,8 @@ def fake_api():
 def app_url(browser, fake_api, tmp_path_factory):  # browser first: without Chromium, skip before starting the app
     proc, url = start_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    proc.kill()  # nothing of the server is kept (its cache is a temporary folder); a graceful stop waits 2-3 s
+    proc.wait(timeout=10)
 
 
 DESKTOP = {"width": 1366, "height": 900}

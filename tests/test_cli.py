@@ -102,9 +102,12 @@ def test_no_network_with_no_fallback_allowed_exits_3(offline, capsys):
     assert "Could not connect" in capsys.readouterr().err
 
 
+PAGE = 10  # the fake API's page cap in the paging tests: the client follows tokens whatever the page size
+
+
 @pytest.fixture
 def big_api():
-    api = FakeApi(replicate(real_studies(), 2500))
+    api = FakeApi(replicate(real_studies(), 25), max_page_size=PAGE)
     api.url = api.start()
     yield api
     api.stop()
@@ -118,24 +121,24 @@ def test_all_studies_arrive_once_through_429_reset_html_truncated_and_503(big_ap
     assert main(["search", "--json", "--status", "all"]) == 0
     out, err = capsys.readouterr()
     ids = [json.loads(line)["nct_id"] for line in out.splitlines()]
-    assert len(ids) == 2500 == len(set(ids))
+    assert len(ids) == 25 == len(set(ids))
     lists = [params for path, params in big_api.log if path.endswith("/studies")]
     versions = [p for p, _ in big_api.log if p.endswith("/version")]
-    assert len(lists) - 6 == math.ceil(2500 / 1000)  # six failed tries, three successful pages
+    assert len(lists) - 6 == math.ceil(25 / PAGE)  # six failed tries, three successful pages
     assert len(versions) <= 1
     assert "source: live from ClinicalTrials.gov" in err
 
 
 def test_an_exact_multiple_of_the_page_size_ends_on_the_empty_page(tmp_path, monkeypatch, capsys):
     # the API sends a token after every full page (no look-ahead); the empty page it leads to ends the list
-    api = FakeApi(replicate(real_studies(), 2000))
+    api = FakeApi(replicate(real_studies(), 2 * PAGE), max_page_size=PAGE)
     quick_client(monkeypatch, api.start(), tmp_path)
     try:
         assert main(["search", "--json", "--status", "all"]) == 0
     finally:
         api.stop()
     out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 2000 and "incomplete" not in err
+    assert len(out.splitlines()) == 2 * PAGE and "incomplete" not in err
     assert sum(1 for path, _ in api.log if path.endswith("/studies")) == 3
 
 
