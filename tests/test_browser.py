@@ -133,6 +133,28 @@ def blocking_violations(page) -> list[str]:
             if v["impact"] in BLOCKING]
 
 
+def wait_until_idle(page) -> None:
+    """Until Streamlit's "running" indicator is gone: a download button clicked during a rerun can
+    point at a file the rerun has just replaced, and no download starts."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')", timeout=60_000)
+
+
+def download_file(page, button: str):
+    """Click a download button once the page is idle; once more if a rerun still swallowed the click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in (1, 2):
+        wait_until_idle(page)
+        try:
+            with page.expect_download(timeout=20_000) as info:
+                page.get_by_role("button", name=button).click()
+            return info.value
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+
+
 def wait_for_cards(page, url: str) -> int:
     """Open the page and wait until every card is drawn; the number of studies it says it shows."""
     page.goto(url)
@@ -242,12 +264,11 @@ def test_a_coordinator_downloads_the_list_and_sees_what_changed(app_url, page, t
     place.fill("")
     place.press("Enter")
     page.get_by_text("Try a 5-digit US ZIP code", exact=False).wait_for(state="detached", timeout=30_000)
-    with page.expect_download(timeout=30_000) as info:
-        page.get_by_role("button", name="CSV, one row per study").click()
+    info = download_file(page, "CSV, one row per study")
     # named by the day and the search, like the command line's exports
-    assert re.fullmatch(r"myeloma-trials-\d{4}-\d{2}-\d{2}-recruiting[a-z0-9-]*\.csv", info.value.suggested_filename)
-    saved = tmp_path / info.value.suggested_filename
-    info.value.save_as(saved)
+    assert re.fullmatch(r"myeloma-trials-\d{4}-\d{2}-\d{2}-recruiting[a-z0-9-]*\.csv", info.suggested_filename)
+    saved = tmp_path / info.suggested_filename
+    info.save_as(saved)
     raw = saved.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel keeps the accents
     frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
