@@ -17,6 +17,7 @@ Splitting (``split_criteria``)
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -214,6 +215,35 @@ def sentences(item: str) -> list[str]:
         return [item] if item else []
     return [s.strip() for s in _SENT_RX.split(item) if s and s.strip()]
 
+
+
+# One regex pass over all items of a text joined by SEP replaces a search per item: no pattern matches
+# SEP, and boundaries (\b, [^a-z0-9], look-arounds) see it as they see the end of a string.
+SEP = "\x00"
+
+
+def part_starts(joined: str) -> list[int]:
+    """Where each part of a SEP-joined string starts."""
+    starts = [0]
+    i = joined.find(SEP)
+    while i >= 0:
+        starts.append(i + 1)
+        i = joined.find(SEP, i + 1)
+    return starts
+
+
+def parts_matching(rx: re.Pattern, joined: str, starts: list[int]) -> set[int]:
+    """Indexes of the parts of ``joined`` (SEP-joined, parts starting at ``starts``) in which ``rx`` (a
+    pattern without ^ or $) matches."""
+    found: set[int] = set()
+    m = rx.search(joined)
+    while m is not None:
+        i = bisect.bisect_right(starts, m.start()) - 1
+        found.add(i)
+        if i + 1 == len(starts):
+            break
+        m = rx.search(joined, starts[i + 1])  # the next part: one match per part is enough
+    return found
 
 
 def items(text: str) -> list[tuple[str, str]]:

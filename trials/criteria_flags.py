@@ -50,10 +50,11 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
-from trials.criteria import fold
+from trials.criteria import SEP, fold, part_starts
 from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics, trie_regex
 
 # --------------------------------------------------------------------------------------
@@ -217,6 +218,39 @@ def topics_in(sent: str) -> frozenset[str]:
 def names_any_therapy(item: str) -> bool:
     """Whether any sentence of an item could name a therapy (a class word or a drug)."""
     return bool(topics_in(item) or _drug_topics(item)[1])
+
+
+@lru_cache(maxsize=None)  # one entry per vocabulary value
+def _names_a_therapy(value: tuple) -> bool:
+    """Whether a drug-matcher value gives a topic or a specific drug (as ``_drug_topics`` reads it)."""
+    kind, found = value
+    return any(prior_topics(drug) or (drug.name and not drug.generic and drug.family != IGNORE)
+               for drug in (found if kind == "regimen" else (found,)))
+
+
+def items_naming_a_therapy(items: list[str]) -> list[bool]:
+    """``names_any_therapy`` of every item of a text, from one pass of the vocabulary and of the class-word
+    needles over all of them; only items with needles but no vocabulary name run the class regexes."""
+    if any(SEP in item for item in items):
+        return [names_any_therapy(item) for item in items]
+    text = SEP.join(items)
+    named = [False] * len(items)
+    norm = SEP.join(map(normalise, items))  # (as each item is normalised: most are ASCII and kept as they are)
+    starts = part_starts(norm)
+    for start, _end, value in DRUG_MATCHER.spans(norm, norm.lower()):
+        if _names_a_therapy(value):
+            named[bisect.bisect_right(starts, start) - 1] = True
+    candidates: dict[int, set[str]] = {}
+    for rx, t in ((_CI_NEEDLES_RX, text.lower()), (_CS_NEEDLES_RX, text)):
+        starts = part_starts(t)
+        for m in rx.finditer(t):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if not named[i]:
+                candidates.setdefault(i, set()).update(_NEEDLE_TOPICS[m.group()])
+    for i, topics in candidates.items():
+        named[i] = any(_CLASS_RX[t].search(items[i]) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(items[i]))
+                       for t in topics)
+    return named
 
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.

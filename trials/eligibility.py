@@ -10,7 +10,7 @@ from typing import Any
 from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
 from trials.criteria_flags import (_RANK, DISEASE_KEYS, TRANSPLANT_FLAGS, any_disease_feature, could_speak_of_history,
-                                   disease_votes, drug_votes, forget_sentences, names_any_therapy, therapy_votes,
+                                   disease_votes, drug_votes, forget_sentences, items_naming_a_therapy, therapy_votes,
                                    unnamed_transplant_kind)
 from trials.criteria_numbers import NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines
 
@@ -61,13 +61,14 @@ def _flags(text: str) -> dict[str, Flag]:
     readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     myeloma_included = False  # an inclusion item names myeloma (see _also_enrolled)
     listed = items(text)
+    names_a_therapy = items_naming_a_therapy([item for _, item in listed])
     for i, (section, item) in enumerate(listed):
         myeloma_included = myeloma_included or (section == "inclusion" and "myeloma" in item.lower())
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
         unnamed_votes: dict[str, list[tuple[str, str, str]]] = {}  # transplant of unnamed kind
         # a therapy reading needs history wording (or, in exclusions, a window or a bare name): items
         # without any of its literals can't decide a flag, so their therapy names are not looked up
-        maybe = (section == "exclusion" or could_speak_of_history(item)) and names_any_therapy(item)
+        maybe = (section == "exclusion" or could_speak_of_history(item)) and names_a_therapy[i]
         for sent in sentences(item):
             low_sent = fold(sent)
             if maybe:

@@ -1,0 +1,34 @@
+"""The eligibility reader scans all items of a text in one pass (items joined by a separator) instead of
+one search per item; each hit must land on the item it is in, as the per-item search would find it."""
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trials.criteria import items
+from trials.criteria_flags import items_naming_a_therapy, names_any_therapy
+from trials.vocabulary import DRUGS_BY_NAME
+
+ALIASES = sorted(DRUGS_BY_NAME)
+PIECES = st.one_of(st.sampled_from(ALIASES), st.sampled_from(
+    ["prior", "CAR T", "BCMA+", "bispecific", "ASCT", "organ transplant", "stem cell transplant", "PI", "-cel",
+     "therapy", "İ", "Σ", "≥ 2", "®", "\u2013", "(", ")", ".", ";", ",", "no", "cd38-positive"]), st.text(max_size=8))
+ITEM = st.lists(PIECES, min_size=1, max_size=6).map(lambda ws: " ".join(" ".join(ws).split())).filter(bool)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(listed=st.lists(ITEM, min_size=1, max_size=6))
+def test_one_scan_over_all_items_finds_what_each_item_search_finds(listed):
+    assert items_naming_a_therapy(listed) == [names_any_therapy(item) for item in listed]
+
+
+def test_a_name_on_a_hard_wrapped_line_marks_its_own_item_only():
+    text = ("Inclusion Criteria:\n"
+            "  - Measurable disease as defined by\n"
+            "    the protocol\n"
+            "  - Relapsed after at least one prior line of therapy including\n"
+            "    daratumumab and a proteasome\n"
+            "    inhibitor\n"
+            "  - Adequate organ function\n"
+            "Exclusion Criteria:\n"
+            "  - Prior allogeneic stem cell\n"
+            "    transplant\n")
+    assert items_naming_a_therapy([item for _, item in items(text)]) == [False, True, False, True]
