@@ -3,7 +3,7 @@ one search per item; each hit must land on the item it is in, as the per-item se
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trials.criteria import items
+from trials.criteria import Joined, items
 from trials.criteria_flags import items_naming_a_therapy, names_any_therapy
 from trials.vocabulary import DRUGS_BY_NAME
 
@@ -32,3 +32,11 @@ def test_a_name_on_a_hard_wrapped_line_marks_its_own_item_only():
             "  - Prior allogeneic stem cell\n"
             "    transplant\n")
     assert items_naming_a_therapy([item for _, item in items(text)]) == [False, True, False, True]
+
+
+def test_words_are_found_in_the_parts_that_hold_them_and_never_across_two():
+    parts = ["No prior line of therapy", "ECOG 0-1", "creatinine clearance", "ECOG"]
+    joined = Joined([p.lower() for p in parts])
+    assert joined.parts_containing(("ecog",)) == {1, 3}
+    assert joined.parts_containing(("therapy", "clearance")) == {0, 2}
+    assert joined.parts_containing(("therapyecog", "0-1creatinine")) == set()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from trials import failures
@@ -217,33 +218,35 @@ def sentences(item: str) -> list[str]:
 
 
 
-# One regex pass over all items of a text joined by SEP replaces a search per item: no pattern matches
-# SEP, and boundaries (\b, [^a-z0-9], look-arounds) see it as they see the end of a string.
+# One pass over all items (or sentences) of a text joined by SEP replaces a search in each: no word or
+# pattern matches SEP, and boundaries (\b, [^a-z0-9], look-arounds) see it as they see the end of a string.
 SEP = "\x00"
 
 
-def part_starts(joined: str) -> list[int]:
-    """Where each part of a SEP-joined string starts."""
-    starts = [0]
-    i = joined.find(SEP)
-    while i >= 0:
-        starts.append(i + 1)
-        i = joined.find(SEP, i + 1)
-    return starts
+class Joined:
+    """Parts of a text (items, sentences) joined by SEP, and where each starts: one pass serves them all."""
+    __slots__ = ("text", "starts")
 
+    def __init__(self, parts: list[str]):
+        self.text = SEP.join(parts)
+        self.starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
 
-def parts_matching(rx: re.Pattern, joined: str, starts: list[int]) -> set[int]:
-    """Indexes of the parts of ``joined`` (SEP-joined, parts starting at ``starts``) in which ``rx`` (a
-    pattern without ^ or $) matches."""
-    found: set[int] = set()
-    m = rx.search(joined)
-    while m is not None:
-        i = bisect.bisect_right(starts, m.start()) - 1
-        found.add(i)
-        if i + 1 == len(starts):
-            break
-        m = rx.search(joined, starts[i + 1])  # the next part: one match per part is enough
-    return found
+    def part_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def parts_containing(self, words: tuple[str, ...]) -> set[int]:
+        """Indexes of the parts that contain one of ``words``."""
+        found: set[int] = set()
+        text, starts, last = self.text, self.starts, len(self.starts) - 1
+        for word in words:
+            i = text.find(word)
+            while i >= 0:
+                part = bisect.bisect_right(starts, i) - 1
+                found.add(part)
+                if part == last:
+                    break
+                i = text.find(word, starts[part + 1])
+        return found
 
 
 def items(text: str) -> list[tuple[str, str]]:

@@ -50,11 +50,10 @@
 """
 from __future__ import annotations
 
-import bisect
 import re
 from functools import lru_cache
 
-from trials.criteria import SEP, fold, part_starts
+from trials.criteria import SEP, Joined, fold
 from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics, trie_regex
 
 # --------------------------------------------------------------------------------------
@@ -233,24 +232,32 @@ def items_naming_a_therapy(items: list[str]) -> list[bool]:
     needles over all of them; only items with needles but no vocabulary name run the class regexes."""
     if any(SEP in item for item in items):
         return [names_any_therapy(item) for item in items]
-    text = SEP.join(items)
     named = [False] * len(items)
-    norm = SEP.join(map(normalise, items))  # (as each item is normalised: most are ASCII and kept as they are)
-    starts = part_starts(norm)
-    for start, _end, value in DRUG_MATCHER.spans(norm, norm.lower()):
+    norm = Joined([normalise(item) for item in items])  # most items are ASCII, which normalise keeps as is
+    for start, _end, value in DRUG_MATCHER.spans(norm.text, norm.text.lower()):
         if _names_a_therapy(value):
-            named[bisect.bisect_right(starts, start) - 1] = True
+            named[norm.part_at(start)] = True
+    unnamed = [i for i, n in enumerate(named) if not n]  # the class words are looked for in these only
     candidates: dict[int, set[str]] = {}
-    for rx, t in ((_CI_NEEDLES_RX, text.lower()), (_CS_NEEDLES_RX, text)):
-        starts = part_starts(t)
-        for m in rx.finditer(t):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if not named[i]:
-                candidates.setdefault(i, set()).update(_NEEDLE_TOPICS[m.group()])
+    for rx, joined in ((_CI_NEEDLES_RX, Joined([items[i].lower() for i in unnamed])),
+                       (_CS_NEEDLES_RX, Joined([items[i] for i in unnamed]))):
+        for m in rx.finditer(joined.text):
+            candidates.setdefault(unnamed[joined.part_at(m.start())], set()).update(_NEEDLE_TOPICS[m.group()])
     for i, topics in candidates.items():
         named[i] = any(_CLASS_RX[t].search(items[i]) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(items[i]))
                        for t in topics)
     return named
+
+
+def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
+    """For each (section, item) of a text, whether a therapy reading can come from it: it names a therapy and
+    (outside exclusions, where a bare name or a window suffices) has history wording."""
+    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)  # could_speak_of_history
+    wanted = [i for i, (section, _) in enumerate(listed) if section == "exclusion" or i in history]
+    read = [False] * len(listed)
+    for i, named in zip(wanted, items_naming_a_therapy([listed[i][1] for i in wanted])):
+        read[i] = named
+    return read
 
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
@@ -302,10 +309,11 @@ _PRIOR_RX = re.compile(
     r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
 # Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
 # (tests/test_eligibility_prefilter.py checks it on generated text).
-_HISTORY_NEEDLES_RX = re.compile(trie_regex((
+_HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")))
+    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
+_HISTORY_NEEDLES_RX = re.compile(trie_regex(_HISTORY_WORDS))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -664,6 +672,7 @@ for _key, _needles in _DISEASE_NEEDLES.items():
     for _n in _needles:
         _DISEASE_OF_NEEDLE.setdefault(_n, set()).add(_key)
 _DISEASE_NEEDLES_RX = re.compile(trie_regex(_DISEASE_OF_NEEDLE))
+DISEASE_WORDS = tuple(_DISEASE_OF_NEEDLE)  # a lower-cased sentence without one of these names no feature
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
@@ -679,10 +688,6 @@ _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inacti
 def _treated(sent: str) -> str:
     m = _CONTROLLED_RX.search(sent)
     return m.group(0).strip(" ,") if m else ""
-
-
-def any_disease_feature(low_text: str) -> bool:
-    return _DISEASE_NEEDLES_RX.search(low_text) is not None
 
 
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:

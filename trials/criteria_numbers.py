@@ -328,9 +328,6 @@ class _Reader:
         self.looser = looser  # (new, old) -> True when new is the less restrictive limit
         self.needles = needles  # lower-case words every statement it reads contains one of
 
-    def could_read(self, low_text: str) -> bool:
-        return any(n in low_text for n in self.needles)
-
 
 # Several statements (cohorts, "or" alternatives): the least restrictive one is kept.
 NUMBER_READERS = {
@@ -357,12 +354,12 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-_AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
 
 
 def _after_prior_therapy(sent: str) -> bool:
     low = sent.lower()
-    if not any(w in low for w in _AFTER_PRIOR_WORDS):
+    if not any(w in low for w in AFTER_PRIOR_WORDS):
         return False
     m = _AFTER_PRIOR_RX.search(sent)
     return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
@@ -370,6 +367,12 @@ def _after_prior_therapy(sent: str) -> bool:
 
 def _other_disease_only(sent: str) -> bool:
     return bool(_OTHER_DISEASE_RX.search(sent)) and not _MYELOMA_RX.search(sent)
+
+
+# A folded sentence (``low``) without one of these words states no count (see _lines_in, relapse_rank) ...
+LINE_WORDS = ("line", "regimen", "therap", "treatment", "course", "relapse")
+# ... and none that it had no prior therapy (see _states_no_prior_therapy).
+NO_PRIOR_WORDS = ("prior", "previous", "naive", "naïve", "untreated", "not ", "never")
 
 
 def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, int | None]:
