@@ -139,8 +139,10 @@ for _topic, (_ci, _cs) in _CLASS_NEEDLES.items():
     for _n in _ci + _cs:
         _NEEDLE_TOPICS.setdefault(_n, set()).add(_topic)
 # literal alternations shaped as tries: the regex engine branches once per next character
-_CI_NEEDLES_RX = re.compile(trie_regex({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
-_CS_NEEDLES_RX = re.compile(trie_regex({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
+_CI_NEEDLES = tuple(sorted({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
+_CS_NEEDLES = tuple(sorted({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
+_CI_NEEDLES_RX = re.compile(trie_regex(_CI_NEEDLES))
+_CS_NEEDLES_RX = re.compile(trie_regex(_CS_NEEDLES))
 
 
 def _candidate_topics(sent: str, low: str) -> set[str]:
@@ -228,8 +230,8 @@ def _names_a_therapy(value: tuple) -> bool:
 
 
 def items_naming_a_therapy(items: list[str]) -> list[bool]:
-    """``names_any_therapy`` of every item of a text, from one pass of the vocabulary and of the class-word
-    needles over all of them; only items with needles but no vocabulary name run the class regexes."""
+    """``names_any_therapy`` of every item of a text: one pass of the vocabulary over all of them, then the
+    class words in the items it names nothing in (most hold none of their needles, found by plain search)."""
     if any(SEP in item for item in items):
         return [names_any_therapy(item) for item in items]
     named = [False] * len(items)
@@ -237,15 +239,13 @@ def items_naming_a_therapy(items: list[str]) -> list[bool]:
     for start, _end, value in DRUG_MATCHER.spans(norm.text, norm.text.lower()):
         if _names_a_therapy(value):
             named[norm.part_at(start)] = True
-    unnamed = [i for i, n in enumerate(named) if not n]  # the class words are looked for in these only
-    candidates: dict[int, set[str]] = {}
-    for rx, joined in ((_CI_NEEDLES_RX, Joined([items[i].lower() for i in unnamed])),
-                       (_CS_NEEDLES_RX, Joined([items[i] for i in unnamed]))):
-        for m in rx.finditer(joined.text):
-            candidates.setdefault(unnamed[joined.part_at(m.start())], set()).update(_NEEDLE_TOPICS[m.group()])
-    for i, topics in candidates.items():
-        named[i] = any(_CLASS_RX[t].search(items[i]) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(items[i]))
-                       for t in topics)
+    unnamed = [i for i, n in enumerate(named) if not n]
+    with_needles = (Joined([items[i].lower() for i in unnamed]).parts_containing(_CI_NEEDLES)
+                    | Joined([items[i] for i in unnamed]).parts_containing(_CS_NEEDLES))
+    for i in (unnamed[j] for j in with_needles):
+        item = items[i]
+        named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
+                       for t in _candidate_topics(item, item.lower()))
     return named
 
 
