@@ -166,24 +166,39 @@ _EXAMPLE_RX = re.compile(r"\b(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+i
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
-@lru_cache(maxsize=4096)  # a sentence is asked about by several readers
-def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
-    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
-    text = normalise(sent)
-    low = text.lower()
+def _vocabulary_reading(spans: list[tuple[int, int, tuple]], offset: int = 0
+                        ) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """Topics the drug-matcher ``spans`` of a text name, and (start - offset, canonical name) of each specific drug."""
     topics: set[str] = set()
     drugs: list[tuple[int, str]] = []
-    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, low):
+    for start, _end, (kind, value) in spans:
         for drug in (value if kind == "regimen" else (value,)):
             topics |= prior_topics(drug)
             if drug.name and not drug.generic and drug.family != IGNORE:
-                drugs.append((start, drug.name))
+                drugs.append((start - offset, drug.name))
     return frozenset(topics), tuple(drugs)
+
+
+# _drug_topics of the sentences (and items) of one criteria text: its readers ask the same ones, and
+# the reader's one pass over all items fills it for them (an item is often its only sentence)
+_DRUG_TOPICS: dict[str, tuple[frozenset[str], tuple[tuple[int, str], ...]]] = {}
+_MEMO_SIZE = 4096
+
+
+def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
+    got = _DRUG_TOPICS.get(sent)
+    if got is None:
+        if len(_DRUG_TOPICS) >= _MEMO_SIZE:  # callers outside the reader never forget
+            _DRUG_TOPICS.clear()
+        text = normalise(sent)
+        got = _DRUG_TOPICS[sent] = _vocabulary_reading(DRUG_MATCHER.spans(text, text.lower()))
+    return got
 
 
 def forget_sentences() -> None:
     """Empty the per-sentence memos (kept for one criteria text at a time)."""
-    _drug_topics.cache_clear()
+    _DRUG_TOPICS.clear()
     topics_in.cache_clear()
 
 
@@ -221,24 +236,19 @@ def names_any_therapy(item: str) -> bool:
     return bool(topics_in(item) or _drug_topics(item)[1])
 
 
-@lru_cache(maxsize=None)  # one entry per vocabulary value
-def _names_a_therapy(value: tuple) -> bool:
-    """Whether a drug-matcher value gives a topic or a specific drug (as ``_drug_topics`` reads it)."""
-    kind, found = value
-    return any(prior_topics(drug) or (drug.name and not drug.generic and drug.family != IGNORE)
-               for drug in (found if kind == "regimen" else (found,)))
-
-
 def items_naming_a_therapy(items: list[str]) -> list[bool]:
     """``names_any_therapy`` of every item of a text: one pass of the vocabulary over all of them, then the
     class words in the items it names nothing in (most hold none of their needles, found by plain search)."""
     if any(SEP in item for item in items):
         return [names_any_therapy(item) for item in items]
-    named = [False] * len(items)
     norm = Joined([normalise(item) for item in items])  # most items are ASCII, which normalise keeps as is
-    for start, _end, value in DRUG_MATCHER.spans(norm.text, norm.text.lower()):
-        if _names_a_therapy(value):
-            named[norm.part_at(start)] = True
+    spans_in: list[list[tuple[int, int, tuple]]] = [[] for _ in items]
+    for span in DRUG_MATCHER.spans(norm.text, norm.text.lower()):
+        spans_in[norm.part_at(span[0])].append(span)
+    named = []
+    for item, spans, start in zip(items, spans_in, norm.starts):
+        topics, drugs = _DRUG_TOPICS[item] = _vocabulary_reading(spans, start)
+        named.append(bool(topics or drugs))
     unnamed = [i for i, n in enumerate(named) if not n]
     with_needles = (Joined([items[i].lower() for i in unnamed]).parts_containing(_CI_NEEDLES)
                     | Joined([items[i] for i in unnamed]).parts_containing(_CS_NEEDLES))
