@@ -1,10 +1,12 @@
-"""The eligibility reader scans all items of a text in one pass (items joined by a separator) instead of
-one search per item; each hit must land on the item it is in, as the per-item search would find it."""
+"""The eligibility reader scans all items (and sentences) of a text in one pass, joined by a separator,
+instead of one search per item; each hit must land on the item it is in, as the per-item search would find
+it, and a sentence reader skipped for lack of its words must be one that would have read nothing."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trials.criteria import Joined, items
+from trials.criteria import Joined, fold, items
 from trials.criteria_flags import items_naming_a_therapy, names_any_therapy
+from trials.criteria_numbers import LINE_WORDS, NO_PRIOR_WORDS, _states_no_prior_therapy, prior_lines
 from trials.vocabulary import DRUGS_BY_NAME
 
 ALIASES = sorted(DRUGS_BY_NAME)
@@ -40,3 +42,23 @@ def test_words_are_found_in_the_parts_that_hold_them_and_never_across_two():
     assert joined.parts_containing(("ecog",)) == {1, 3}
     assert joined.parts_containing(("therapy", "clearance")) == {0, 2}
     assert joined.parts_containing(("therapyecog", "0-1creatinine")) == set()
+
+
+# Sentences from the words the line-count and no-prior-therapy readers react to, some of them removed
+PHRASES = st.sampled_from(["no prior", "previously untreated", "myeloma", "at least", "2", "three", "lines", "regimens",
+                           "therapy", "treatment", "courses", "first or second relapse", "third-line or later",
+                           "treatment-naive", "have not received", "never", "systemic", "for", "anti-myeloma", "and",
+                           "No", "İ", "≥", "prior", "previous", "received"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(PHRASES, min_size=1, max_size=10), section=st.sampled_from(["inclusion", "exclusion", "other"]))
+def test_a_sentence_without_a_readers_words_is_one_it_reads_nothing_in(words, section):
+    sentence = " ".join(words)
+    low = fold(sentence)
+    if low is None:
+        return  # the reader runs these through the case-insensitive paths, words or not
+    if not any(w in low for w in LINE_WORDS):
+        assert prior_lines(sentence, section, low) == (None, None), sentence
+    if not any(w in low for w in NO_PRIOR_WORDS):
+        assert not _states_no_prior_therapy(sentence, section, low), sentence
