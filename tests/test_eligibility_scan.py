@@ -48,7 +48,8 @@ def test_words_are_found_in_the_parts_that_hold_them_and_never_across_two():
 PHRASES = st.sampled_from(["no prior", "previously untreated", "myeloma", "at least", "2", "three", "lines", "regimens",
                            "therapy", "treatment", "courses", "first or second relapse", "third-line or later",
                            "treatment-naive", "have not received", "never", "systemic", "for", "anti-myeloma", "and",
-                           "No", "İ", "≥", "prior", "previous", "received"])
+                           "No", "İ", "≥", "prior", "previous", "received", "Criteria 5", "GRADE 3",
+                           "Prior anti-myeloma therapy", "considered one line", "Previously treated"])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,6 +59,9 @@ def test_a_sentence_without_a_readers_words_is_one_it_reads_nothing_in(words, se
     low = fold(sentence)
     if low is None:
         return  # the reader runs these through the case-insensitive paths, words or not
+    # the lower-case fast paths read what the case-insensitive ones read
+    assert prior_lines(sentence, section, low) == prior_lines(sentence, section, None), sentence
+    assert _states_no_prior_therapy(sentence, section, low) == _states_no_prior_therapy(sentence, section, None), sentence
     if not any(w in low for w in LINE_WORDS):
         assert prior_lines(sentence, section, low) == (None, None), sentence
     if not any(w in low for w in NO_PRIOR_WORDS):

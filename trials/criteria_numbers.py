@@ -120,7 +120,7 @@ _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eig
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
 _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
-                                            _ZERO_INCL_RX, _ZERO_NEG_RX, _PERMIT_RX)}
+                                            _ZERO_INCL_RX, _ZERO_NEG_RX, _ZERO_EXCL_RX, _PERMIT_RX)}
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
 # literals (lower-case); on a folded sentence a regex is skipped when none is present.
 _IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
@@ -140,6 +140,9 @@ _LABEL_NUMBER_RX = re.compile(
     r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1|a\s+single)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
     r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
     r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
+
+
+_LABEL_NUMBER_LOW_RX = _lower_twin(_LABEL_NUMBER_RX)
 
 
 _TRAILING_MAX_RX = re.compile(rf"\b(?:and|but)\s+(?:no|not)\s+(?:more|greater)\s+than\s+(?P<n>{_NUM})\s*(?:[.;,)]|$)", re.I)
@@ -168,8 +171,9 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             return None, None
         text, twin, literals = sent, None, _LINE_LITERALS
         low = sent.lower()
-    if _LABEL_NUMBER_RX.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
-        text = _LABEL_NUMBER_RX.sub(lambda m: " " * len(m.group(0)), text)
+    label_rx = _LABEL_NUMBER_RX if twin is None else _LABEL_NUMBER_LOW_RX
+    if label_rx.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
+        text = label_rx.sub(lambda m: " " * len(m.group(0)), text)
         sent = text if twin is None else sent
     lo: int | None = None
     hi: int | None = None
@@ -242,7 +246,7 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     if section == "exclusion":
         if low is not None and "prior" not in low and "previous" not in low:
             return False
-        return bool(_ZERO_EXCL_RX.search(sent))
+        return bool(_ZERO_EXCL_RX.search(sent) if low is None else _LOW_TWIN[_ZERO_EXCL_RX].search(low))
     return False
 
 
