@@ -5,7 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.criteria import Joined, fold, items
-from trials.criteria_flags import items_naming_a_therapy, names_any_therapy
+from trials.criteria_flags import (_COHORT_PREFIX_RX, _EXCEPTION_RX, _without_cohort, _without_exceptions,
+                                   items_naming_a_therapy, names_any_therapy)
 from trials.criteria_numbers import LINE_WORDS, NO_PRIOR_WORDS, _states_no_prior_therapy, prior_lines
 from trials.vocabulary import DRUGS_BY_NAME
 
@@ -66,3 +67,13 @@ def test_a_sentence_without_a_readers_words_is_one_it_reads_nothing_in(words, se
         assert prior_lines(sentence, section, low) == (None, None), sentence
     if not any(w in low for w in NO_PRIOR_WORDS):
         assert not _states_no_prior_therapy(sentence, section, low), sentence
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(st.sampled_from(["prior", "CAR T", "other than", "OTHER THAN", "except", "Except for", "apart from",
+                                       "beſides", "besides", "DRd", "cohort:", "Arm A:", "For", "regimen", ":", "İ", ","]),
+                      min_size=1, max_size=8))
+def test_the_cohort_and_exception_cuts_skip_only_sentences_they_would_not_change(words):
+    sentence = " ".join(words)
+    assert _without_cohort(sentence) == _COHORT_PREFIX_RX.sub("", sentence)
+    assert _without_exceptions(sentence) == _EXCEPTION_RX.sub(" ", sentence)

@@ -757,14 +757,26 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
 # --------------------------------------------------------------------------------------
 _GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
 _EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
+_EXCEPTION_WORDS = ("other", "except", "apart", "besides")  # one is in every match of a folded text
+
+
+def _without_cohort(sent: str) -> str:
+    return _COHORT_PREFIX_RX.sub("", sent) if ":" in sent else sent
+
+
+def _without_exceptions(text: str) -> str:
+    low = fold(text)
+    if low is not None and not any(w in low for w in _EXCEPTION_WORDS):
+        return text
+    return _EXCEPTION_RX.sub(" ", text)
 
 
 def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
     """(flag, (value, sentence, condition)) for each therapy the sentence decides. "D-Kd cohort: ..."
     names a cohort's drugs and "other than DRd" an exception: neither is a history, so only therapies
     named outside them count (the exception's own wording still reads: "except X" permits)."""
-    text = _COHORT_PREFIX_RX.sub("", sent)
-    named = _mentions(_EXCEPTION_RX.sub(" ", text))
+    text = _without_cohort(sent)
+    named = _mentions(_without_exceptions(text))
     out = []
     for flag in named:
         got = _classify(text, section, flag)
@@ -786,7 +798,7 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
     a demanded or barring history (not a wash-out, a dose ceiling, an example, an exception or a cohort's name;
     a demand any one of several drugs meets names none)."""
-    sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
+    sent = _without_exceptions(_without_cohort(sent))
     names = specific_drugs(sent)
     if not names:
         return []
