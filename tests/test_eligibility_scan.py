@@ -1,10 +1,10 @@
 """The eligibility reader scans all items (and sentences) of a text in one pass, joined by a separator,
 instead of one search per item; each hit must land on the item it is in, as the per-item search would find
 it, and a sentence reader skipped for lack of its words must be one that would have read nothing."""
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from trials.criteria import Joined, fold, items
+from trials.criteria import _BULLET_RX, Joined, _bullet, fold, items
 from trials.criteria_flags import (_COHORT_PREFIX_RX, _EXCEPTION_RX, _without_cohort, _without_exceptions,
                                    items_naming_a_therapy, names_any_therapy)
 from trials.criteria_numbers import LINE_WORDS, NO_PRIOR_WORDS, _states_no_prior_therapy, prior_lines
@@ -77,3 +77,14 @@ def test_the_cohort_and_exception_cuts_skip_only_sentences_they_would_not_change
     sentence = " ".join(words)
     assert _without_cohort(sentence) == _COHORT_PREFIX_RX.sub("", sentence)
     assert _without_exceptions(sentence) == _EXCEPTION_RX.sub(" ", sentence)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=st.text(alphabet=st.sampled_from("aAivxXé.)( \t-*•1"), min_size=1, max_size=6),
+       rest=st.sampled_from(["", " Prior CAR T", "\tmeasurable disease", "nd so on"]))
+@example(start="  viii)", rest=" Prior CAR T")
+@example(start="b.", rest=" Prior CAR T")
+def test_the_quick_bullet_check_finds_every_bullet(start, rest):
+    line = (start + rest).rstrip()
+    want, got = _BULLET_RX.match(line), _bullet(line)
+    assert (got and got.span()) == (want and want.span()), line

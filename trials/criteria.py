@@ -142,6 +142,15 @@ def _heading(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _bullet(line: str) -> re.Match | None:
+    """``_BULLET_RX.match(line)``, skipped for most lines: one starting with a letter is a bullet only as
+    "a." / "viii)", its [.)] within 5 characters."""
+    start = line.lstrip(" \t")
+    if start[:1].isalpha() and "." not in start[1:5] and ")" not in start[1:5]:
+        return None
+    return _BULLET_RX.match(line)
+
+
 def _items(text: str) -> list[tuple[str, str]]:
     """[(section, item_text)] in document order."""
     out: list[tuple[str, str]] = []
@@ -158,13 +167,13 @@ def _items(text: str) -> list[tuple[str, str]]:
         cur = []
 
     prev_blank = True
-    for raw in text.splitlines():
-        line = raw.replace("\u00a0", " ").rstrip()
+    for line in text.replace("\u00a0", " ").splitlines():
+        line = line.rstrip()
         if not line:  # blank (rstrip removed all of its whitespace)
             flush()
             prev_blank = True
             continue
-        m = _BULLET_RX.match(line)
+        m = _bullet(line)
         body = line[m.end():] if m else line
         if ":" not in body and body.isascii():  # the common case of _heading, inlined
             low = body.lower()
