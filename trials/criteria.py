@@ -17,8 +17,10 @@ Splitting (``split_criteria``)
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from trials import failures
@@ -140,6 +142,15 @@ def _heading(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _bullet(line: str) -> re.Match | None:
+    """``_BULLET_RX.match(line)``, skipped for most lines: one starting with a letter is a bullet only as
+    "a." / "viii)", its [.)] within 5 characters."""
+    start = line.lstrip(" \t")
+    if start[:1].isalpha() and "." not in start[1:5] and ")" not in start[1:5]:
+        return None
+    return _BULLET_RX.match(line)
+
+
 def _items(text: str) -> list[tuple[str, str]]:
     """[(section, item_text)] in document order."""
     out: list[tuple[str, str]] = []
@@ -156,13 +167,13 @@ def _items(text: str) -> list[tuple[str, str]]:
         cur = []
 
     prev_blank = True
-    for raw in text.splitlines():
-        line = raw.replace("\u00a0", " ").rstrip()
+    for line in text.replace("\u00a0", " ").splitlines():
+        line = line.rstrip()
         if not line:  # blank (rstrip removed all of its whitespace)
             flush()
             prev_blank = True
             continue
-        m = _BULLET_RX.match(line)
+        m = _bullet(line)
         body = line[m.end():] if m else line
         if ":" not in body and body.isascii():  # the common case of _heading, inlined
             low = body.lower()
@@ -214,6 +225,37 @@ def sentences(item: str) -> list[str]:
         return [item] if item else []
     return [s.strip() for s in _SENT_RX.split(item) if s and s.strip()]
 
+
+
+# One pass over all items (or sentences) of a text joined by SEP replaces a search in each: no word or
+# pattern matches SEP, and boundaries (\b, [^a-z0-9], look-arounds) see it as they see the end of a string.
+SEP = "\x00"
+
+
+class Joined:
+    """Parts of a text (items, sentences) joined by SEP, and where each starts: one pass serves them all."""
+    __slots__ = ("text", "starts")
+
+    def __init__(self, parts: list[str]):
+        self.text = SEP.join(parts)
+        self.starts = list(accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
+
+    def part_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def parts_containing(self, words: tuple[str, ...]) -> set[int]:
+        """Indexes of the parts that contain one of ``words``."""
+        found: set[int] = set()
+        text, starts, last = self.text, self.starts, len(self.starts) - 1
+        for word in words:
+            i = text.find(word)
+            while i >= 0:
+                part = bisect.bisect_right(starts, i) - 1
+                found.add(part)
+                if part == last:
+                    break
+                i = text.find(word, starts[part + 1])
+        return found
 
 
 def items(text: str) -> list[tuple[str, str]]:

@@ -53,7 +53,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from trials.criteria import fold
+from trials.criteria import SEP, Joined, fold
 from trials.vocabulary import DRUG_MATCHER, IGNORE, normalise, prior_topics, trie_regex
 
 # --------------------------------------------------------------------------------------
@@ -139,8 +139,10 @@ for _topic, (_ci, _cs) in _CLASS_NEEDLES.items():
     for _n in _ci + _cs:
         _NEEDLE_TOPICS.setdefault(_n, set()).add(_topic)
 # literal alternations shaped as tries: the regex engine branches once per next character
-_CI_NEEDLES_RX = re.compile(trie_regex({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
-_CS_NEEDLES_RX = re.compile(trie_regex({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
+_CI_NEEDLES = tuple(sorted({n for ci, _ in _CLASS_NEEDLES.values() for n in ci}))
+_CS_NEEDLES = tuple(sorted({n for _, cs in _CLASS_NEEDLES.values() for n in cs}))
+_CI_NEEDLES_RX = re.compile(trie_regex(_CI_NEEDLES))
+_CS_NEEDLES_RX = re.compile(trie_regex(_CS_NEEDLES))
 
 
 def _candidate_topics(sent: str, low: str) -> set[str]:
@@ -164,24 +166,39 @@ _EXAMPLE_RX = re.compile(r"\b(?:such\s+as|e\.\s?g\.?|eg\.?|for\s+example|for\s+i
                          r"[\s,:]*(?:[^.;:]{0,80})$", re.I)
 
 
-@lru_cache(maxsize=4096)  # a sentence is asked about by several readers
-def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
-    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
-    text = normalise(sent)
-    low = text.lower()
+def _vocabulary_reading(spans: list[tuple[int, int, tuple]], offset: int = 0
+                        ) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """Topics the drug-matcher ``spans`` of a text name, and (start - offset, canonical name) of each specific drug."""
     topics: set[str] = set()
     drugs: list[tuple[int, str]] = []
-    for start, _end, (kind, value) in DRUG_MATCHER.spans(text, low):
+    for start, _end, (kind, value) in spans:
         for drug in (value if kind == "regimen" else (value,)):
             topics |= prior_topics(drug)
             if drug.name and not drug.generic and drug.family != IGNORE:
-                drugs.append((start, drug.name))
+                drugs.append((start - offset, drug.name))
     return frozenset(topics), tuple(drugs)
+
+
+# _drug_topics of the sentences (and items) of one criteria text: its readers ask the same ones, and
+# the reader's one pass over all items fills it for them (an item is often its only sentence)
+_DRUG_TOPICS: dict[str, tuple[frozenset[str], tuple[tuple[int, str], ...]]] = {}
+_MEMO_SIZE = 4096
+
+
+def _drug_topics(sent: str) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """Topics named through the vocabulary, and (offset, canonical name) of each specific drug."""
+    got = _DRUG_TOPICS.get(sent)
+    if got is None:
+        if len(_DRUG_TOPICS) >= _MEMO_SIZE:  # callers outside the reader never forget
+            _DRUG_TOPICS.clear()
+        text = normalise(sent)
+        got = _DRUG_TOPICS[sent] = _vocabulary_reading(DRUG_MATCHER.spans(text, text.lower()))
+    return got
 
 
 def forget_sentences() -> None:
     """Empty the per-sentence memos (kept for one criteria text at a time)."""
-    _drug_topics.cache_clear()
+    _DRUG_TOPICS.clear()
     topics_in.cache_clear()
 
 
@@ -217,6 +234,40 @@ def topics_in(sent: str) -> frozenset[str]:
 def names_any_therapy(item: str) -> bool:
     """Whether any sentence of an item could name a therapy (a class word or a drug)."""
     return bool(topics_in(item) or _drug_topics(item)[1])
+
+
+def items_naming_a_therapy(items: list[str]) -> list[bool]:
+    """``names_any_therapy`` of every item of a text: one pass of the vocabulary over all of them, then the
+    class words in the items it names nothing in (most hold none of their needles, found by plain search)."""
+    if any(SEP in item for item in items):
+        return [names_any_therapy(item) for item in items]
+    norm = Joined([normalise(item) for item in items])  # most items are ASCII, which normalise keeps as is
+    spans_in: list[list[tuple[int, int, tuple]]] = [[] for _ in items]
+    for span in DRUG_MATCHER.spans(norm.text, norm.text.lower()):
+        spans_in[norm.part_at(span[0])].append(span)
+    named = []
+    for item, spans, start in zip(items, spans_in, norm.starts):
+        topics, drugs = _DRUG_TOPICS[item] = _vocabulary_reading(spans, start)
+        named.append(bool(topics or drugs))
+    unnamed = [i for i, n in enumerate(named) if not n]
+    with_needles = (Joined([items[i].lower() for i in unnamed]).parts_containing(_CI_NEEDLES)
+                    | Joined([items[i] for i in unnamed]).parts_containing(_CS_NEEDLES))
+    for i in (unnamed[j] for j in with_needles):
+        item = items[i]
+        named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
+                       for t in _candidate_topics(item, item.lower()))
+    return named
+
+
+def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
+    """For each (section, item) of a text, whether a therapy reading can come from it: it names a therapy and
+    (outside exclusions, where a bare name or a window suffices) has history wording."""
+    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)  # could_speak_of_history
+    wanted = [i for i, (section, _) in enumerate(listed) if section == "exclusion" or i in history]
+    read = [False] * len(listed)
+    for i, named in zip(wanted, items_naming_a_therapy([listed[i][1] for i in wanted])):
+        read[i] = named
+    return read
 
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
@@ -269,10 +320,11 @@ _PRIOR_RX = re.compile(
     r"(?:auto\w*|allo\w*|stem|transplant\w*|sct|asct|hsct|hct|car|chimeric))\b", re.I)
 # Literals every match of _PRIOR_RX contains (lower-case). Keep in step with it
 # (tests/test_eligibility_prefilter.py checks it on generated text).
-_HISTORY_NEEDLES_RX = re.compile(trie_regex((
+_HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")))
+    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
+_HISTORY_NEEDLES_RX = re.compile(trie_regex(_HISTORY_WORDS))
 
 
 def could_speak_of_history(text: str) -> bool:
@@ -634,6 +686,7 @@ for _key, _needles in _DISEASE_NEEDLES.items():
     for _n in _needles:
         _DISEASE_OF_NEEDLE.setdefault(_n, set()).add(_key)
 _DISEASE_NEEDLES_RX = re.compile(trie_regex(_DISEASE_OF_NEEDLE))
+DISEASE_WORDS = tuple(_DISEASE_OF_NEEDLE)  # a lower-cased sentence without one of these names no feature
 # a negation in the same clause before the mention: "no CNS involvement", "without amyloidosis"
 _NEG_BEFORE_RX = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|lack\s+of|neither|nor|none|non)\b(?:(?![.;:]).){0,60}$", re.I)
@@ -649,10 +702,6 @@ _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inacti
 def _treated(sent: str) -> str:
     m = _CONTROLLED_RX.search(sent)
     return m.group(0).strip(" ,") if m else ""
-
-
-def any_disease_feature(low_text: str) -> bool:
-    return _DISEASE_NEEDLES_RX.search(low_text) is not None
 
 
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
@@ -712,14 +761,26 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
 # --------------------------------------------------------------------------------------
 _GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
 _EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
+_EXCEPTION_WORDS = ("other", "except", "apart", "besides")  # one is in every match of a folded text
+
+
+def _without_cohort(sent: str) -> str:
+    return _COHORT_PREFIX_RX.sub("", sent) if ":" in sent else sent
+
+
+def _without_exceptions(text: str) -> str:
+    low = fold(text)
+    if low is not None and not any(w in low for w in _EXCEPTION_WORDS):
+        return text
+    return _EXCEPTION_RX.sub(" ", text)
 
 
 def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
     """(flag, (value, sentence, condition)) for each therapy the sentence decides. "D-Kd cohort: ..."
     names a cohort's drugs and "other than DRd" an exception: neither is a history, so only therapies
     named outside them count (the exception's own wording still reads: "except X" permits)."""
-    text = _COHORT_PREFIX_RX.sub("", sent)
-    named = _mentions(_EXCEPTION_RX.sub(" ", text))
+    text = _without_cohort(sent)
+    named = _mentions(_without_exceptions(text))
     out = []
     for flag in named:
         got = _classify(text, section, flag)
@@ -741,7 +802,7 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     """("required_drugs" | "excluded_drugs", canonical name) for drugs a sentence names specifically as
     a demanded or barring history (not a wash-out, a dose ceiling, an example, an exception or a cohort's name;
     a demand any one of several drugs meets names none)."""
-    sent = _EXCEPTION_RX.sub(" ", _COHORT_PREFIX_RX.sub("", sent))
+    sent = _without_exceptions(_without_cohort(sent))
     names = specific_drugs(sent)
     if not names:
         return []

@@ -126,7 +126,7 @@ _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eig
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
 _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
-                                            _ZERO_INCL_RX, _ZERO_NEG_RX, _PERMIT_RX)}
+                                            _ZERO_INCL_RX, _ZERO_NEG_RX, _ZERO_EXCL_RX, _PERMIT_RX)}
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
 # literals (lower-case); on a folded sentence a regex is skipped when none is present.
 _IGNORE_LINES_LITERALS = ("consider", "count", "defined", "limit", "strat")
@@ -146,6 +146,9 @@ _LABEL_NUMBER_RX = re.compile(
     r"\bconsidered\s+(?:to\s+be\s+|as\s+)?(?:a|an|one|1|a\s+single)\s+(?:\w+\s+)?(?:lines?|regimens?|therap(?:y|ies))\b|"
     r"\b(?:criteri(?:a|on)|items?|sections?|grades?|stages?|cohorts?|parts?|arms?|steps?|levels?|appendix|tables?"
     r"|versions?|phases?|days?|cycles?|weeks?|months?|years?|groups?)\s+#?\d{1,3}[a-z]?\b", re.I)
+
+
+_LABEL_NUMBER_LOW_RX = _lower_twin(_LABEL_NUMBER_RX)
 
 
 _TRAILING_MAX_RX = re.compile(rf"\b(?:and|but)\s+(?:no|not)\s+(?:more|greater)\s+than\s+(?P<n>{_NUM})\s*(?:[.;,)]|$)", re.I)
@@ -174,8 +177,9 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
             return None, None
         text, twin, literals = sent, None, _LINE_LITERALS
         low = sent.lower()
-    if _LABEL_NUMBER_RX.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
-        text = _LABEL_NUMBER_RX.sub(lambda m: " " * len(m.group(0)), text)
+    label_rx = _LABEL_NUMBER_RX if twin is None else _LABEL_NUMBER_LOW_RX
+    if label_rx.search(text):  # "Criteria 5 ...", "Grade 3 ...": not a count of lines
+        text = label_rx.sub(lambda m: " " * len(m.group(0)), text)
         sent = text if twin is None else sent
     lo: int | None = None
     hi: int | None = None
@@ -248,8 +252,9 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     if section == "exclusion":
         if low is not None and "prior" not in low and "previous" not in low:
             return False
+        found = _ZERO_EXCL_RX.search(sent) if low is None else _LOW_TWIN[_ZERO_EXCL_RX].search(low)
         # "prior therapy for myeloma within 14 days", "within 5 half-lives of previous therapy": a wash-out
-        return bool(_ZERO_EXCL_RX.search(sent)) and not _WASH_OUT_RX.search(sent)
+        return bool(found) and not _WASH_OUT_RX.search(sent)
     return False
 
 
@@ -335,9 +340,6 @@ class _Reader:
         self.looser = looser  # (new, old) -> True when new is the less restrictive limit
         self.needles = needles  # lower-case words every statement it reads contains one of
 
-    def could_read(self, low_text: str) -> bool:
-        return any(n in low_text for n in self.needles)
-
 
 # Several statements (cohorts, "or" alternatives): the least restrictive one is kept.
 NUMBER_READERS = {
@@ -364,7 +366,7 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-_AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "previous", "prior",
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "previous", "prior",
                       "exposure", "received")  # in every match
 
 
@@ -383,7 +385,7 @@ _THERAPY_NOUN_RX = re.compile(r"\b(?:therap\w*|treatment|chemo\w*|regimens?|hdt|
 
 def _after_prior_therapy(sent: str) -> bool:
     low = sent.lower()
-    if not any(w in low for w in _AFTER_PRIOR_WORDS):
+    if not any(w in low for w in AFTER_PRIOR_WORDS):
         return False
     m = _AFTER_PRIOR_RX.search(sent)
     if not m:
@@ -394,6 +396,12 @@ def _after_prior_therapy(sent: str) -> bool:
 
 def _other_disease_only(sent: str) -> bool:
     return bool(_OTHER_DISEASE_RX.search(sent)) and not _MYELOMA_RX.search(sent)
+
+
+# A folded sentence (``low``) without one of these words states no count (see _lines_in, relapse_rank) ...
+LINE_WORDS = ("line", "regimen", "therap", "treatment", "course", "relapse")
+# ... and none that it had no prior therapy (see _states_no_prior_therapy).
+NO_PRIOR_WORDS = ("prior", "previous", "naive", "naïve", "untreated", "not ", "never")
 
 
 def prior_lines(sent: str, section: str, low: str | None) -> tuple[int | None, int | None]:

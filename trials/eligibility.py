@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 from trials import failures
-from trials.criteria import MAX_TEXT, Criteria, Flag, fold, items, sentences, split_criteria
-from trials.criteria_flags import (_RANK, DISEASE_KEYS, TRANSPLANT_FLAGS, any_disease_feature, could_speak_of_history,
-                                   disease_votes, drug_votes, forget_sentences, names_any_therapy, therapy_votes,
+from trials.criteria import MAX_TEXT, Criteria, Flag, Joined, fold, items, sentences, split_criteria
+from trials.criteria_flags import (_RANK, DISEASE_KEYS, DISEASE_WORDS, TRANSPLANT_FLAGS,
+                                   disease_votes, drug_votes, forget_sentences, items_read_for_therapies, therapy_votes,
                                    unnamed_transplant_kind)
-from trials.criteria_numbers import (NUMBER_READERS, _states_no_prior_therapy, implies_a_prior_line, prior_lines,
-                                     takes_untreated)
+from trials.criteria_numbers import (AFTER_PRIOR_WORDS, LINE_WORDS, NO_PRIOR_WORDS, NUMBER_READERS,
+                                     _states_no_prior_therapy, implies_a_prior_line, prior_lines, takes_untreated)
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
          "prior_autologous_transplant", "prior_allogeneic_transplant")
@@ -46,6 +46,11 @@ def _pick(votes: list[tuple[str, str, str]]) -> tuple[str, str, str]:
     return max(votes, key=lambda v: _RANK[v[0]])
 
 
+# Words without which a sentence reader reads nothing (lower-case, looked for in the lower-cased sentence)
+_SENTENCE_WORDS = {"lines": LINE_WORDS, "no_prior": NO_PRIOR_WORDS, "after_prior": AFTER_PRIOR_WORDS,
+                   "disease": DISEASE_WORDS, **{key: reader.needles for key, reader in NUMBER_READERS.items()}}
+
+
 def _flags(text: str) -> dict[str, Flag]:
     forget_sentences()  # the per-sentence memo serves one text (its readers ask the same sentences)
     result = _empty()
@@ -56,22 +61,23 @@ def _flags(text: str) -> dict[str, Flag]:
     implied: tuple[int, str] | None = None  # "relapsed after prior therapy": one line, if no count is stated
     numbers: dict[str, tuple[int, str]] = {}
     drugs: dict[str, dict[str, str]] = {"required_drugs": {}, "excluded_drugs": {}}
-    low_text = text.lower()
-    # readers whose words never occur in the whole text are skipped for every sentence of it
-    features = any_disease_feature(low_text)
-    readers = [(k, r) for k, r in NUMBER_READERS.items() if r.could_read(low_text)]
     myeloma_included = False  # an inclusion item names myeloma (see _also_enrolled)
     untreated_too = False  # an inclusion lets in people never treated: no implied minimum of lines
     listed = items(text)
+    therapy_items = items_read_for_therapies(listed)
+    split = [sentences(item) for _, item in listed]
+    # the words each sentence reader needs, looked up once in all sentences: most sentences skip most readers
+    lows = Joined([sent.lower() for sents in split for sent in sents])
+    could = {reader: lows.parts_containing(words) for reader, words in _SENTENCE_WORDS.items()}
+    n = -1  # the sentence's index in the text
     for i, (section, item) in enumerate(listed):
         myeloma_included = myeloma_included or (section == "inclusion" and "myeloma" in item.lower())
         item_votes: dict[str, list[tuple[str, str, str]]] = {}
         unnamed_votes: dict[str, list[tuple[str, str, str]]] = {}  # transplant of unnamed kind
-        # a therapy reading needs history wording (or, in exclusions, a window or a bare name): items
-        # without any of its literals can't decide a flag, so their therapy names are not looked up
-        maybe = (section == "exclusion" or could_speak_of_history(item)) and names_any_therapy(item)
-        for sent in sentences(item):
-            low_sent = fold(sent)
+        maybe = therapy_items[i]
+        for sent in split[i]:
+            n += 1
+            low_sent = fold(sent)  # None: the readers take their case-insensitive paths, which need no words
             if maybe:
                 for flag, vote in therapy_votes(sent, section):
                     unnamed = flag in TRANSPLANT_FLAGS and unnamed_transplant_kind(sent)
@@ -80,22 +86,26 @@ def _flags(text: str) -> dict[str, Flag]:
                     (unnamed_votes if unnamed else item_votes).setdefault(flag, []).append(vote)
                 for key, name in drug_votes(sent, section):
                     drugs[key].setdefault(name, sent)
-            for key, vote in (disease_votes(sent, section) if features else ()):
+            for key, vote in (disease_votes(sent, section) if n in could["disease"] else ()):
                 item_votes.setdefault(key, []).append(vote)
-            a, b = prior_lines(sent, section, low_sent)
+            a, b = (prior_lines(sent, section, low_sent) if low_sent is None or n in could["lines"] else (None, None))
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
-            elif a is None and b is None and implied is None and implies_a_prior_line(sent, section):
+            elif (a is None and b is None and implied is None and n in could["after_prior"]
+                  and implies_a_prior_line(sent, section)):
                 implied = (1, sent)
             untreated_too = untreated_too or takes_untreated(sent, section)
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
-            if hi is None and _states_no_prior_therapy(sent, section, low_sent):
+            if (hi is None and (low_sent is None or n in could["no_prior"])
+                    and _states_no_prior_therapy(sent, section, low_sent)):
                 hi = (0, sent)
-            for key, reader in readers:
-                n = reader.read(sent, section)
-                if n is not None and (key not in numbers or reader.looser(n, numbers[key][0])):
-                    numbers[key] = (n, sent)
+            for key, reader in NUMBER_READERS.items():
+                if n not in could[key]:
+                    continue
+                got = reader.read(sent, section)
+                if got is not None and (key not in numbers or reader.looser(got, numbers[key][0])):
+                    numbers[key] = (got, sent)
         if section == "inclusion" and (item_votes or unnamed_votes) and _one_path_of_several(listed, i):
             _demand_is_one_path(item_votes)
             _demand_is_one_path(unnamed_votes)
