@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trials.criteria import fold
-from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _PRIOR_RX, _TWINS, _candidate_topics, _Folded,
-                                   could_speak_of_history, names_any_therapy, topics_in)
-from trials.criteria_numbers import _lines_in
+from trials.criteria_flags import (_CLASS_CS_RX, _CLASS_RX, _HISTORY_WORDS, _PRIOR_RX, _TWINS, _candidate_topics,
+                                   _Folded, names_any_therapy, topics_in)
+from trials.criteria_numbers import _AFTER_PRIOR_RX, _RELAPSED_DISEASE_RX, _UNTREATED_RX, AFTER_PRIOR_WORDS, UNTREATED_WORDS, _lines_in
 from trials.vocabulary import DRUGS_BY_NAME
 
 ALIASES = sorted(DRUGS_BY_NAME)
@@ -52,8 +52,19 @@ def test_every_class_word_passes_its_literal_prefilter(topic, data):
 @given(data=st.data())
 def test_history_wording_passes_its_literal_prefilter(data):
     text = " " + " ".join(data.draw(st.from_regex(_PRIOR_RX, fullmatch=False)).split()) + " "
-    if _PRIOR_RX.search(text):
-        assert could_speak_of_history(text), text
+    if _PRIOR_RX.search(text):  # the reader looks for history only in items holding one of these words
+        assert any(w in text.lower() for w in _HISTORY_WORDS), text
+
+
+@pytest.mark.parametrize("rx, words", [(_AFTER_PRIOR_RX, AFTER_PRIOR_WORDS), (_RELAPSED_DISEASE_RX, AFTER_PRIOR_WORDS),
+                                       (_UNTREATED_RX, UNTREATED_WORDS)])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_treatment_history_readings_pass_their_word_prefilters(rx, words, data):
+    """The reader runs these only on sentences holding one of their words (trials/eligibility.py)."""
+    text = " " + " ".join(data.draw(st.from_regex(rx, fullmatch=False)).split()) + " "
+    if rx.search(text):
+        assert any(w in text.lower() for w in words), text
 
 
 # text around a wording match: cased letters, the characters IGNORECASE treats specially, spacing

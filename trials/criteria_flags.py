@@ -262,7 +262,7 @@ def items_naming_a_therapy(items: list[str]) -> list[bool]:
 def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
     """For each (section, item) of a text, whether a therapy reading can come from it: it names a therapy and
     (outside exclusions, where a bare name or a window suffices) has history wording."""
-    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)  # could_speak_of_history
+    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)
     wanted = [i for i, (section, _) in enumerate(listed) if section == "exclusion" or i in history]
     read = [False] * len(listed)
     for i, named in zip(wanted, items_naming_a_therapy([listed[i][1] for i in wanted])):
@@ -324,11 +324,6 @@ _HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
     "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
-_HISTORY_NEEDLES_RX = re.compile(trie_regex(_HISTORY_WORDS))
-
-
-def could_speak_of_history(text: str) -> bool:
-    return _HISTORY_NEEDLES_RX.search(text.lower()) is not None
 
 
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
@@ -348,7 +343,9 @@ def _disease_state(m: re.Match) -> str:
 
 _FUTURE_RX = re.compile(
     r"\b(?:planned|plan\s+to|candidate\s+(?:to|for)|will\s+(?:receive|be\s+treated)|to\s+be\s+treated|"
-    r"last\s+dose\s+of|while\s+(?:they\s+are\s+)?receiving|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    # "progressed while receiving X" is a history of X, not this study's treatment
+    r"last\s+dose\s+of|(?<!progressed\s)(?<!progressing\s)(?<!relapsed\s)while\s+(?:they\s+are\s+)?receiving"
+    r"|hypersensitiv\w*|allerg\w*|contraindicat\w*"
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"

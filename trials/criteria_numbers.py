@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from trials.criteria_flags import _PERMIT_RX, names_any_therapy
+from trials.criteria_flags import _PERMIT_RX
 
 _NUMWORDS = {"zero": 0, "no": 0, "one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4,
              "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
@@ -366,31 +366,18 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "previous", "prior",
-                      "exposure", "received")  # in every match
-
-
-# a history of treatment without a count: "progressed while receiving carfilzomib", "relapse after HDT",
-# "must have received previous treatment with bortezomib", "following exposure to thalidomide"
-_AFTER_NAMED_RX = re.compile(
-    r"\b(?:relaps\w*|progress\w*|refractory|recurr\w*)\b[^.;]{0,60}?\b(?:after|following|despite|on|while\s+(?:on|receiving|taking))"
-    r"\s+(?P<tail>[^.;]{0,60})", re.I)
-_TREATED_BEFORE_RX = re.compile(
-    r"\b(?:(?:previous|prior)\s+(?:treatment|therapy|exposure)\s+(?:with|to)|previously\s+(?:received|been\s+treated|exposed)"
-    r"|(?:following|after)\s+(?:prior\s+)?exposure\s+to|must\s+have\s+(?:previously\s+)?(?:received|been\s+treated\s+with))"
-    r"\s+(?P<tail>[^.;]{0,60})", re.I)
-_THERAPY_NOUN_RX = re.compile(r"\b(?:therap\w*|treatment|chemo\w*|regimens?|hdt|high[\s-]dose|transplant\w*|a?sct|maintenance"
-                              r"|induction)\b", re.I)
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
 
 
 def _after_prior_therapy(sent: str) -> bool:
     low = sent.lower()
     if not any(w in low for w in AFTER_PRIOR_WORDS):
         return False
-    m = _AFTER_PRIOR_RX.search(sent)
-    if not m:
-        m = next((m for rx in (_AFTER_NAMED_RX, _TREATED_BEFORE_RX) for m in rx.finditer(sent)
-                  if _THERAPY_NOUN_RX.search(m.group("tail")) or names_any_therapy(m.group("tail"))), None)
+    return _stated_for_myeloma(sent, _AFTER_PRIOR_RX.search(sent))
+
+
+def _stated_for_myeloma(sent: str, m: re.Match | None) -> bool:
+    """A match not negated just before it ("no relapse after ...") and not about another disease's cohort."""
     return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
 
 
@@ -454,14 +441,11 @@ _RELAPSED_DISEASE_RX = re.compile(
 # a study that also takes people never treated: no minimum follows from a relapsed cohort
 _UNTREATED_RX = re.compile(r"\b(?:newly[\s-]+diagnosed|(?:previously\s+)?untreated|treatment[\s-]+na[iï]ve|smou?lde?ring)\b",
                            re.I)
+UNTREATED_WORDS = ("newly", "untreated", "naive", "naïve", "smol", "smoul")  # one is in every match (lower-case)
 
 
 def _relapsed_population(sent: str) -> bool:
-    low = sent.lower()
-    if "relaps" not in low and "refractory" not in low and "recurrent" not in low:
-        return False
-    m = _RELAPSED_DISEASE_RX.search(sent)
-    return bool(m) and not _NEGATED_RX.search(sent, 0, m.start()) and not _other_disease_only(sent)
+    return _stated_for_myeloma(sent, _RELAPSED_DISEASE_RX.search(sent))
 
 
 def implies_a_prior_line(sent: str, section: str) -> bool:

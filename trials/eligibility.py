@@ -12,7 +12,7 @@ from trials.criteria import MAX_TEXT, Criteria, Flag, Joined, fold, items, sente
 from trials.criteria_flags import (_RANK, DISEASE_KEYS, DISEASE_WORDS, TRANSPLANT_FLAGS,
                                    disease_votes, drug_votes, forget_sentences, items_read_for_therapies, therapy_votes,
                                    unnamed_transplant_kind)
-from trials.criteria_numbers import (AFTER_PRIOR_WORDS, LINE_WORDS, NO_PRIOR_WORDS, NUMBER_READERS,
+from trials.criteria_numbers import (AFTER_PRIOR_WORDS, LINE_WORDS, NO_PRIOR_WORDS, NUMBER_READERS, UNTREATED_WORDS,
                                      _states_no_prior_therapy, implies_a_prior_line, prior_lines, takes_untreated)
 
 FLAGS = ("prior_car_t", "prior_bcma", "prior_bispecific", "prior_anti_cd38", "triple_class", "prior_gprc5d",
@@ -48,6 +48,7 @@ def _pick(votes: list[tuple[str, str, str]]) -> tuple[str, str, str]:
 
 # Words without which a sentence reader reads nothing (lower-case, looked for in the lower-cased sentence)
 _SENTENCE_WORDS = {"lines": LINE_WORDS, "no_prior": NO_PRIOR_WORDS, "after_prior": AFTER_PRIOR_WORDS,
+                   "untreated": UNTREATED_WORDS,
                    "disease": DISEASE_WORDS, **{key: reader.needles for key, reader in NUMBER_READERS.items()}}
 
 
@@ -94,7 +95,7 @@ def _flags(text: str) -> dict[str, Flag]:
             elif (a is None and b is None and implied is None and n in could["after_prior"]
                   and implies_a_prior_line(sent, section)):
                 implied = (1, sent)
-            untreated_too = untreated_too or takes_untreated(sent, section)
+            untreated_too = untreated_too or (n in could["untreated"] and takes_untreated(sent, section))
             if b is not None and (hi is None or b > hi[0]):
                 hi = (b, sent)
             if (hi is None and (low_sent is None or n in could["no_prior"])
@@ -118,7 +119,10 @@ def _flags(text: str) -> dict[str, Flag]:
     # "transplantation" of unnamed kind speaks for a kind only when no sentence names that kind
     for flag, (_, f) in {**best_unnamed, **best}.items():
         result[flag] = f
-    lo = lo or (None if untreated_too else implied)
+    for key, named in drugs.items():
+        if named:
+            result[key] = Flag(tuple(named), next(iter(named.values())))
+    lo = lo or (None if untreated_too else implied or _demanded_history(result))
     if lo is not None:
         result["min_prior_lines"] = Flag(lo[0], lo[1])
     if hi is not None:
@@ -127,10 +131,18 @@ def _flags(text: str) -> dict[str, Flag]:
             result["max_prior_lines"] = Flag(hi[0], hi[1])
     for key, (n, sent) in numbers.items():
         result[key] = Flag(n, sent)
-    for key, named in drugs.items():
-        if named:
-            result[key] = Flag(tuple(named), next(iter(named.values())))
     return _also_enrolled(result, myeloma_included)
+
+
+def _demanded_history(result: dict[str, Flag]) -> tuple[int, str] | None:
+    """(1, sentence) when the criteria demand a prior therapy or a named drug ("previously treated with
+    bortezomib", "refractory to lenalidomide"): having had it is a line of treatment. A demanded transplant
+    is left out: a first line's own consolidation (maintenance after ASCT) may be the study."""
+    for key in (*(f for f in FLAGS if f not in TRANSPLANT_FLAGS), "required_drugs"):
+        flag = result[key]
+        if flag.sentence and (flag.value == "required" or (key == "required_drugs" and flag.value)):
+            return 1, flag.sentence
+    return None
 
 
 # an unnamed transplant as part of a first line (induction, consolidation, maintenance, counted as a
