@@ -20,7 +20,7 @@ from typing import Iterable
 import pandas as pd
 
 from .annotate import Annotated, is_stale
-from .design import DESIGN_COLUMNS, comparator_text, design_columns
+from .design import ALLOCATION_WORDS, DESIGN_COLUMNS, comparator_text, design_columns
 from .vocabulary import FAMILIES, SETTINGS
 from .eligibility import DISEASE_KEYS, DRUG_KEYS, FLAGS, NUMBER_KEYS
 from .geo import DISTANCE_UNKNOWN, NearestSite, Place, sites_by_distance
@@ -155,14 +155,6 @@ def _best_contact(contacts: Iterable[Contact]) -> Contact:
     return first or _NO_CONTACT
 
 
-def _randomized(study: Study) -> bool | None:
-    if study.allocation == "RANDOMIZED":
-        return True
-    if study.allocation in ("NON_RANDOMIZED", "NA"):
-        return False
-    return None
-
-
 def _miles(value: float | None) -> float:
     return round(value, 1) if value is not None else float("nan")
 
@@ -218,7 +210,7 @@ def trial_row(a: Annotated, *, data_as_of: str, source: str, place: Place | None
         "sponsor": s.lead_sponsor,
         "conditions": _join(s.conditions),
         "interventions": _join(f"{i.type}: {i.name}" if i.type else i.name for i in s.interventions),
-        "randomized": _randomized(s),
+        "randomized": ALLOCATION_WORDS.get(s.allocation, (None,))[0],  # None: the record doesn't say
         "comparator": comparator_text(s),
         **design_columns(a.design),
         "min_age_years": _age(s.eligibility.min_age_years),
