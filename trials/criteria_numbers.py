@@ -61,7 +61,8 @@ _IGNORE_LINES_RX = re.compile(r"\b(?:considered|counted|defined|count)\s+as\b"
                               r"|\bno\s+upper\s+limit\b|\bstrat(?:um|a)\b", re.I)
 # "for multiple myeloma", "to smoldering myeloma", "directed to multiple myeloma"
 _MYELOMA_STAGE = r"(?:symptomatic|smou?lde?ring|active)"
-_FOR_MYELOMA = (rf"(?:for|to|directed\s+(?:to|at|against))\s+(?:{_MYELOMA_STAGE}\s+(?:(?:or|and|and/or)\s+{_MYELOMA_STAGE}\s+)?)?"
+_FOR_MYELOMA = (r"(?:for|to|directed\s+(?:to|at|against))\s+(?:the\s+treatment\s+of\s+)?"
+                rf"(?:{_MYELOMA_STAGE}\s+(?:(?:or|and|and/or)\s+{_MYELOMA_STAGE}\s+)?)?"
                 r"(?:multiple\s+)?(?:myeloma|mm)\b")
 _WASH_OUT_RX = re.compile(r"\bwithin\b|\bhalf[\s-]?li(?:fe|ves)\b", re.I)
 _ZERO_INCL_RX = re.compile(
@@ -83,7 +84,7 @@ _ZERO_NEG_RX = re.compile(
     r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
     r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
     r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
-    r"(?=\s*(?:for\s+(?:the\s+treatment\s+of\s+)?(?:multiple\s+)?(?:myeloma|mm)\b|" + _FOR_MYELOMA + r"|[.;,)]|$))", re.I)
+    r"(?=\s*(?:" + _FOR_MYELOMA + r"|[.;,)]|$))", re.I)
 _ZERO_EXCL_RX = re.compile(
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
