@@ -219,6 +219,17 @@ def unnamed_transplant_kind(sent: str) -> bool:
     return "sct" in found and "auto_sct" not in found and "allo_sct" not in found
 
 
+# an unnamed transplant as part of a first line (induction, consolidation, maintenance, counted as a
+# regimen) is autologous: donor transplants are not part of a myeloma line
+_FIRST_LINE_RX = re.compile(r"\b(?:induction|consolidation|maintenance|re-?induction|regimens?|lines?)\b", re.I)
+
+
+def unnamed_transplant_flags(sent: str) -> tuple[str, ...]:
+    """The flags a transplant of unnamed kind in this sentence speaks for: both kinds, or only the
+    patient's own cells within a first line."""
+    return ("prior_autologous_transplant",) if _FIRST_LINE_RX.search(sent) else TRANSPLANT_FLAGS
+
+
 @lru_cache(maxsize=4096)  # items that are one sentence are asked twice: as an item, then as a sentence
 def topics_in(sent: str) -> frozenset[str]:
     """Every therapy topic a sentence names (car_t, bcma, gprc5d, bispecific, anti_cd38, pi, imid,

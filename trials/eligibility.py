@@ -11,7 +11,7 @@ from trials import failures
 from trials.criteria import MAX_TEXT, Criteria, Flag, Joined, fold, items, sentences, split_criteria
 from trials.criteria_flags import (_RANK, DISEASE_KEYS, DISEASE_WORDS, TRANSPLANT_FLAGS,
                                    disease_votes, drug_votes, forget_sentences, items_read_for_therapies, therapy_votes,
-                                   unnamed_transplant_kind)
+                                   unnamed_transplant_flags, unnamed_transplant_kind)
 from trials.criteria_numbers import (AFTER_PRIOR_WORDS, LINE_WORDS, NO_PRIOR_WORDS, NUMBER_READERS, UNTREATED_WORDS,
                                      _states_no_prior_therapy, implies_a_prior_line, prior_lines, takes_untreated)
 
@@ -82,8 +82,8 @@ def _flags(text: str) -> dict[str, Flag]:
             if maybe:
                 for flag, vote in therapy_votes(sent, section):
                     unnamed = flag in TRANSPLANT_FLAGS and unnamed_transplant_kind(sent)
-                    if unnamed and flag == "prior_allogeneic_transplant" and _FIRST_LINE_RX.search(sent):
-                        continue  # a transplant between induction and maintenance is the patient's own cells
+                    if unnamed and flag not in unnamed_transplant_flags(sent):
+                        continue
                     (unnamed_votes if unnamed else item_votes).setdefault(flag, []).append(vote)
                 for key, name in drug_votes(sent, section):
                     drugs[key].setdefault(name, sent)
@@ -143,11 +143,6 @@ def _demanded_history(result: dict[str, Flag]) -> tuple[int, str] | None:
         if flag.sentence and (flag.value == "required" or (key == "required_drugs" and flag.value)):
             return 1, flag.sentence
     return None
-
-
-# an unnamed transplant as part of a first line (induction, consolidation, maintenance, counted as a
-# regimen) is autologous: donor transplants are not part of a myeloma line
-_FIRST_LINE_RX = re.compile(r"\b(?:induction|consolidation|maintenance|re-?induction|regimens?|lines?)\b", re.I)
 
 
 # "defined as one or more of the following: ... relapse after ASCT", "- Following ASCT / - Or, if not yet
