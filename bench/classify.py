@@ -3,7 +3,7 @@
 Run from the repo root:  python bench/classify.py [--n 10000]
 Prints, for each half of the labels ("tuned": tests/labels/families.json, read while writing rules;
 "unseen": tests/labels/unseen/families*.json, labelled before the rules ran on them), per-family precision/recall/F1, macro-F1 over the seven main families, setting
-accuracy and myeloma_only accuracy (disagreements are listed for the tuned half only, so that the
+accuracy with its misses counted by kind (labelled -> read), and myeloma_only accuracy (disagreements are listed for the tuned half only, so that the
 unseen half stays unread by whoever writes rules); then studies per second over N studies (the real fixtures, re-parsed into fresh Study objects),
 by the wall clock and per CPU-second of this process (steadier on a shared machine).
 """
@@ -13,6 +13,7 @@ import argparse
 import glob
 import json
 import statistics
+from collections import Counter
 import sys
 import time
 from pathlib import Path
@@ -76,6 +77,10 @@ def main() -> None:
         print(f"macro-F1 over the 7 main families (*): {res['macro_f1']:.3f}   (goal >= 0.95)")
         print(f"setting accuracy: {res['setting_accuracy']:.3f}   (goal >= 0.95)")
         print(f"myeloma_only accuracy: {res['myeloma_only_accuracy']:.3f} over {res['myeloma_only_n']} labelled   (goal >= 0.95)")
+        wrong_settings = Counter((m[2], m[3]) for m in res["misses"] if m[2] != m[3])
+        if wrong_settings:  # counts only, so the unseen half's kinds of miss show without its records
+            print("setting misses (labelled -> read: count): "
+                  + ", ".join(f"{want} -> {got}: {k}" for (want, got), k in wrong_settings.most_common()))
         if res["misses"] and half == "tuned":  # the unseen half's are not shown: it stays unread by rule writers
             print("disagreements (nct_id, families differing, setting wanted, setting got, myeloma_only):")
             for m in res["misses"]:
