@@ -5,7 +5,8 @@ Run from the repo root:  python bench/eligibility.py [--misses] [--check HALF]
 Labels (tests/labels/GUIDE.md): tests/labels/eligibility*.json hold the "tuned" half (read while
 writing rules); tests/labels/unseen/*.json the "unseen" half, labelled before the reader ever ran
 on it. Both halves are scored; the disagreements are printed for the tuned half only (--misses),
-so that the unseen half stays unread by whoever tunes the rules.
+so that the unseen half stays unread by whoever tunes the rules; for both halves the misses are
+counted by kind only (e.g. "excluded -> not_mentioned: 3"), which names no record.
 
 Per field: "decisive" = labels other than not_mentioned / null / [] (exact value wanted),
 "left alone" = not_mentioned / null / [] labels the reader also left empty.
@@ -18,6 +19,7 @@ import argparse
 import json
 import re
 import statistics
+from collections import Counter
 import sys
 import time
 from pathlib import Path
@@ -94,6 +96,27 @@ def score(labels: list[dict], results: list[dict]) -> dict[str, dict[str, int]]:
     return table
 
 
+def miss_kind(want, got) -> str:
+    """A disagreement described by its kind only (no record, no text): 'excluded -> not_mentioned',
+    'null -> 3' as 'number -> null', drugs as missing/extra counts."""
+    if isinstance(want, frozenset):
+        return f"{len(want - got)} missing, {len(got - want)} extra"
+    if want is None or got is None or isinstance(want, int):
+        name = lambda v: "null" if v is None else ("lower" if v < want else "higher") if want is not None and got is not None else "number"
+        return f"{'null' if want is None else 'number'} -> {name(got)}"
+    return f"{want} -> {got}"
+
+
+def miss_kinds(labels: list[dict], results: list[dict]) -> dict[str, Counter]:
+    kinds = {}
+    for key in FIELDS:
+        counts = Counter(miss_kind(wanted(e, key), got_value(r, key)) for e, r in zip(labels, results)
+                         if wanted(e, key) != got_value(r, key))
+        if counts:
+            kinds[key] = counts
+    return kinds
+
+
 def meets(table: dict[str, dict[str, int]]) -> tuple[bool, list[str]]:
     failures = []
     for key, t in table.items():
@@ -145,6 +168,9 @@ def main() -> int:
             print(f"{key:29} {ratio(t['dok'], t['dn']):>16} {ratio(t['nok'], t['nn']):>16} {ratio(t['sok'], t['dok']):>14}")
         print(f"goals (>= {GOAL} decisive where >= {MIN_DECISIVE} labels, >= {GOAL_LEFT_ALONE} left alone): "
               + ("MET" if ok else "NOT MET: " + "; ".join(failures)))
+        print("misses by kind (labelled -> read: count; kinds only, no records):")
+        for key, counts in miss_kinds([labels[i] for i in idx], [results[i] for i in idx]).items():
+            print(f"  {key}: " + ", ".join(f"{k}: {n}" for k, n in counts.most_common()))
     if args.json:
         print(json.dumps({"n": {h: sum(e["half"] == h for e in labels) for h in tables}, "tables": tables}))
         return 0
