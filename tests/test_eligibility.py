@@ -232,6 +232,28 @@ def test_split_inline_heading_and_other_section():
     assert c.inclusion == ("age over 18",)
 
 
+@pytest.mark.parametrize("intro", [
+    "Patients will be excluded if they meet any of the following:",
+    "Subjects meeting any of the following criteria are not eligible:",
+    "You CANNOT participate if:",
+    "Non-inclusion criteria:",
+    "Criteria for exclusion",
+])
+def test_a_sentence_or_other_name_introducing_the_exclusions_starts_them(intro):
+    # the items under it keep people out: read as inclusion, "known CNS involvement" would be demanded
+    c = split_criteria(f"Inclusion Criteria:\n- Relapsed myeloma\n{intro}\n- Known CNS involvement\n")  # hand-made
+    assert c.inclusion == ("Relapsed myeloma",)
+    assert c.exclusion == ("Known CNS involvement",)
+    assert eligibility_flags(f"Inclusion Criteria:\n- Relapsed myeloma\n{intro}\n- Known CNS-involvement\n"
+                             )["cns_involvement"].value == "excluded"
+
+
+@pytest.mark.parametrize("item", ["Patients are not excluded if they have:", "Exclusion of renal failure:"])
+def test_an_inclusion_item_that_merely_mentions_exclusion_is_no_heading(item):
+    c = split_criteria(f"Inclusion Criteria:\n- Relapsed myeloma\n- {item}\n- Prior ASCT\n")  # hand-made
+    assert c.exclusion == ()
+
+
 @pytest.mark.parametrize("entry", LABELS, ids=[e["file"] for e in LABELS])
 def test_real_texts_split_into_items(entry):
     text = criteria_text(entry["file"])

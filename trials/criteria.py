@@ -38,9 +38,18 @@ class Flag:
 
 _HEADING_RX = re.compile(
     r"^(?:key|main|major|general|specific|additional|other|principal|selected|important|initial|randomi[sz]ation|registration|enrollment|enrolment|screening)?\s*"
-    r"(?:(?:recipients?|donors?|patients?|subjects?|participants?|(?:phase|part|cohort|arm|stage)\s+[\w-]{1,6})\s+){0,2}(?P<kind>inclusion|exclusion|eligibility|ineligibility|inclusions|exclusions)"
+    r"(?:(?:recipients?|donors?|patients?|subjects?|participants?|(?:phase|part|cohort|arm|stage)\s+[\w-]{1,6})\s+){0,2}"
+    r"(?:criteri(?:a|on)\s+(?:for|of)\s+)?"  # "Criteria for exclusion"
+    r"(?P<kind>inclusion|exclusion|eligibility|ineligibility|inclusions|exclusions|non[\s-]?inclusion)"
     r"(?:\s+(?:and|&)\s+(?:exclusion|inclusion))?"
     r"(?:\s+criteri(?:a|on)s?)?(?P<rest>\b.*)$", re.I)
+# A sentence that introduces the exclusion list instead of a heading: "Patients will be excluded if they
+# meet any of the following:", "Subjects meeting any of the following criteria are not eligible:".
+# It ends with a colon and says that what follows keeps people out.
+_EXCLUSION_INTRO_RX = re.compile(
+    r"\b(?:(?<!not\s)excluded|not\s+(?:be\s+)?(?:eligible|enrolled|included)|ineligible|cannot\s+(?:participate|take\s+part|be\s+enrolled|join)"
+    r"|exclusion\s+criteri)", re.I)
+_INTRO_MAX_WORDS = 20
 _HEAD_PRE_RX = re.compile(r"clusion|criteri|eligib", re.I)
 _CAPS_HEADING_RX = re.compile(r"^[A-Z][A-Z0-9 /&,()'-]{3,80}:?$")
 _BULLET_RX = re.compile(
@@ -108,7 +117,7 @@ def _heading(line: str) -> tuple[str, str] | None:
         # A heading names inclusion/exclusion/eligibility (cleaning only removes \ * _ between letters),
         # or is in capitals (cleaning never removes a lower-case letter).
         flat = low.replace("*", "").replace("_", "").replace("\\", "")
-        if "clusion" not in flat and "eligib" not in flat:
+        if "clusion" not in flat and "eligib" not in flat and "exclud" not in flat and "cannot" not in flat:
             return None
     s = _clean(line)
     s2 = s.strip("*_:# ").strip()
@@ -134,11 +143,15 @@ def _heading(line: str) -> tuple[str, str] | None:
                 return None
         sec = {"inclusion": "inclusion", "inclusions": "inclusion", "exclusion": "exclusion",
                "exclusions": "exclusion", "ineligibility": "exclusion"}.get(kind, "other")
+        if kind.startswith("non"):
+            sec = "exclusion"  # "Non-inclusion criteria" (French protocols' name for exclusion criteria)
         if kind in ("inclusion",) and _AND_EXCLUSION_RX.match(s2[m.end("kind"):]):
             sec = "other"
         return sec, after.strip()
     if _CAPS_HEADING_RX.match(s2) and s.rstrip().endswith(":") and len(s2.split()) <= 8:
         return "other", ""
+    if s.rstrip().endswith(":") and len(s2.split()) <= _INTRO_MAX_WORDS and _EXCLUSION_INTRO_RX.search(s2):
+        return "exclusion", ""
     return None
 
 

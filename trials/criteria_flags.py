@@ -666,7 +666,7 @@ def _classify(sent: str, section: str, flag: str | None = None) -> tuple[str, st
 DISEASE_KEYS = ("cns_involvement", "plasma_cell_leukemia", "amyloidosis", "measurable_disease")
 _DISEASE_RX = {
     "cns_involvement": re.compile(
-        r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)\s+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
+        r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)[\s-]+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
         r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
         r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|involving)\s+(?:the\s+)?"
         r"(?:cns|central\s+nervous\s+system|brain|meninges)"
