@@ -392,6 +392,17 @@ def test_older_spellings_of_a_limit(item, key, value):
     assert read("Inclusion", item)[key].value == value
 
 
+@pytest.mark.parametrize("item, key, value", [  # hand-made, in the wording of real records
+    ("Eastern Cooperative Oncology Group (ECOG) performance status of 0, 1, 2 or 3", "max_ecog", 3),
+    ("ECOG performance status no greater than 2", "max_ecog", 2),
+    ("ECOG performance status of up to 1", "max_ecog", 1),
+    ("Creatinine clearance no less than 30 mL/min", "min_creatinine_clearance", 30),
+    ("Creatinine clearance of not more than 30 mL/min", "min_creatinine_clearance", None),  # a study for weak kidneys
+])
+def test_limits_said_in_words_and_longer_lists(item, key, value):
+    assert read("Inclusion", item)[key].value == value
+
+
 def test_a_myeloma_study_that_also_takes_plasma_cell_leukaemia_allows_it():
     # NCT01435720: myeloma and PCL are both enrolled, so PCL is allowed, not demanded of everyone
     both = read("Inclusion", "Diagnosis of multiple myeloma or plasma cell leukemia per the criteria below.",

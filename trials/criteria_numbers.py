@@ -264,7 +264,7 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
 # "CrCl ≥ 30 mL/min" (inclusion) and "creatinine clearance < 30 mL/min" (exclusion) both give 30;
 # "CrCl < 30 mL/min" as an inclusion (a study for impaired kidneys) gives no floor;
 # "ECOG 0-2", "ECOG ≤ 2" (inclusion) and "ECOG ≥ 3" (exclusion) all give 2.
-_CMP = r"(?P<cmp>>\s*/\s*=|<\s*/\s*=|≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least" \
+_CMP = r"(?P<cmp>>\s*/\s*=|<\s*/\s*=|≥|>=|≧|=>|>|≤|<=|≦|=<|<|at\s+least|not?\s+(?:greater|more|higher|less|lower)\s+than|up\s+to" \
        r"|equal\s+to\s+or\s+(?:greater|more|less|lower)\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|over|above" \
        r"|less\s+than(?:\s+or\s+equal\s+to)?|below|under|lower\s+than|of|to|is|was)?"
 _CRCL_RX = re.compile(
@@ -275,9 +275,10 @@ _CRCL_RX = re.compile(
 _ECOG_RX = re.compile(
     r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
     r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
-    + r"\s*(?P<a>[0-4])(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*(?P<b>[0-4])(?:\s*(?:,\s*or|,|or|and)\s*(?P<c>[0-4]))?)?"
+    + r"\s*(?P<a>[0-4])(?P<more>(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*[0-4]){0,4})"
     r"(?!\s*\.\d|\d|\s*(?:mg|g/|%|x|weeks?|days?|months?))",
     re.I)
+_DIGIT_RX = re.compile(r"[0-4]")
 _GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over", "above")
 _LESS_STRICT = ("<", "less than", "below", "under", "lower than")
 
@@ -285,7 +286,13 @@ _LESS_STRICT = ("<", "less than", "below", "under", "lower than")
 # older records write ">/=" for ≥; "equal to or less than" is "less than or equal to"
 _CMP_SPELLINGS = {">/=": ">=", "</=": "<=", "equal to or greater than": "greater than or equal to",
                   "equal to or more than": "greater than or equal to", "equal to or less than": "less than or equal to",
-                  "equal to or lower than": "less than or equal to"}
+                  "equal to or lower than": "less than or equal to",
+                  "no greater than": "less than or equal to", "not greater than": "less than or equal to",
+                  "no more than": "less than or equal to", "not more than": "less than or equal to",
+                  "no higher than": "less than or equal to", "not higher than": "less than or equal to",
+                  "up to": "less than or equal to",
+                  "no less than": "greater than or equal to", "not less than": "greater than or equal to",
+                  "no lower than": "greater than or equal to", "not lower than": "greater than or equal to"}
 
 
 def _cmp(m: re.Match) -> str:
@@ -320,7 +327,7 @@ def _ecog(sent: str, section: str) -> int | None:
     m = _ECOG_RX.search(sent)
     if not m:
         return None
-    nums = [int(g) for g in (m.group("a"), m.group("b"), m.group("c")) if g is not None]
+    nums = [int(m.group("a"))] + [int(d) for d in _DIGIT_RX.findall(m.group("more"))]  # "0, 1, 2 or 3"
     cmp = _cmp(m)
     if section == "exclusion":  # "ECOG ≥ 3" / "> 2" bars entry: the highest allowed is below it
         if cmp.startswith(_GREATER):
