@@ -527,6 +527,10 @@ def test_no_treatment_history_or_another_disease_gives_no_minimum(item):
 @pytest.mark.parametrize("item", [  # hand-made: a relapsed or refractory population, no count
     "Diagnosis of relapsed/refractory multiple myeloma",
     "Relapsed or refractory disease after any number of regimens is eligible if measurable",  # permission below
+    "Confirmed multiple myeloma that is relapsed and/or refractory",  # the disease named first
+    "Disease which has relapsed, as defined by IMWG criteria",
+    "Documented RRMM",  # the abbreviations
+    "Patients with R/R MM",
 ])
 def test_a_relapsed_population_means_one_prior_line(item):
     got = read("Inclusion", item)["min_prior_lines"].value

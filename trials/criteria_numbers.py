@@ -374,7 +374,8 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated")  # in every match
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "rmm", "r mm", "r-mm",
+                     "r/mm", "r/r")  # one is in every match of _AFTER_PRIOR_RX and _RELAPSED_DISEASE_RX
 
 
 def _after_prior_therapy(sent: str) -> bool:
@@ -445,7 +446,10 @@ def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
 # "relapsed/refractory multiple myeloma", "relapsed or refractory disease": a population already treated
 _RELAPSED_DISEASE_RX = re.compile(
     r"\b(?:relaps\w*|refractory|recurrent)(?:\s*(?:and/or|and|or|/|,)\s*(?:relaps\w*|refractory|recurrent|progressive))?"
-    r"\s+(?:[\w-]+\s+){0,3}?(?:multiple\s+myeloma|myeloma|mm|disease|malignanc\w*)\b", re.I)
+    r"\s+(?:[\w-]+\s+){0,3}?(?:multiple\s+myeloma|myeloma|mm|disease|malignanc\w*)\b"
+    # the disease named first: "myeloma that is relapsed and/or refractory", "disease which has relapsed"
+    r"|\b(?:multiple\s+myeloma|myeloma|mm|disease)\s+(?:that|which)\s+(?:is|has|was)\s+(?:been\s+|now\s+)?(?:relaps\w*|refractory|recurr\w*)"
+    r"|\b(?:rr|r/r|r)[\s/-]?mm\b", re.I)  # RRMM, R/R MM, RMM
 # a study that also takes people never treated: no minimum follows from a relapsed cohort
 _UNTREATED_RX = re.compile(r"\b(?:newly[\s-]+diagnosed|(?:previously\s+)?untreated|treatment[\s-]+na[iï]ve|smou?lde?ring)\b",
                            re.I)
