@@ -578,3 +578,16 @@ def test_an_unnamed_transplant_within_a_first_line_is_not_a_donor_transplant():
 def test_an_unnamed_transplant_alone_still_speaks_for_both_kinds():
     got = read("Exclusion", "Prior stem cell transplantation")
     assert got["prior_allogeneic_transplant"].value == got["prior_autologous_transplant"].value == "excluded"
+
+
+@pytest.mark.parametrize("item, drugs", [  # hand-made, in the wording of real records
+    ("Subjects must have had at least 1 prior antimyeloma regimen including lenalidomide", {"lenalidomide"}),
+    ("At least 2 prior lines of therapy including lenalidomide and a proteasome inhibitor", {"lenalidomide"}),
+    ("At least 2 prior lines of therapy including an anti-CD38 antibody such as daratumumab", set()),  # an example
+    ("Treated with first-line therapy including lenalidomide, bortezomib or thalidomide", set()),  # any one will do
+    ("Refractory to lenalidomide or pomalidomide", set()),
+    ("Prior treatment with both lenalidomide and bortezomib (either separately or in combination)",
+     {"lenalidomide", "bortezomib"}),
+])
+def test_what_a_regimen_held_is_demanded_and_alternatives_are_not(item, drugs):
+    assert set(read("Inclusion", item)["required_drugs"].value) == drugs

@@ -305,11 +305,26 @@ def specific_drugs(sent: str) -> list[str]:
         example = b.search(_EXAMPLE_RX) if any(w in low_before for w in _EXAMPLE_WORDS) else None
         if example and ")" in before[example.start():] and "(" not in before[example.start():].split(")")[-1]:
             example = None  # "a CD38 drug (such as daratumumab) and lenalidomide": the example ended
+        elif example and _regimen_contents(before, example):
+            example = None  # "at least 1 prior regimen including lenalidomide": what the regimen held
         if example or _open_paren(before) or b.search(_STUDY_START_RX):
             continue
         if name not in out:
             out.append(name)
     return out
+
+
+# "including" after a line or regimen word lists what the treatment held, not examples of a class
+_LINE_WORD_END_RX = re.compile(r"\b(?:regimens?|lines?(?:\s+of\s+(?:therapy|treatment))?|therap(?:y|ies)|treatments?"
+                               r"|chemotherapy)\s*,?\s*$", re.I)
+
+
+def _regimen_contents(before: str, example: re.Match) -> bool:
+    marker = before[example.start():example.start() + 9].lower()
+    if not marker.startswith("includ"):
+        return False
+    rest = before[example.start() + len(marker.split()[0]):]
+    return _LINE_WORD_END_RX.search(before, 0, example.start()) is not None and not _EXAMPLE_RX.search(rest)
 
 
 def _open_paren(before: str) -> bool:
@@ -802,8 +817,36 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
 
 # "doxorubicin at cumulative doses in excess of 400 mg/m²": a ceiling on the dose, not a ban on the drug
 _DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose", re.I)
-# a demand met by any one of several drugs ("either X or Y", "X or another proteasome inhibitor")
-_ALTERNATIVES_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
+# a demand met by any drug of a class ("X or another proteasome inhibitor") or by any of several ("either X or Y")
+_OR_ANOTHER_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
+# what may stand between two drugs of one list: commas, "and", "or", "-containing"
+_LIST_GAP_RX = re.compile(r"(?:[\s,/]|-?containing|-?based|\band\b|\bor\b|\beither\b)*", re.I)
+_OR_RX_IN_GAP = re.compile(r"\bor\b|/", re.I)
+
+
+def _alternatives(sent: str) -> set[str]:
+    """Drugs named only in a list joined by "or" ("either thalidomide or lenalidomide", "lenalidomide,
+    bortezomib or thalidomide"): each one meets the demand, so none is demanded."""
+    text = normalise(sent)
+    spans = [(start, end, name) for start, end, name in _named_drug_spans(text)]
+    groups: list[list[tuple[str, bool]]] = []  # per list: (drug, joined to the previous one by "or")
+    for i, (start, end, name) in enumerate(spans):
+        gap = text[spans[i - 1][1]:start] if i else None
+        if gap is not None and _LIST_GAP_RX.fullmatch(gap):
+            groups[-1].append((name, bool(_OR_RX_IN_GAP.search(gap))))
+        else:
+            groups.append([(name, False)])
+    alone_or_and = {name for g in groups if not any(joined for _, joined in g) for name, _ in g}
+    return {name for g in groups if any(joined for _, joined in g) for name, _ in g} - alone_or_and
+
+
+def _named_drug_spans(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for start, end, (kind, value) in DRUG_MATCHER.spans(text, text.lower()):
+        for drug in (value if kind == "regimen" else (value,)):
+            if drug.name and not drug.generic and drug.family != IGNORE:
+                out.append((start, end, drug.name))
+    return out
 
 
 def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
@@ -820,8 +863,11 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     got = _classify(main, section) or _classify(sent, section)
     if not got or got[1] or _DOSE_LIMIT_RX.search(sent):
         return []  # no reading, or a condition / wash-out window / dose ceiling: not a ban on the drug
-    if got[0] == "required" and _ALTERNATIVES_RX.search(main):
-        return []  # "either lenalidomide or thalidomide": each one will do, neither is demanded
+    if got[0] == "required" and _OR_ANOTHER_RX.search(main):
+        return []  # "either X or Y", "X or another proteasome inhibitor": any one will do, none is demanded
+    if got[0] == "required" and " or" in main:
+        # "lenalidomide, bortezomib or thalidomide": the drugs joined by "or" are alternatives
+        names = [n for n in names if n not in _alternatives(main)]
     key = {"required": "required_drugs", "excluded": "excluded_drugs"}.get(got[0])
     if main is not sent:
         names = [n for n in names if n not in _own_verdict_only(sent, main)]
