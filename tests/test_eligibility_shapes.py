@@ -591,3 +591,10 @@ def test_an_unnamed_transplant_alone_still_speaks_for_both_kinds():
 ])
 def test_what_a_regimen_held_is_demanded_and_alternatives_are_not(item, drugs):
     assert set(read("Inclusion", item)["required_drugs"].value) == drugs
+
+
+def test_a_contraception_rule_naming_the_study_drug_is_no_history():
+    got = read("Inclusion", "Contraception must begin 4 weeks prior to dosing and must continue for 3 months after the "
+                            "last dose of daratumumab")  # hand-made, as daratumumab studies word it
+    assert got["prior_anti_cd38"].value == "not_mentioned"
+    assert read("Exclusion", "Prior daratumumab")["prior_anti_cd38"].value == "excluded"

@@ -372,6 +372,8 @@ _FUTURE_RX = re.compile(
     # "progressed while receiving X" is a history of X, not this study's treatment
     r"last\s+dose\s+of|(?<!progressed\s)(?<!progressing\s)(?<!relapsed\s)while\s+(?:they\s+are\s+)?receiving"
     r"|hypersensitiv\w*|allerg\w*|contraindicat\w*"
+    # contraception and pregnancy rules name the study's drug ("until 3 months after the last dose of daratumumab")
+    r"|contracepti\w*|birth\s+control|pregnan\w*"
     # making this study's product: "apheresis to manufacture anti-BCMA CAR T cells" is not a history
     r"|(?:leuk)?aphere\w*|manufactur\w*|collection\s+of\s+(?:\w+\s+){0,2}cells"
     # candidacy is about the future: "not a candidate for / ineligible for transplant"
