@@ -396,6 +396,8 @@ def test_older_spellings_of_a_limit(item, key, value):
     ("Eastern Cooperative Oncology Group (ECOG) performance status of 0, 1, 2 or 3", "max_ecog", 3),
     ("ECOG performance status no greater than 2", "max_ecog", 2),
     ("ECOG performance status of up to 1", "max_ecog", 1),
+    ("ECOG performance status of zero to two", "max_ecog", 2),
+    ("Patients must have a clearly detectable and quantifiable monoclonal M-component", "measurable_disease", "required"),
     ("Creatinine clearance no less than 30 mL/min", "min_creatinine_clearance", 30),
     ("Creatinine clearance of not more than 30 mL/min", "min_creatinine_clearance", None),  # a study for weak kidneys
 ])

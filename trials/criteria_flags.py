@@ -695,7 +695,7 @@ _DISEASE_RX = {
     "plasma_cell_leukemia": re.compile(r"\bplasma[\s-]*cell\s+leuka?emia\b|\bPCL\b|(?i:\bplasma\s+cell\s+leuk)"),
     "amyloidosis": re.compile(r"\bamyloidosis\b|\bAL[\s-]+amyloid\w*|\bamyloid\s+light[\s-]chain", re.I),
     "measurable_disease": re.compile(
-        r"\bmeasure?able\b|\bcan\s+be\s+measured\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
+        r"\bmeasure?able\b|\bquantifiable\b|\bcan\s+be\s+measured\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
         r"|\b(?:serum|urine|urinary)\s+(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein)|paraprotein)\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)"
         r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
         r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
@@ -704,7 +704,7 @@ _DISEASE_NEEDLES = {  # literals every match contains (lower-case)
     "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial", "brain", "cerebrospinal"),
     "plasma_cell_leukemia": ("plasma", "pcl"),
     "amyloidosis": ("amyloid",),
-    "measurable_disease": ("measur", "evaluable", "protein", "light chain"),
+    "measurable_disease": ("measur", "quantifiab", "evaluable", "protein", "light chain"),
 }
 _DISEASE_OF_NEEDLE: dict[str, set[str]] = {}
 for _key, _needles in _DISEASE_NEEDLES.items():

@@ -275,10 +275,11 @@ _CRCL_RX = re.compile(
 _ECOG_RX = re.compile(
     r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
     r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
-    + r"\s*(?P<a>[0-4])(?P<more>(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*[0-4]){0,4})"
+    + r"\s*(?P<a>[0-4]|\b(?:zero|one|two|three|four)\b)(?P<more>(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*(?:[0-4]|\b(?:zero|one|two|three|four)\b)){0,4})"
     r"(?!\s*\.\d|\d|\s*(?:mg|g/|%|x|weeks?|days?|months?))",
     re.I)
-_DIGIT_RX = re.compile(r"[0-4]")
+_SCORE = {**{str(n): n for n in range(5)}, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4}  # "zero to two"
+_SCORE_RX = re.compile(r"[0-4]|zero|one|two|three|four", re.I)
 _GREATER = ("≥", ">=", "≧", "=>", ">", "at least", "greater", "more", "over", "above")
 _LESS_STRICT = ("<", "less than", "below", "under", "lower than")
 
@@ -327,7 +328,7 @@ def _ecog(sent: str, section: str) -> int | None:
     m = _ECOG_RX.search(sent)
     if not m:
         return None
-    nums = [int(m.group("a"))] + [int(d) for d in _DIGIT_RX.findall(m.group("more"))]  # "0, 1, 2 or 3"
+    nums = [_SCORE[d.lower()] for d in _SCORE_RX.findall(m.group(0)[m.start("a") - m.start():])]  # "0, 1, 2 or 3"
     cmp = _cmp(m)
     if section == "exclusion":  # "ECOG ≥ 3" / "> 2" bars entry: the highest allowed is below it
         if cmp.startswith(_GREATER):
