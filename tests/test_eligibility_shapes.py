@@ -600,3 +600,10 @@ def test_a_contraception_rule_naming_the_study_drug_is_no_history():
                             "last dose of daratumumab")  # hand-made, as daratumumab studies word it
     assert got["prior_anti_cd38"].value == "not_mentioned"
     assert read("Exclusion", "Prior daratumumab")["prior_anti_cd38"].value == "excluded"
+
+
+def test_the_drug_the_study_starts_with_is_no_history():
+    got = read("Exclusion", "Subject had a prior autologous stem cell transplant ≤ 3 month prior to starting "
+                            "CC-93269")  # hand-made; CC-93269 is the study's BCMA bispecific
+    assert got["prior_bispecific"].value == "not_mentioned" and got["prior_bcma"].value == "not_mentioned"
+    assert got["prior_autologous_transplant"].value == "allowed"

@@ -793,6 +793,16 @@ def _without_cohort(sent: str) -> str:
     return _COHORT_PREFIX_RX.sub("", sent) if ":" in sent else sent
 
 
+# "... within 3 months prior to starting CC-93269": the drug the study starts with is no history
+_STUDY_START_NAME_RX = re.compile(
+    r"\b(?:prior\s+to|before)\s+(?:starting|beginning|receiving|(?:the\s+)?(?:start|initiation)\s+of|the\s+first\s+dose\s+of)"
+    r"\s+(?:(?:the\s+)?study\s+)?(?:(?:treatment|therapy)\s+(?:with\s+)?)?[^\s,.;()]+", re.I)
+
+
+def _without_study_start(text: str) -> str:
+    return _STUDY_START_NAME_RX.sub(" ", text) if ("prior to" in text or "before" in text) else text
+
+
 def _without_exceptions(text: str) -> str:
     low = fold(text)
     if low is not None and not any(w in low for w in _EXCEPTION_WORDS):
@@ -805,7 +815,7 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
     names a cohort's drugs and "other than DRd" an exception: neither is a history, so only therapies
     named outside them count (the exception's own wording still reads: "except X" permits)."""
     text = _without_cohort(sent)
-    named = _mentions(_without_exceptions(text))
+    named = _mentions(_without_study_start(_without_exceptions(text)))
     out = []
     for flag in named:
         got = _classify(text, section, flag)
