@@ -92,12 +92,14 @@ def test_maintenance_in_a_keyword_of_an_upfront_study_is_newly_diagnosed():
 
 
 @pytest.mark.parametrize("words", ["upfront treatment", "induction therapy followed by transplant",
-                                   "recently diagnosed", "chemotherapy-naive"])
+                                   "recently diagnosed", "chemotherapy-naive",
+                                   "in patients who have not received prior systemic therapy", "never treated"])
 def test_newly_diagnosed_wordings(words):
     assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma, {words}")).setting == "newly_diagnosed"
 
 
 @pytest.mark.parametrize("words", ["early disease recurrence within 12 months of transplant",
-                                   "after a minimum of three lines of chemotherapy"])
+                                   "after a minimum of three lines of chemotherapy",
+                                   "in patients who failed bortezomib", "biochemical relapse", "second or later relapse"])
 def test_relapse_wordings(words):
     assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma with {words}")).setting == "relapsed_refractory"
