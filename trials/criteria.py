@@ -232,7 +232,25 @@ def split_criteria(text: str) -> Criteria:
 _SENT_PRE_RX = re.compile(r"[.;]\s")  # every split point of _SENT_RX starts so, or is a " No "
 
 
+# The legacy PDQ layout ("DISEASE CHARACTERISTICS: ... PRIOR CONCURRENT THERAPY: Chemotherapy: At least 1 but no
+# more than 3 prior regimens Induction followed by ... considered a single regimen Endocrine therapy: ...") runs its
+# items together without stops. Inside it a sub-heading ("Endocrine therapy:") or a word that opens a PDQ item
+# ("At least", "Prior", "Concurrent", ...) after a lower-case word starts a new sentence. (Not every capital: "No
+# prior Velcade" is one item.)
+_PDQ_ITEM_RX = re.compile(r"^(?:DISEASE|PATIENT)\s+CHARACTERISTICS:|^PRIOR\s+CONCURRENT\s+THERAPY:")
+_PDQ_SPLIT_RX = re.compile(
+    r"(?<=[A-Za-z0-9)%])\s+(?=[A-Z][a-z]+(?:\s+[a-z]+){0,2}:\s"
+    r"|(?:At\s+least|Prior|Concurrent|Induction|Tandem|Must|Not|Patients|Fertile|Negative|More\s+than|Less\s+than"
+    r"|Recovered|Relapsed|Refractory|Measurable|Progressive|Previously|Failed)\b)")
+
+
 def sentences(item: str) -> list[str]:
+    if _PDQ_ITEM_RX.match(item):
+        return [s for part in _PDQ_SPLIT_RX.split(item) for s in _plain_sentences(part)]
+    return _plain_sentences(item)
+
+
+def _plain_sentences(item: str) -> list[str]:
     if not _SENT_PRE_RX.search(item) and " No " not in item:
         item = item.strip()
         return [item] if item else []
