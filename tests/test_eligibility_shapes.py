@@ -607,3 +607,33 @@ def test_the_drug_the_study_starts_with_is_no_history():
                             "CC-93269")  # hand-made; CC-93269 is the study's BCMA bispecific
     assert got["prior_bispecific"].value == "not_mentioned" and got["prior_bcma"].value == "not_mentioned"
     assert got["prior_autologous_transplant"].value == "allowed"
+
+
+PDQ = ("DISEASE CHARACTERISTICS: Histologically confirmed multiple myeloma {disease}\n\n"  # the legacy PDQ layout
+       "PRIOR CONCURRENT THERAPY: Chemotherapy: At least 1 but no more than 3 prior chemotherapy regimens Induction "
+       "followed by high dose therapy with stem cell support considered a single treatment regimen Tandem courses of "
+       "high dose therapy considered as 2 regimens Endocrine therapy: At least 1 prior regimen containing steroids")
+
+
+def test_the_run_together_items_of_the_legacy_layout_are_read_one_by_one():
+    got = eligibility_flags(PDQ.format(disease="with an elevated monoclonal protein in serum and/or urine"))
+    assert (got["min_prior_lines"].value, got["max_prior_lines"].value) == (1, 3)
+    assert got["measurable_disease"].value == "required"
+
+
+@pytest.mark.parametrize("disease, lo", [
+    ("that is recurrent or persistent at least 6 months after allogeneic transplantation", 1),
+    ("Failed prior conventional therapy", 1),
+    ("that has failed standard therapy or for which no standard therapy exists", None),  # untreated people too
+])
+def test_histories_stated_under_the_legacy_disease_heading(disease, lo):
+    text = f"DISEASE CHARACTERISTICS: Histologically confirmed multiple myeloma {disease}"
+    assert eligibility_flags(text)["min_prior_lines"].value == lo
+
+
+@pytest.mark.parametrize("item", [
+    "Concurrent palliative radiotherapy allowed if evidence of other evaluable disease",  # the permission's condition
+    "Measurable serum M-component at initial diagnosis",  # how the disease was first diagnosed
+])
+def test_measurable_words_that_demand_nothing_now(item):
+    assert read("Inclusion", item)["measurable_disease"].value == "not_mentioned"

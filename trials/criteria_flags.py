@@ -695,7 +695,8 @@ _DISEASE_RX = {
     "plasma_cell_leukemia": re.compile(r"\bplasma[\s-]*cell\s+leuka?emia\b|\bPCL\b|(?i:\bplasma\s+cell\s+leuk)"),
     "amyloidosis": re.compile(r"\bamyloidosis\b|\bAL[\s-]+amyloid\w*|\bamyloid\s+light[\s-]chain", re.I),
     "measurable_disease": re.compile(
-        r"\bmeasure?able\b|\bquantifiable\b|\bcan\s+be\s+measured\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
+        r"\bmeasure?able\b|\bquantifiable\b|\bcan\s+be\s+measured\b"
+        r"|\belevated\s+(?:serum\s+|urine\s+)?(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein|component)|paraprotein)\b|\bevaluable\s+(?:disease|by|lesions?)\b|\bthat\s+is\s+evaluable\b"
         r"|\b(?:serum|urine|urinary)\s+(?:m[\s-]?protein|monoclonal\s+(?:protein|paraprotein)|paraprotein)\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)"
         r"|\bm[\s-]?protein\s*(?:level\s*|concentration\s*)?(?:≥|>=|>|≧|of\s+at\s+least)"
         r"|\bfree\s+light\s+chains?\b[^.;]{0,40}(?:≥|>=|>|≧|at\s+least)\s*\d", re.I),
@@ -704,7 +705,7 @@ _DISEASE_NEEDLES = {  # literals every match contains (lower-case)
     "cns_involvement": ("cns", "central nervous", "lepto", "mening", "intracranial", "brain", "cerebrospinal"),
     "plasma_cell_leukemia": ("plasma", "pcl"),
     "amyloidosis": ("amyloid",),
-    "measurable_disease": ("measur", "quantifiab", "evaluable", "protein", "light chain"),
+    "measurable_disease": ("measur", "quantifiab", "evaluable", "protein", "light chain", "elevated"),
 }
 _DISEASE_OF_NEEDLE: dict[str, set[str]] = {}
 for _key, _needles in _DISEASE_NEEDLES.items():
@@ -718,6 +719,10 @@ _NEG_BEFORE_RX = re.compile(
 _NOT_REQUIRED_RX = re.compile(r"\bnot\s+(?:\w+\s+){0,2}?(?:required|mandatory|necessary|needed)\b|\boptional\b"
                               r"|\bmeasurable\s+or\s+non-?\s?measurable|\bnon-?\s?measurable\s+or\s+measurable", re.I)
 _ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
+# "M-protein ... at initial diagnosis": how the disease was diagnosed, not what is measurable now
+_AT_DIAGNOSIS_RX = re.compile(r"\bat\s+(?:the\s+time\s+of\s+)?(?:initial\s+|original\s+|first\s+)?diagnosis\b", re.I)
+# "radiotherapy allowed if evidence of other evaluable disease": a permission's condition demands nothing
+_PERMITTED_IF_RX = re.compile(r"\b(?:allowed|permitted|eligible)\s+(?:only\s+)?(?:if|provided|when)\b", re.I)
 
 
 # "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
@@ -758,8 +763,8 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
     before = sent[:m.start()]
     negated = bool(_NEG_BEFORE_RX.search(before)) or sent[m.start():m.end()].lower().startswith("non")
     if key == "measurable_disease":
-        if _NOT_REQUIRED_RX.search(sent):
-            return None
+        if _NOT_REQUIRED_RX.search(sent) or _AT_DIAGNOSIS_RX.search(sent) or _PERMITTED_IF_RX.search(before):
+            return None  # optional; the levels that made the first diagnosis; the condition of another permission
         # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
         return "required", ""
     if _DOUBLE_NEG_RX.search(sent):

@@ -369,13 +369,15 @@ _MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
 _AFTER_PRIOR_RX = re.compile(
     r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
     r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
-    r"|\bpreviously\s+treated\b|\bpre-?treated\b", re.I)
+    r"|\bpreviously\s+treated\b|\bpre-?treated\b"
+    # "failed prior conventional therapy", "failure of first-line treatment"
+    r"|\bfail(?:ed|ure\s+of|ing)\s+(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|conventional|standard|induction)\b", re.I)
 
 
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "rmm", "r mm", "r-mm",
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "fail", "rmm", "r mm", "r-mm",
                      "r/mm", "r/r")  # one is in every match of _AFTER_PRIOR_RX and _RELAPSED_DISEASE_RX
 
 
@@ -446,15 +448,17 @@ def relapse_rank(sent: str, section: str) -> tuple[int | None, int | None]:
 
 # "relapsed/refractory multiple myeloma", "relapsed or refractory disease": a population already treated
 _RELAPSED_DISEASE_RX = re.compile(
-    r"\b(?:relaps\w*|refractory|recurrent)(?:\s*(?:and/or|and|or|/|,)\s*(?:relaps\w*|refractory|recurrent|progressive))?"
+    r"\b(?:relaps\w*|refractory|recurrent)(?:\s*(?:and/or|and|or|/|,)\s*(?:relaps\w*|refractory|recurrent|progressive|persistent))?"
     r"\s+(?:[\w-]+\s+){0,3}?(?:multiple\s+myeloma|myeloma|mm|disease|malignanc\w*)\b"
     # the disease named first: "myeloma that is relapsed and/or refractory", "disease which has relapsed"
     r"|\b(?:multiple\s+myeloma|myeloma|mm|disease)\s+(?:that|which)\s+(?:is|has|was)\s+(?:been\s+|now\s+)?(?:relaps\w*|refractory|recurr\w*)"
     r"|\b(?:rr|r/r|r)[\s/-]?mm\b", re.I)  # RRMM, R/R MM, RMM
 # a study that also takes people never treated: no minimum follows from a relapsed cohort
-_UNTREATED_RX = re.compile(r"\b(?:newly[\s-]+diagnosed|(?:previously\s+)?untreated|treatment[\s-]+na[iï]ve|smou?lde?ring)\b",
-                           re.I)
-UNTREATED_WORDS = ("newly", "untreated", "naive", "naïve", "smol", "smoul")  # one is in every match (lower-case)
+# ("failed standard therapy or for which no standard therapy exists": people never treated may join too)
+_UNTREATED_RX = re.compile(r"\b(?:newly[\s-]+diagnosed|(?:previously\s+)?untreated|treatment[\s-]+na[iï]ve|smou?lde?ring"
+                           r"|or\s+(?:for\s+which\s+)?(?:there\s+is\s+)?no\s+(?:standard|effective|available|known))\b", re.I)
+UNTREATED_WORDS = ("newly", "untreated", "naive", "naïve", "smol", "smoul", "no standard", "no effective", "no available",
+                   "no known")  # one is in every match (lower-case)
 
 
 def _relapsed_population(sent: str) -> bool:
@@ -465,11 +469,13 @@ def implies_a_prior_line(sent: str, section: str) -> bool:
     """An inclusion demanding a relapsed or refractory disease, or relapse after prior therapy, means at
     least one line; the reader takes it only when the text states no count ("relapsed after prior
     therapy" beside "at least 2 prior lines" says nothing more) and takes no untreated patients."""
-    if section != "inclusion" or _PERMIT_RX.search(sent):  # "relapse ... is acceptable" permits, demands nothing
+    # "other": text under no inclusion/exclusion heading, e.g. the legacy PDQ "DISEASE CHARACTERISTICS", which
+    # states demands (and its bans with a "No ...", which _stated_for_myeloma reads as negated)
+    if section == "exclusion" or _PERMIT_RX.search(sent):  # "relapse ... is acceptable" permits, demands nothing
         return False
     return _after_prior_therapy(sent) or _relapsed_population(sent)
 
 
 def takes_untreated(sent: str, section: str) -> bool:
     """An inclusion sentence that lets in people never treated (newly diagnosed, smouldering)."""
-    return section == "inclusion" and _UNTREATED_RX.search(sent) is not None
+    return section != "exclusion" and _UNTREATED_RX.search(sent) is not None
