@@ -103,3 +103,14 @@ def test_newly_diagnosed_wordings(words):
                                    "in patients who failed bortezomib", "biochemical relapse", "second or later relapse"])
 def test_relapse_wordings(words):
     assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma with {words}")).setting == "relapsed_refractory"
+
+
+@pytest.mark.parametrize("words", ["No more than 3 prior regimens", "Up to 2 prior lines of therapy"])
+def test_a_ceiling_on_prior_regimens_names_no_relapsed_population(words):
+    # a ceiling also lets in people never treated: it says nothing of which patients enrol
+    assert classify(record(criteria=f"Inclusion Criteria:\n- Multiple myeloma\n- {words}")).setting == "unknown"
+
+
+def test_first_remission_beside_relapse_is_two_groups():
+    got = classify(record(criteria="Inclusion Criteria:\n- Multiple myeloma in first remission or in relapse"))
+    assert got.setting == "mixed"

@@ -107,8 +107,10 @@ _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
 # "no prior therapy for myeloma", "not previously treated", "at least 4 weeks since prior therapy": a negation or
 # a wash-out names no relapse
+# ... nor does a ceiling ("no more than 3 prior regimens", "up to 2 prior lines"): it also lets in the untreated
 _NOT_A_RELAPSE = re.compile(r"(?:(?<![a-z])(?:no|not|without|never|nor|none)(?:\W+[a-z]+){0,2}|\bsince|\bfrom"
-                            r"|(?:weeks|days|months|toxicities|toxicity|effects) of)\W+$")
+                            r"|(?:weeks|days|months|toxicities|toxicity|effects) of"
+                            r"|(?:(?<![a-z])(?:no|not)\s+more\s+than|\bup\s+to|\bat\s+most|\bmaximum\s+of|≤|<=)\s*(?:\d+|one|two|three|four)(?:\s+or\s+fewer)?)\W+$")
 _INCLUSION_LIMIT = 3000
 
 
