@@ -637,3 +637,15 @@ def test_histories_stated_under_the_legacy_disease_heading(disease, lo):
 ])
 def test_measurable_words_that_demand_nothing_now(item):
     assert read("Inclusion", item)["measurable_disease"].value == "not_mentioned"
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in the wording of real records
+    ("Exclusion", "Evidence of myeloma within the CNS", "cns_involvement", "excluded"),
+    ("Inclusion", "Previously untreated", "max_prior_lines", 0),  # the whole item
+    ("Inclusion", "Patients that were on carfilzomib-containing regimens must have received at least 6 doses",
+     "required_drugs", ()),  # a rule for those who had it
+    ("Inclusion", "No more than 3 prior regimens and 4 weeks out of bortezomib", "required_drugs", ()),  # a wait
+    ("Inclusion", "Progressive myeloma that progressed while receiving bortezomib or carfilzomib", "min_prior_lines", 1),
+])
+def test_more_wordings_of_real_records(section, item, key, value):
+    assert read(section, item)[key].value == value

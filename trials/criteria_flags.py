@@ -488,6 +488,8 @@ _COND_RX = re.compile(
     r"|(?P<c4>(?:(?:more|greater)\s+than|at\s+least|over|>=?|≥|≧)\s*\d+\s*(?:weeks?|months?|days?|years?|half[\s-]lives)"
     r"\s+(?:since|before|prior|ago|from|after|post|have\s+elapsed|elapsed)[^.;]*)"
     r"|(?P<c5>^if\s+(?:previously\s+|prior\w*\s+)?(?:treated|received|exposed)\b[^.;]*)"
+    # a wait since a drug: "4 weeks out of bortezomib", "2 weeks off lenalidomide"
+    r"|(?P<c7>\b\d+\s*(?:weeks?|months?|days?)\s+(?:out\s+(?:of|from)|off)\b[^.;]*)"
     # a cap on how many: "no more than 1 prior autologous transplant" lets one in
     r"|(?P<c6>\b(?:(?:no|not)\s+more\s+than|at\s+most|up\s+to|a\s+maximum\s+of)\s+(?:one|two|three|1|2|3)\s+(?:prior|previous)\b"
     r"(?!\s+(?:[\w-]+\s+)?(?:lines?|regimens?|therap\w*|treatments?|courses?|cycles?)\b)[^.;]*)", re.I)
@@ -496,7 +498,7 @@ _WINDOW_RX = re.compile(
     r"(?:the\s+)?(?:(?:last|past|previous|prior)\s+)?"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s*"
     r"(?:weeks?|months?|days?|years?)[^.;,]*|\brecent\b[^.;,]*"
-    r"|\b\d+\s*(?:weeks?|months?|days?)\s+(?:prior\s+to|before)\b[^.;,]*", re.I)
+    r"|\b\d+\s*(?:weeks?|months?|days?)\s+(?:prior\s+to|before|out\s+(?:of|from)|off|since)\b[^.;,]*", re.I)
 
 
 # "Autologous and allogeneic transplants are permitted": a permission speaks of history without a "prior"
@@ -685,7 +687,7 @@ _DISEASE_RX = {
     "cns_involvement": re.compile(
         r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)[\s-]+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
         r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
-        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|involving)\s+(?:the\s+)?"
+        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|within|involving)\s+(?:the\s+)?"
         r"(?:cns|central\s+nervous\s+system|brain|meninges)"
         r"|(?:myeloma|disease)\s+affecting\s+the\s+(?:brain|spinal|cns|central)"
         r"|brain\s+(?:metasta\w*|lesions?|tumou?rs?|involvement)|carcinomatous\s+mening\w*|malignant\s+cells\s+in\s+(?:the\s+)?"
@@ -836,6 +838,9 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
 _DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose", re.I)
 # a demand met by any drug of a class ("X or another proteasome inhibitor") or by any of several ("either X or Y")
 _OR_ANOTHER_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
+# a rule for the patients who had a drug, not a demand that everyone had it
+_SUBGROUP_RX = re.compile(r"\W*(?:patients|subjects|participants|those)\s+(?:who|that)\s+(?:were|are|have\s+been|had|have|received"
+                          r"|previously)\b(?:(?!\bmust\b)[^.;])*\bmust\b", re.I)
 # what may stand between two drugs of one list: commas, "and", "or", "-containing"
 _LIST_GAP_RX = re.compile(r"(?:[\s,/]|-?containing|-?based|\band\b|\bor\b|\beither\b)*", re.I)
 _OR_RX_IN_GAP = re.compile(r"\bor\b|/", re.I)
@@ -880,6 +885,8 @@ def drug_votes(sent: str, section: str) -> list[tuple[str, str]]:
     got = _classify(main, section) or _classify(sent, section)
     if not got or got[1] or _DOSE_LIMIT_RX.search(sent):
         return []  # no reading, or a condition / wash-out window / dose ceiling: not a ban on the drug
+    if got[0] == "required" and _SUBGROUP_RX.match(main):
+        return []  # "Patients who were on carfilzomib-containing regimens must have ...": a rule for those who had it
     if got[0] == "required" and _OR_ANOTHER_RX.search(main):
         return []  # "either X or Y", "X or another proteasome inhibitor": any one will do, none is demanded
     if got[0] == "required" and " or" in main:

@@ -81,6 +81,7 @@ _ZERO_INCL_RX = re.compile(
 _ZERO_NEG_RX = re.compile(
     r"(?<!previously\s)\buntreated\s+(?:symptomatic\s+|active\s+|newly\s+diagnosed\s+)?(?:multiple\s+)?myeloma\b"
     r"|\btreatment[\s-]na[iï]ve\s*(?:[.;,)]|$)"
+    r"|^\W*(?:previously\s+)?untreated\W*$"  # the whole item: "Previously untreated"
     r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
     r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
     r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
@@ -370,6 +371,8 @@ _AFTER_PRIOR_RX = re.compile(
     r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
     r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
     r"|\bpreviously\s+treated\b|\bpre-?treated\b"
+    # "progressed while receiving bortezomib or carfilzomib": treated when it progressed
+    r"|\b(?:relaps|progress)\w*\s+(?:while|whilst)\s+(?:on|receiving|taking|being\s+treated)\b"
     # "failed prior conventional therapy", "failure of first-line treatment"
     r"|\bfail(?:ed|ure\s+of|ing)\s+(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|conventional|standard|induction)\b", re.I)
 
