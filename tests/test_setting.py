@@ -114,3 +114,14 @@ def test_a_ceiling_on_prior_regimens_names_no_relapsed_population(words):
 def test_first_remission_beside_relapse_is_two_groups():
     got = classify(record(criteria="Inclusion Criteria:\n- Multiple myeloma in first remission or in relapse"))
     assert got.setting == "mixed"
+
+
+def test_a_rule_for_counting_lines_names_no_newly_diagnosed_group():
+    criteria = ("Inclusion Criteria:\n- Failure of at least one prior systemic therapy for MM. Induction therapy "
+                "followed by high dose chemotherapy and autologous transplantation counts as one therapy.")
+    assert classify(record(criteria=criteria)).setting == "relapsed_refractory"
+
+
+def test_a_new_diagnosis_is_newly_diagnosed():
+    got = classify(record(criteria="Inclusion Criteria:\n- New diagnosis of multiple myeloma and acute kidney failure"))
+    assert got.setting == "newly_diagnosed"

@@ -114,9 +114,24 @@ _NOT_A_RELAPSE = re.compile(r"(?:(?<![a-z])(?:no|not|without|never|nor|none)(?:\
 _INCLUSION_LIMIT = 3000
 
 
+# "Induction therapy followed by transplant counts as one therapy": a rule for counting lines names the phases of a
+# first line, not a newly diagnosed group
+_COUNTING_SENTENCE = re.compile(
+    r"[^.;]*\b(?:considered|counts?|counted|regarded)\s+(?:as\s+)?(?:an?\s+|one\s+|1\s+|two\s+|2\s+|separate\s+|single\s+)?"
+    r"(?:single\s+|separate\s+)?(?:lines?|regimens?|therap(?:y|ies)|treatments?)\b[^.;]*", re.IGNORECASE)
+
+
 def inclusion_text(criteria: str) -> str:
     """The eligibility text before its 'Exclusion' heading (or, when no line starts with one, before the first
-    'exclusion' after the first line)."""
+    'exclusion' after the first line), without the rules for counting lines of therapy."""
+    text = _before_exclusions(criteria)
+    low = text.lower()
+    if "consider" in low or "count" in low or "regarded" in low:
+        text = _COUNTING_SENTENCE.sub(" ", text)
+    return text
+
+
+def _before_exclusions(criteria: str) -> str:
     fallback = None
     for m in _EXCLUSION.finditer(criteria):
         line_start = criteria.rfind("\n", 0, m.start()) + 1
