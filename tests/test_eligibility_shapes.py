@@ -649,3 +649,18 @@ def test_measurable_words_that_demand_nothing_now(item):
 ])
 def test_more_wordings_of_real_records(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in the wording of real records
+    ("Inclusion", "Refractory myeloma: progressive disease despite up to 3 courses of prior chemotherapy", "min_prior_lines", 1),
+    ("Inclusion", "Patient experienced PD during or after treatment with high-dose dexamethasone", "min_prior_lines", 1),
+    ("Inclusion", "Previously untreated with chemotherapy", "max_prior_lines", 0),
+    ("Inclusion", "Melphalan or BCNU - 6 weeks prior to first dose", "required_drugs", ()),  # a wait
+])
+def test_wordings_of_older_records(section, item, key, value):
+    assert read(section, item)[key].value == value
+
+
+def test_a_barred_smouldering_myeloma_takes_no_untreated_people():
+    text = ("DISEASE CHARACTERISTICS: Refractory myeloma after prior chemotherapy No smoldering myeloma")  # legacy layout
+    assert eligibility_flags(text)["min_prior_lines"].value == 1

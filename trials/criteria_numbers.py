@@ -67,6 +67,7 @@ _FOR_MYELOMA = (r"(?:for|to|directed\s+(?:to|at|against))\s+(?:the\s+treatment\s
 _WASH_OUT_RX = re.compile(r"\bwithin\b|\bhalf[\s-]?li(?:fe|ves)\b", re.I)
 _ZERO_INCL_RX = re.compile(
     r"\bpreviously\s+untreated\b(?:\W+\w+){0,6}?\W+(?:myeloma|mm|disease)\b"
+    r"|\bpreviously\s+untreated\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:chemotherapy|therapy|treatment)\b"
     r"|\b(?:treatment|therapy)[\s-]na[iï]ve\b(?:\W+\w+){0,4}?\W+(?:myeloma|mm)\b"
     r"|\bno\s+(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma|anti-?\s?cancer|anticancer|systemic)?\s*"
     r"(?:therapy|treatment)\s+for\s+(?:multiple\s+)?(?:myeloma|mm)\b"
@@ -371,6 +372,8 @@ _AFTER_PRIOR_RX = re.compile(
     r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
     r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
     r"|\bpreviously\s+treated\b|\bpre-?treated\b"
+    # "PD during or after treatment with high-dose dexamethasone"
+    r"|\b(?:pd|progress\w*|relaps\w*)\b[^.;]{0,40}?\b(?:during|on)\s+or\s+(?:after|following)\s+(?:treatment|therapy)\b"
     # "progressed while receiving bortezomib or carfilzomib": treated when it progressed
     r"|\b(?:relaps|progress)\w*\s+(?:while|whilst)\s+(?:on|receiving|taking|being\s+treated)\b"
     # "failed prior conventional therapy", "failure of first-line treatment"
@@ -380,7 +383,7 @@ _AFTER_PRIOR_RX = re.compile(
 _NEGATED_RX = re.compile(r"\b(?:not|never|no|without|nor)\b[^.;]{0,25}$", re.I)
 
 
-AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "fail", "rmm", "r mm", "r-mm",
+AFTER_PRIOR_WORDS = ("relaps", "progress", "refractory", "persistent", "recurr", "treated", "fail", "pd", "rmm", "r mm", "r-mm",
                      "r/mm", "r/r")  # one is in every match of _AFTER_PRIOR_RX and _RELAPSED_DISEASE_RX
 
 
@@ -481,4 +484,7 @@ def implies_a_prior_line(sent: str, section: str) -> bool:
 
 def takes_untreated(sent: str, section: str) -> bool:
     """An inclusion sentence that lets in people never treated (newly diagnosed, smouldering)."""
-    return section != "exclusion" and _UNTREATED_RX.search(sent) is not None
+    if section == "exclusion":
+        return False
+    m = _UNTREATED_RX.search(sent)
+    return m is not None and not _NEGATED_RX.search(sent, 0, m.start())  # "No smoldering myeloma" bars them

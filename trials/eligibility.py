@@ -92,7 +92,7 @@ def _flags(text: str) -> dict[str, Flag]:
             a, b = (prior_lines(sent, section, low_sent) if low_sent is None or n in could["lines"] else (None, None))
             if a is not None and (lo is None or a < lo[0]):
                 lo = (a, sent)
-            elif (a is None and b is None and implied is None and n in could["after_prior"]
+            elif (a is None and implied is None and n in could["after_prior"]  # "refractory ... despite up to 3 courses"
                   and implies_a_prior_line(sent, section)):
                 implied = (1, sent)
             untreated_too = untreated_too or (n in could["untreated"] and takes_untreated(sent, section))
