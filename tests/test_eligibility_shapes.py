@@ -656,6 +656,7 @@ def test_more_wordings_of_real_records(section, item, key, value):
     ("Inclusion", "Patient experienced PD during or after treatment with high-dose dexamethasone", "min_prior_lines", 1),
     ("Inclusion", "Previously untreated with chemotherapy", "max_prior_lines", 0),
     ("Inclusion", "Melphalan or BCNU - 6 weeks prior to first dose", "required_drugs", ()),  # a wait
+    ("Exclusion", "Daratumumab within 4 weeks prior to the first dose", "prior_anti_cd38", "allowed"),  # a window
 ])
 def test_wordings_of_older_records(section, item, key, value):
     assert read(section, item)[key].value == value

@@ -489,7 +489,7 @@ _COND_RX = re.compile(
     r"\s+(?:since|before|prior|ago|from|after|post|have\s+elapsed|elapsed)[^.;]*)"
     r"|(?P<c5>^if\s+(?:previously\s+|prior\w*\s+)?(?:treated|received|exposed)\b[^.;]*)"
     # a wait since a drug: "4 weeks out of bortezomib", "2 weeks off lenalidomide", "melphalan - 6 weeks prior to first dose"
-    r"|(?P<c7>\b\d+\s*(?:weeks?|months?|days?)\s+(?:out\s+(?:of|from)|off|(?:prior\s+to|before)\s+(?:the\s+)?first\s+dose)\b[^.;]*)"
+    r"|(?P<c7>(?<!within\s)(?<!than\s)(?<!last\s)(?<!past\s)\b\d+\s*(?:weeks?|months?|days?)\s+(?:out\s+(?:of|from)|off|(?:prior\s+to|before)\s+(?:the\s+)?first\s+dose)\b[^.;]*)"
     # a cap on how many: "no more than 1 prior autologous transplant" lets one in
     r"|(?P<c6>\b(?:(?:no|not)\s+more\s+than|at\s+most|up\s+to|a\s+maximum\s+of)\s+(?:one|two|three|1|2|3)\s+(?:prior|previous)\b"
     r"(?!\s+(?:[\w-]+\s+)?(?:lines?|regimens?|therap\w*|treatments?|courses?|cycles?)\b)[^.;]*)", re.I)
