@@ -176,3 +176,10 @@ def test_titles_only_when_interventions_say_nothing():
     assert set(classify(load("projected/NCT04065308.json")).families) == {"anti_cd38", "chemotherapy"}  # 'Drug Combinations'
     c = classify(load("complete/NCT02210780.json"))  # dupilumab; 'vaccine responses' in the title is not the therapy
     assert c.families == ("other_antibody",) and "-mab" in c.evidence[0].reason
+
+
+@pytest.mark.parametrize("name, family", [("Arsenic trioxide", "chemotherapy"), ("Trisenox", "chemotherapy"),
+                                          ("Xcellerated T Cells", "cell_therapy_other"),
+                                          ("activated autologous T cells", "cell_therapy_other")])
+def test_older_intervention_names(name, family):  # as written in legacy records of batches b6 and b8
+    assert classify(record([iv(name)])).families == (family,)
