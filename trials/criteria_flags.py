@@ -249,7 +249,7 @@ def names_any_therapy(item: str) -> bool:
 
 def items_naming_a_therapy(items: list[str]) -> list[bool]:
     """``names_any_therapy`` of every item of a text: one pass of the vocabulary over all of them, then the
-    class words in the items it names nothing in (most hold none of their needles, found by plain search)."""
+    class words in the items it names nothing in (most hold none of their needles: no class regex runs)."""
     if any(SEP in item for item in items):
         return [names_any_therapy(item) for item in items]
     norm = Joined([normalise(item) for item in items])  # most items are ASCII, which normalise keeps as is
@@ -260,21 +260,18 @@ def items_naming_a_therapy(items: list[str]) -> list[bool]:
     for item, spans, start in zip(items, spans_in, norm.starts):
         topics, drugs = _DRUG_TOPICS[item] = _vocabulary_reading(spans, start)
         named.append(bool(topics or drugs))
-    unnamed = [i for i, n in enumerate(named) if not n]
-    with_needles = (Joined([items[i].lower() for i in unnamed]).parts_containing(_CI_NEEDLES)
-                    | Joined([items[i] for i in unnamed]).parts_containing(_CS_NEEDLES))
-    for i in (unnamed[j] for j in with_needles):
-        item = items[i]
-        named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
-                       for t in _candidate_topics(item, item.lower()))
+    for i, item in enumerate(items):
+        if not named[i]:  # most hold none of the class words' needles: no candidate topic, no regex run
+            named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
+                           for t in _candidate_topics(item, item.lower()))
     return named
 
 
 def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
     """For each (section, item) of a text, whether a therapy reading can come from it: it names a therapy and
     (outside exclusions, where a bare name or a window suffices) has history wording."""
-    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)
-    wanted = [i for i, (section, _) in enumerate(listed) if section == "exclusion" or i in history]
+    wanted = [i for i, (section, item) in enumerate(listed)
+              if section == "exclusion" or _HISTORY_WORDS_RX.search(item.lower())]
     read = [False] * len(listed)
     for i, named in zip(wanted, items_naming_a_therapy([listed[i][1] for i in wanted])):
         read[i] = named
@@ -335,6 +332,7 @@ _HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
     "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
+_HISTORY_WORDS_RX = re.compile(trie_regex(_HISTORY_WORDS))  # one pass finds any of them
 
 
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
