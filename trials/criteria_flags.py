@@ -703,11 +703,12 @@ _ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
 
 # "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
 _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inactive|completed)\b[^.;]*", re.I)
+_TWINS.update((rx, re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)) for rx in (_NEG_BEFORE_RX, _NOT_REQUIRED_RX, _CONTROLLED_RX))
 
 
-def _treated(sent: str) -> str:
-    m = _CONTROLLED_RX.search(sent)
-    return m.group(0).strip(" ,") if m else ""
+def _treated(t: _Folded) -> str:
+    m = t.search(_CONTROLLED_RX)
+    return t.quote(m).strip(" ,") if m else ""
 
 
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
@@ -736,28 +737,28 @@ def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
 
 
 def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str, str] | None:
-    before = sent[:m.start()]
-    negated = bool(_NEG_BEFORE_RX.search(before)) or sent[m.start():m.end()].lower().startswith("non")
+    t = _Folded(sent)
     if key == "measurable_disease":
-        if _NOT_REQUIRED_RX.search(sent):
+        if t.search(_NOT_REQUIRED_RX):
             return None
         # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
         return "required", ""
-    if _DOUBLE_NEG_RX.search(sent):
+    if t.search(_DOUBLE_NEG_RX):
         return "allowed", ""
-    cond = _condition(sent) or _treated(sent)
-    if cond or _OPTIONAL_RX.search(sent) or (_PERMIT_RX.search(sent) and not _PROHIBIT_RX.search(sent)
-                                             and not _MODAL_NEG_RX.search(sent)):
+    cond = _condition(t) or _treated(t)
+    if cond or t.search(_OPTIONAL_RX) or (t.search(_PERMIT_RX) and not t.search(_PROHIBIT_RX)
+                                          and not t.search(_MODAL_NEG_RX)):
         return "allowed", cond
     if section == "exclusion":
         return "excluded", ""
-    if negated or _MODAL_NEG_RX.search(sent) or _PROHIBIT_RX.search(sent):
+    negated = bool(t.search(_NEG_BEFORE_RX, m.start())) or sent[m.start():m.end()].lower().startswith("non")
+    if negated or t.search(_MODAL_NEG_RX) or t.search(_PROHIBIT_RX):
         return "excluded", ""
     if section == "inclusion":
         # "multiple myeloma or plasma cell leukaemia": one of several diagnoses that qualify
         window = sent[max(0, m.start() - 40):m.end() + 40]
         return ("allowed", "") if _ALTERNATIVE_RX.search(window) else ("required", "")
-    if _DEMAND_RX.search(sent):
+    if t.search(_DEMAND_RX):
         return "required", ""
     return None
 

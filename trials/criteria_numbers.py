@@ -126,6 +126,7 @@ def _lower_twin(rx: re.Pattern) -> re.Pattern:
 _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve),?\s+(?:\S+\s+){0,6}?"
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
+_DIGIT_RX = re.compile(r"\d")
 _LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
                                             _ZERO_INCL_RX, _ZERO_NEG_RX, _ZERO_EXCL_RX, _PERMIT_RX)}
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
@@ -168,7 +169,8 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
         if "line" not in low and "regimen" not in low and "therap" not in low and "treatment" not in low \
                 and "course" not in low:
             return None, None
-        if not _NUM_PRE_LOW_RX.search(low) or not _NUM_NOUN_LOW_RX.search(low):
+        # a digit (found quickly: the regex skips to it) is the first alternative of _NUM_PRE_LOW_RX
+        if not (_DIGIT_RX.search(low) or _NUM_PRE_LOW_RX.search(low)) or not _NUM_NOUN_LOW_RX.search(low):
             return None, None
         if any(k in low for k in _IGNORE_LINES_LITERALS) and _LOW_TWIN[_IGNORE_LINES_RX].search(low):
             return None, None
