@@ -389,7 +389,7 @@ class _Folded:
     def search(self, rx: re.Pattern, end: int | None = None) -> re.Match | None:
         if self.low is None:
             return rx.search(self.text, 0, len(self.text) if end is None else end)
-        return _TWINS[rx].search(self.low, 0, len(self.low) if end is None else end)
+        return _TWIN_OF[id(rx)].search(self.low, 0, len(self.low) if end is None else end)
 
     def quote(self, m: re.Match, group: int | str = 0) -> str:
         return self.text[m.start(group):m.end(group)]
@@ -572,13 +572,6 @@ _OR_RX = re.compile(r"\bor\b", re.I)
 
 
 _WHETHER_RX = re.compile(r"\bwhether\b", re.I)
-# lower-case twins of the wording regexes, for _Folded.search
-_TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
-          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
-                     _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
-                     _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX)}
-
-
 def _excluded(text: str | _Folded) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
@@ -703,7 +696,15 @@ _ALTERNATIVE_RX = re.compile(r"\bor\b|\band/or\b|/", re.I)
 
 # "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
 _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inactive|completed)\b[^.;]*", re.I)
-_TWINS.update((rx, re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)) for rx in (_NEG_BEFORE_RX, _NOT_REQUIRED_RX, _CONTROLLED_RX))
+
+# lower-case twins of the wording regexes, for _Folded.search
+_TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
+                     _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
+                     _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX,
+                     _NEG_BEFORE_RX, _NOT_REQUIRED_RX, _CONTROLLED_RX)}
+# looked up by id: hashing a compiled pattern hashes all of its compiled code, which costs as much as a search
+_TWIN_OF = {id(rx): twin for rx, twin in _TWINS.items()}
 
 
 def _treated(t: _Folded) -> str:
