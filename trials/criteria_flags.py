@@ -249,7 +249,7 @@ def names_any_therapy(item: str) -> bool:
 
 def items_naming_a_therapy(items: list[str]) -> list[bool]:
     """``names_any_therapy`` of every item of a text: one pass of the vocabulary over all of them, then the
-    class words in the items it names nothing in (most hold none of their needles, found by plain search)."""
+    class words in the items it names nothing in (most hold none of their needles: no class regex runs)."""
     if any(SEP in item for item in items):
         return [names_any_therapy(item) for item in items]
     norm = Joined([normalise(item) for item in items])  # most items are ASCII, which normalise keeps as is
@@ -260,21 +260,18 @@ def items_naming_a_therapy(items: list[str]) -> list[bool]:
     for item, spans, start in zip(items, spans_in, norm.starts):
         topics, drugs = _DRUG_TOPICS[item] = _vocabulary_reading(spans, start)
         named.append(bool(topics or drugs))
-    unnamed = [i for i, n in enumerate(named) if not n]
-    with_needles = (Joined([items[i].lower() for i in unnamed]).parts_containing(_CI_NEEDLES)
-                    | Joined([items[i] for i in unnamed]).parts_containing(_CS_NEEDLES))
-    for i in (unnamed[j] for j in with_needles):
-        item = items[i]
-        named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
-                       for t in _candidate_topics(item, item.lower()))
+    for i, item in enumerate(items):
+        if not named[i]:  # most hold none of the class words' needles: no candidate topic, no regex run
+            named[i] = any(_CLASS_RX[t].search(item) or (t in _CLASS_CS_RX and _CLASS_CS_RX[t].search(item))
+                           for t in _candidate_topics(item, item.lower()))
     return named
 
 
 def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
     """For each (section, item) of a text, whether a therapy reading can come from it: it names a therapy and
     (outside exclusions, where a bare name or a window suffices) has history wording."""
-    history = Joined([item.lower() for _, item in listed]).parts_containing(_HISTORY_WORDS)
-    wanted = [i for i, (section, _) in enumerate(listed) if section == "exclusion" or i in history]
+    wanted = [i for i, (section, item) in enumerate(listed)
+              if section == "exclusion" or _HISTORY_WORDS_RX.search(item.lower())]
     read = [False] * len(listed)
     for i, named in zip(wanted, items_naming_a_therapy([listed[i][1] for i in wanted])):
         read[i] = named
@@ -350,6 +347,7 @@ _HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
     "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
+_HISTORY_WORDS_RX = re.compile(trie_regex(_HISTORY_WORDS))  # one pass finds any of them
 
 
 # "relapsed or refractory disease" describes the disease, not exposure to a named drug ("lenalidomide-refractory
@@ -408,7 +406,7 @@ class _Folded:
     def search(self, rx: re.Pattern, end: int | None = None) -> re.Match | None:
         if self.low is None:
             return rx.search(self.text, 0, len(self.text) if end is None else end)
-        return _TWINS[rx].search(self.low, 0, len(self.low) if end is None else end)
+        return _TWIN_OF[id(rx)].search(self.low, 0, len(self.low) if end is None else end)
 
     def quote(self, m: re.Match, group: int | str = 0) -> str:
         return self.text[m.start(group):m.end(group)]
@@ -593,13 +591,6 @@ _OR_RX = re.compile(r"\bor\b", re.I)
 
 
 _WHETHER_RX = re.compile(r"\bwhether\b", re.I)
-# lower-case twins of the wording regexes, for _Folded.search
-_TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
-          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
-                     _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
-                     _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX)}
-
-
 def _excluded(text: str | _Folded) -> tuple[str, str]:
     """A ban; with a time window ("no CAR T within 12 weeks") only a wait: allowed, window quoted."""
     w = _window(text)
@@ -730,10 +721,19 @@ _PERMITTED_IF_RX = re.compile(r"\b(?:allowed|permitted|eligible)\s+(?:only\s+)?(
 # "treated / stable / asymptomatic brain lesions" are let in: the state is the condition
 _CONTROLLED_RX = re.compile(r"\b(?:treated|stable|controlled|asymptomatic|inactive|completed)\b[^.;]*", re.I)
 
+# lower-case twins of the wording regexes, for _Folded.search
+_TWINS = {rx: re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+          for rx in (_HISTORY_OR_CANDIDACY_RX, _WINDOW_RX, _FUTURE_RX, _ARM_OR_CANDIDACY_RX, _DOUBLE_NEG_RX, _COND_RX, _OPTIONAL_RX, _WHETHER_RX,
+                     _NOT_REFRACTORY_RX, _ABSENCE_RX, _MODAL_NEG_RX, _PROHIBIT_RX, _PERMIT_RX, _DEMAND_RX, _PRIOR_RX,
+                     _PERMITTED_RX, _COHORT_RX, _NOT_HISTORY_RX, _RESISTANT_RX, _EXAMPLE_RX, _STUDY_START_RX,
+                     _NEG_BEFORE_RX, _NOT_REQUIRED_RX, _CONTROLLED_RX)}
+# looked up by id: hashing a compiled pattern hashes all of its compiled code, which costs as much as a search
+_TWIN_OF = {id(rx): twin for rx, twin in _TWINS.items()}
 
-def _treated(sent: str) -> str:
-    m = _CONTROLLED_RX.search(sent)
-    return m.group(0).strip(" ,") if m else ""
+
+def _treated(t: _Folded) -> str:
+    m = t.search(_CONTROLLED_RX)
+    return t.quote(m).strip(" ,") if m else ""
 
 
 def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, str]]]:
@@ -762,28 +762,29 @@ def disease_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
 
 
 def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str, str] | None:
-    before = sent[:m.start()]
-    negated = bool(_NEG_BEFORE_RX.search(before)) or sent[m.start():m.end()].lower().startswith("non")
+    t = _Folded(sent)
     if key == "measurable_disease":
-        if _NOT_REQUIRED_RX.search(sent) or _AT_DIAGNOSIS_RX.search(sent) or _PERMITTED_IF_RX.search(before):
+        if (t.search(_NOT_REQUIRED_RX) or _AT_DIAGNOSIS_RX.search(sent)
+                or _PERMITTED_IF_RX.search(sent, 0, m.start())):
             return None  # optional; the levels that made the first diagnosis; the condition of another permission
         # "measurable disease" is demanded whether inclusion asks for it or exclusion bars its absence
         return "required", ""
-    if _DOUBLE_NEG_RX.search(sent):
+    if t.search(_DOUBLE_NEG_RX):
         return "allowed", ""
-    cond = _condition(sent) or _treated(sent)
-    if cond or _OPTIONAL_RX.search(sent) or (_PERMIT_RX.search(sent) and not _PROHIBIT_RX.search(sent)
-                                             and not _MODAL_NEG_RX.search(sent)):
+    cond = _condition(t) or _treated(t)
+    if cond or t.search(_OPTIONAL_RX) or (t.search(_PERMIT_RX) and not t.search(_PROHIBIT_RX)
+                                          and not t.search(_MODAL_NEG_RX)):
         return "allowed", cond
     if section == "exclusion":
         return "excluded", ""
-    if negated or _MODAL_NEG_RX.search(sent) or _PROHIBIT_RX.search(sent):
+    negated = bool(t.search(_NEG_BEFORE_RX, m.start())) or sent[m.start():m.end()].lower().startswith("non")
+    if negated or t.search(_MODAL_NEG_RX) or t.search(_PROHIBIT_RX):
         return "excluded", ""
     if section == "inclusion":
         # "multiple myeloma or plasma cell leukaemia": one of several diagnoses that qualify
         window = sent[max(0, m.start() - 40):m.end() + 40]
         return ("allowed", "") if _ALTERNATIVE_RX.search(window) else ("required", "")
-    if _DEMAND_RX.search(sent):
+    if t.search(_DEMAND_RX):
         return "required", ""
     return None
 

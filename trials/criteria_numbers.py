@@ -128,7 +128,9 @@ def _lower_twin(rx: re.Pattern) -> re.Pattern:
 _NUM_NOUN_LOW_RX = re.compile(r"(?:\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve),?\s+(?:\S+\s+){0,6}?"
                               r"(?:lines?|regimens?|therap(?:y|ies)|treatments?|courses?)\b")
 _NUM_PRE_LOW_RX = re.compile(r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
-_LOW_TWIN = {rx: _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
+_DIGIT_RX = re.compile(r"\d")
+# keyed by id: hashing a compiled pattern hashes all of its compiled code, which costs as much as a search
+_LOW_TWIN = {id(rx): _lower_twin(rx) for rx in (_RANGE_RX, _MAX_RX, _LT_RX, _MIN_RX, _GT_RX, _EXACT_RX, _IGNORE_LINES_RX,
                                             _ZERO_INCL_RX, _ZERO_NEG_RX, _ZERO_EXCL_RX, _PERMIT_RX)}
 # Sentences are cleaned (single spaces only), so every match of a regex contains one of these
 # literals (lower-case); on a folded sentence a regex is skipped when none is present.
@@ -170,9 +172,10 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
         if "line" not in low and "regimen" not in low and "therap" not in low and "treatment" not in low \
                 and "course" not in low:
             return None, None
-        if not _NUM_PRE_LOW_RX.search(low) or not _NUM_NOUN_LOW_RX.search(low):
+        # a digit (found quickly: the regex skips to it) is the first alternative of _NUM_PRE_LOW_RX
+        if not (_DIGIT_RX.search(low) or _NUM_PRE_LOW_RX.search(low)) or not _NUM_NOUN_LOW_RX.search(low):
             return None, None
-        if any(k in low for k in _IGNORE_LINES_LITERALS) and _LOW_TWIN[_IGNORE_LINES_RX].search(low):
+        if any(k in low for k in _IGNORE_LINES_LITERALS) and _LOW_TWIN[id(_IGNORE_LINES_RX)].search(low):
             return None, None
         text, twin, literals = low, _LOW_TWIN, _LINE_LITERALS_FOLDED
     else:
@@ -191,7 +194,7 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
     def free(m: re.Match) -> bool:
         return all(m.end() <= a or m.start() >= b for a, b in taken)
 
-    for m in (twin[_RANGE_RX] if twin else _RANGE_RX).finditer(text):
+    for m in (twin[id(_RANGE_RX)] if twin else _RANGE_RX).finditer(text):
         a, b = _num(m.group("a")), _num(m.group("b"))
         if b is not None and "less" in m.group(0).lower() or "fewer" in m.group(0).lower():
             b = b - 1  # "at least 1, but less than 4 lines": at most 3
@@ -202,7 +205,7 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
     for rx, kind in ((_MAX_RX, "max"), (_LT_RX, "lt"), (_MIN_RX, "min"), (_GT_RX, "gt")):
         if not any(k in low for k in literals[kind]):
             continue
-        for m in (twin[rx] if twin else rx).finditer(text):
+        for m in (twin[id(rx)] if twin else rx).finditer(text):
             if not free(m):
                 continue
             n = _num(next(g for g in (m.groupdict().get(k) for k in ("n", "n2", "n3")) if g))
@@ -227,7 +230,7 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
     if lo is None and hi is None:
         if twin is not None and not any(k in low for k in _EXACT_LITERALS):
             return lo, hi
-        m = (twin[_EXACT_RX] if twin else _EXACT_RX).search(text)
+        m = (twin[id(_EXACT_RX)] if twin else _EXACT_RX).search(text)
         if m and free(m) and not _RESPONSE_TO_RX.search(text, 0, m.start()):
             n = _num(m.group("n") or m.group("n2"))
             if n is not None and not _LEAST_RX.search(sent[max(0, m.start() - 14):m.start()]):
@@ -247,15 +250,15 @@ def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
             return bool(_ZERO_INCL_RX.search(sent) or _ZERO_NEG_RX.search(sent)) and not _PERMIT_RX.search(sent)
         found = False
         if "prior" in low or "previous" in low or "naive" in low or "naïve" in low:
-            found = bool(_LOW_TWIN[_ZERO_INCL_RX].search(low))
+            found = bool(_LOW_TWIN[id(_ZERO_INCL_RX)].search(low))
         if not found and ("untreated" in low or "naive" in low or (
                 ("not " in low or "never" in low) and ("therap" in low or "treatment" in low))):
-            found = bool(_LOW_TWIN[_ZERO_NEG_RX].search(low))
-        return found and not _LOW_TWIN[_PERMIT_RX].search(low)
+            found = bool(_LOW_TWIN[id(_ZERO_NEG_RX)].search(low))
+        return found and not _LOW_TWIN[id(_PERMIT_RX)].search(low)
     if section == "exclusion":
         if low is not None and "prior" not in low and "previous" not in low:
             return False
-        found = _ZERO_EXCL_RX.search(sent) if low is None else _LOW_TWIN[_ZERO_EXCL_RX].search(low)
+        found = _ZERO_EXCL_RX.search(sent) if low is None else _LOW_TWIN[id(_ZERO_EXCL_RX)].search(low)
         # "prior therapy for myeloma within 14 days", "within 5 half-lives of previous therapy": a wash-out
         return bool(found) and not _WASH_OUT_RX.search(sent)
     return False

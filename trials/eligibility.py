@@ -35,8 +35,11 @@ def _blank(key: str) -> Flag:
     return Flag("not_mentioned", "")
 
 
+_BLANKS = {k: _blank(k) for k in KEYS}  # Flags are frozen: every reading starts from the same blanks
+
+
 def _empty() -> dict[str, Flag]:
-    return {k: _blank(k) for k in KEYS}
+    return dict(_BLANKS)
 
 
 def _pick(votes: list[tuple[str, str, str]]) -> tuple[str, str, str]:
