@@ -665,3 +665,16 @@ def test_wordings_of_older_records(section, item, key, value):
 def test_a_barred_smouldering_myeloma_takes_no_untreated_people():
     text = ("DISEASE CHARACTERISTICS: Refractory myeloma after prior chemotherapy No smoldering myeloma")  # legacy layout
     assert eligibility_flags(text)["min_prior_lines"].value == 1
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in the wording of records of 2015-2016
+    ("Exclusion", "Myeloma treatment prior to entry in the study, except radiotherapy, bisphosphonates/denosumab or "
+                  "corticosteroids for symptom control", "max_prior_lines", 0),
+    ("Exclusion", "Myeloma treatment prior to entry in the study, except radiotherapy, bisphosphonates/denosumab or "
+                  "corticosteroids for symptom control", "excluded_drugs", ()),  # the exception runs over its list
+    ("Exclusion", "Prior therapy other than dexamethasone, and prior daratumumab", "excluded_drugs", ("daratumumab",)),
+    ("Inclusion", "Disease progression from immediately prior MM therapy", "min_prior_lines", 1),
+    ("Exclusion", "Active MM involving the central nervous system", "cns_involvement", "excluded"),
+])
+def test_wordings_of_recent_legacy_records(section, item, key, value):
+    assert read(section, item)[key].value == value

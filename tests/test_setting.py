@@ -125,3 +125,9 @@ def test_a_rule_for_counting_lines_names_no_newly_diagnosed_group():
 def test_a_new_diagnosis_is_newly_diagnosed():
     got = classify(record(criteria="Inclusion Criteria:\n- New diagnosis of multiple myeloma and acute kidney failure"))
     assert got.setting == "newly_diagnosed"
+
+
+def test_salvaging_kidney_function_is_no_relapse():
+    criteria = ("Inclusion Criteria:\n- Newly diagnosed symptomatic myeloma\n- Steroids may be given to salvage renal "
+                "function before screening")
+    assert classify(record(criteria=criteria)).setting == "newly_diagnosed"

@@ -678,7 +678,7 @@ _DISEASE_RX = {
     "cns_involvement": re.compile(
         r"\b(?:(?:cns\)?|central\s+nervous\s+system(?:\s*\(cns\))?)[\s-]+(?:involvement|disease|myeloma\w*|lesions?|locali[sz]ation"
         r"|plasmacytomas?|manifestations?|relapse|infiltration|spread|metasta\w*|malignan\w*|lymphoma|tumou?rs?|leuka?emia)"
-        r"|(?:involvement|myeloma|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|within|involving)\s+(?:the\s+)?"
+        r"|(?:involvement|myeloma|mm|disease|infiltration|plasmacytomas?|localization|manifestations?)\s+(?:of|in|to|within|involving)\s+(?:the\s+)?"
         r"(?:cns|central\s+nervous\s+system|brain|meninges)"
         r"|(?:myeloma|disease)\s+affecting\s+the\s+(?:brain|spinal|cns|central)"
         r"|brain\s+(?:metasta\w*|lesions?|tumou?rs?|involvement)|carcinomatous\s+mening\w*|malignant\s+cells\s+in\s+(?:the\s+)?"
@@ -793,7 +793,9 @@ def _disease_value(key: str, sent: str, section: str, m: re.Match) -> tuple[str,
 # What one sentence says, as votes the reader merges per item and across items
 # --------------------------------------------------------------------------------------
 _GVHD_RX = re.compile(r"\bgraft[\s-]+(?:versus|vs\.?)[\s-]+host|\bgvhd\b", re.I)
-_EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}", re.I)
+# the exception runs over a list: "except radiotherapy, bisphosphonates/denosumab or corticosteroids"
+_EXCEPTION_RX = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides)\s+[^,.;]{0,40}"
+                           r"(?:,(?!\s*(?:and|but|no|nor|or\s+(?:any|prior|previous))\b)[^,.;]{0,40}){0,4}", re.I)
 _EXCEPTION_WORDS = ("other", "except", "apart", "besides")  # one is in every match of a folded text
 
 

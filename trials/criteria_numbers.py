@@ -88,6 +88,7 @@ _ZERO_NEG_RX = re.compile(
     r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
     r"(?=\s*(?:" + _FOR_MYELOMA + r"|[.;,)]|$))", re.I)
 _ZERO_EXCL_RX = re.compile(
+    r"\b(?:multiple\s+)?(?:myeloma|mm)\s+(?:treatment|therapy)\s+prior\s+to\s+(?:entry|enrol\w*|registration|randomi[sz]ation|(?:the\s+)?study)\b|"  # "Myeloma treatment prior to entry"
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
     r"|\b(?:prior|previous)(?:\s+or\s+(?:current|concurrent))?\s+(?:systemic\s+)?(?:treatment|therapy|chemotherapy)(?:\s+or\s+[\w\s()-]{1,50}?)?"
@@ -372,8 +373,9 @@ _MYELOMA_RX = re.compile(r"\bmyeloma\b|\bmm\b", re.I)
 
 
 _AFTER_PRIOR_RX = re.compile(
-    r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to)\s+"
-    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
+    r"\b(?:relaps\w*|progress\w*|refractory|persistent|recurr\w*)\b[^.;]{0,60}\b(?:after|following|despite|on|to|from)\s+"
+    r"(?:(?:at\s+least\s+)?(?:one|1|an?|the|their|any)\s+)?(?:immediately\s+)?"
+    r"(?:prior|previous|initial|first[\s-]line|earlier|last|most\s+recent|latest)\b"
     r"|\bpreviously\s+treated\b|\bpre-?treated\b"
     # "PD during or after treatment with high-dose dexamethasone"
     r"|\b(?:pd|progress\w*|relaps\w*)\b[^.;]{0,40}?\b(?:during|on)\s+or\s+(?:after|following)\s+(?:treatment|therapy)\b"

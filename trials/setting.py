@@ -104,7 +104,7 @@ _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
 _BOTH_HEADINGS = re.compile(r"inclusion\s*(?:and|&|/)\s*$", re.IGNORECASE)
 _HEADING_START = re.compile(r"[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?", re.IGNORECASE)
 _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|until|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
-_TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk)\b")
+_TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk|renal|kidney|organ)\b")  # "to salvage renal function"
 # "no prior therapy for myeloma", "not previously treated", "at least 4 weeks since prior therapy": a negation or
 # a wash-out names no relapse
 # ... nor does a ceiling ("no more than 3 prior regimens", "up to 2 prior lines"): it also lets in the untreated
