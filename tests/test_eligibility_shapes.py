@@ -678,3 +678,12 @@ def test_a_barred_smouldering_myeloma_takes_no_untreated_people():
 ])
 def test_wordings_of_recent_legacy_records(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item, key", [  # hand-made, in the wording of real records
+    ("Inclusion", "Signed informed consent (may be obtained any time prior to admission for cytoxan)", "required_drugs"),
+    ("Exclusion", "Patients who have received mid-intensity melphalan (>50 mg IV) as part of prior therapy",
+     "excluded_drugs"),  # a ban above a dose, not on the drug
+])
+def test_a_consent_or_a_dose_names_no_drug_history(section, item, key):
+    assert read(section, item)[key].value == ()

@@ -279,7 +279,7 @@ def items_read_for_therapies(listed: list[tuple[str, str]]) -> list[bool]:
 
 
 # Not a history of the drug: its side effects, the start of this study's own treatment, an exception.
-_NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*"
+_NOT_HISTORY_RX = re.compile(r"\b(?:intoleran\w*|toxicit\w*|rash|discontinu\w*|adverse|pregnan\w*|neuropathy|contracepti\w*|consent\w*"
                              r"|being\s+treated|must\s+agree|sensitivity|thromboembol\w*|as\s+(?:a\s+)?combination)\b", re.I)
 _RESISTANT_RX = re.compile(r"\b(?:refractor\w*|resistan\w*|progress\w*|(?:stopped|no\s+longer)\s+respond\w*)\b", re.I)
 _STUDY_START_RX = re.compile(r"(?:\d+\s*(?:mg|g)\b[^.;]{0,25}|(?:prior\s+to|before)\s+(?:the\s+)?(?:first|start|initiation|beginning)|start\s+of\s+(?:study\s+)?"
@@ -838,7 +838,8 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
 
 
 # "doxorubicin at cumulative doses in excess of 400 mg/m²": a ceiling on the dose, not a ban on the drug
-_DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose", re.I)
+# "mid-intensity melphalan (>50 mg IV)": a ban above a dose, not on the drug
+_DOSE_LIMIT_RX = re.compile(r"\bcumulative\b|\blifetime\s+(?:\w+\s+)?dose|(?:>|≥|>=|<|≤|<=)\s*\d+\s*(?:mg|g)\b", re.I)
 # a demand met by any drug of a class ("X or another proteasome inhibitor") or by any of several ("either X or Y")
 _OR_ANOTHER_RX = re.compile(r"\beither\b(?!\s+(?:separately|alone|as|in|with)\b)|\bor\s+(?:an?other|other|any\s+other)\b", re.I)
 # a rule for the patients who had a drug, not a demand that everyone had it
