@@ -687,3 +687,15 @@ def test_wordings_of_recent_legacy_records(section, item, key, value):
 ])
 def test_a_consent_or_a_dose_names_no_drug_history(section, item, key):
     assert read(section, item)[key].value == ()
+
+
+@pytest.mark.parametrize("section, item, key, value", [  # hand-made, in the wording of records of 2005-2006
+    ("Inclusion", "Previously untreated patients", "max_prior_lines", 0),
+    ("Exclusion", "Any prior use of CC-5013 or other anti-myeloma therapy", "max_prior_lines", 0),
+    ("Exclusion", "World Health Organisation performance index of at least 3", "max_ecog", 2),
+    ("Inclusion", "Patient can have received PS-341 (Velcade) previously", "required_drugs", ()),  # permits it
+    ("Inclusion", "Must have completed high-dose melphalan and autologous stem cell transplantation",
+     "prior_autologous_transplant", "required"),
+])
+def test_wordings_of_records_of_2005_and_2006(section, item, key, value):
+    assert read(section, item)[key].value == value

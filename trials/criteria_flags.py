@@ -336,6 +336,7 @@ _PRIOR_RX = re.compile(
     r"|refractory|intoleran\w*|relapsed|relaps\w*\s+(?:on|after|following)|progress\w*\s+(?:on|after|following|during)"
     r"|(?:relaps|progress)\w*\s+(?:while|whilst)\s+(?:on|receiving|taking)|non[\s-]?respon\w*\s+(?:on|to)"
     r"|history\s+of|naive|naïve|unexposed|failed|failure|resistant|since|(?:have|has|had)\s+used|undergone|underwent|recipients?"
+    r"|(?:have|has)\s+completed"
     r"|past\s+(?:treatments?|therap\w+|exposure)|(?:have|has|had)\s+(?:contained|included)"
     r"|(?:stopped|no\s+longer|not)\s+respond\w*\s+to|(?:un|non-?)responsive\s+to"
     r"|after\s+(?:\w+\s+){0,2}(?:treatments?|therap\w+|regimens?|lines?)"
@@ -346,7 +347,7 @@ _PRIOR_RX = re.compile(
 _HISTORY_WORDS = (
     "prior", "previous", "receiv", "receipt", "had", "treated", "exposed", "exposure", "refractory", "intoleran",
     "relaps", "progress", "history", "naive", "naïve", "unexposed", "fail", "resistant", "since", "after", " used", "underw", "undergone", "following ", "following-",
-    "post ", "post-", "recipient", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
+    "post ", "post-", "recipient", "completed", "allowed", "permitted", "acceptable", "past ", "contained", "included", "respon")
 _HISTORY_WORDS_RX = re.compile(trie_regex(_HISTORY_WORDS))  # one pass finds any of them
 
 
@@ -467,7 +468,7 @@ _OPTIONAL_RX = re.compile(
     r"|\bor\s+not\b|\b(?:regardless|irrespective|independent(?:ly)?)\s+of\b" + _NOT_OF_RESPONSE + _NOT_TIME, re.I)
 _PERMIT_RX = re.compile(
     r"\b(?:allowed|permitted|eligible|acceptable|accepted|(?:can|will)\s+(?:be\s+)?(?:included|enrolled|participate)|"
-    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|may\s+have\s+(?:received|had|been|included|contained)|"
+    r"may\s+(?:be\s+)?(?:included|enrolled|participate)|(?:may|can)\s+have\s+(?:received|had|been|included|contained)|"
     r"is\s+not\s+required|are\s+not\s+required|not\s+(?:a\s+)?requirement|(?:regardless|irrespective)\s+of" + _NOT_OF_RESPONSE
     + _NOT_TIME + "|"
     r"with\s+or\s+without|(?:are|is)\s+(?:also\s+)?(?:welcome|included)"

@@ -82,12 +82,14 @@ _ZERO_INCL_RX = re.compile(
 _ZERO_NEG_RX = re.compile(
     r"(?<!previously\s)\buntreated\s+(?:symptomatic\s+|active\s+|newly\s+diagnosed\s+)?(?:multiple\s+)?myeloma\b"
     r"|\btreatment[\s-]na[iï]ve\s*(?:[.;,)]|$)"
-    r"|^\W*(?:previously\s+)?untreated\W*$"  # the whole item: "Previously untreated"
+    r"|^\W*(?:previously\s+)?untreated(?:\s+(?:patients|subjects|participants))?\W*$"  # the whole item: "Previously untreated"
     r"|\b(?:not|never)\s+(?:have\s+|having\s+)?(?:been\s+)?(?:previously\s+)?(?:received|had|been\s+treated\s+with|undergone)\s+"
     r"(?:any\s+)?(?:prior\s+|previous\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma\s+|antimyeloma\s+|anti-?\s?cancer\s+)?"
     r"(?:chemotherapy|therap(?:y|ies)|treatments?)"
     r"(?=\s*(?:" + _FOR_MYELOMA + r"|[.;,)]|$))", re.I)
 _ZERO_EXCL_RX = re.compile(
+    r"\b(?:prior|previous)\s+(?:use\s+of\s+|treatment\s+with\s+|therapy\s+with\s+)?[^.;]{0,40}?\bor\s+(?:any\s+)?other\s+"
+    r"(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)|"  # "Any prior use of CC-5013 or other anti-myeloma therapy"
     r"\b(?:multiple\s+)?(?:myeloma|mm)\s+(?:treatment|therapy)\s+prior\s+to\s+(?:entry|enrol\w*|registration|randomi[sz]ation|(?:the\s+)?study)\b|"  # "Myeloma treatment prior to entry"
     r"\b(?:prior|previous)\s+(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\s+(?:therapy|treatment)"
     r"|\b(?:prior|previous)\s+(?:treatment|therapy)\s+with\s+(?:any\s+)?(?:systemic\s+)?(?:anti-?\s?myeloma|antimyeloma)\b"
@@ -279,7 +281,8 @@ _CRCL_RX = re.compile(
     r"(?:\s*\([^)]{0,120}\))?[^.;\d≥≤<>]{0,60}?" + _CMP
     + r"\s*(?P<n>\d{2,3}(?:\.\d+)?)(?!\s*(?:%|percent|hours?|h\b|hr|-hour|mg))\s*(?P<unit>ml|mL|cc)?", re.I)
 _ECOG_RX = re.compile(
-    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|zubrod|perf(?:ormance)?\.?\s+status|(?-i:PS))\b"
+    r"\b(?:ecog|eastern\s+cooperative\s+oncology\s+group|(?-i:WHO)|world\s+health\s+organi[sz]ation|zubrod"
+    r"|perf(?:ormance)?\.?\s+(?:status|index)|(?-i:PS))\b"
     r"(?:\s*\([^)]{0,40}\))?[^.;\d≥≤<>]{0,50}?" + _CMP
     + r"\s*(?P<a>[0-4]|\b(?:zero|one|two|three|four)\b)(?P<more>(?:\s*(?:-|–|to|,\s*or|,|or|and)\s*(?:[0-4]|\b(?:zero|one|two|three|four)\b)){0,4})"
     r"(?!\s*\.\d|\d|\s*(?:mg|g/|%|x|weeks?|days?|months?))",
