@@ -92,3 +92,10 @@ def test_inclusion_is_read_when_the_first_line_names_both_headings():
 def test_relapse_free_survival_is_not_a_relapsed_cohort():
     s = record("Relapse-Free Survival in Multiple Myeloma and Lymphoma After Transplant", ["Lymphoma"])
     assert classify(s).setting == "other_condition"
+
+
+def test_a_keyword_naming_a_cancer_treatment_names_no_other_disease():
+    study = Study.from_api({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000000", "briefTitle": "Peptide vaccination in multiple myeloma"},
+        "conditionsModule": {"conditions": ["Multiple Myeloma"], "keywords": ["cancer vaccine", "immunotherapy"]}}})
+    assert classify(study).also_enrols == ""

@@ -131,3 +131,8 @@ def test_salvaging_kidney_function_is_no_relapse():
     criteria = ("Inclusion Criteria:\n- Newly diagnosed symptomatic myeloma\n- Steroids may be given to salvage renal "
                 "function before screening")
     assert classify(record(criteria=criteria)).setting == "newly_diagnosed"
+
+
+def test_after_high_dose_therapy_is_maintenance():
+    got = classify(record(title="Vaccination Against Multiple Myeloma After High Dose Chemotherapy With Stem Cell Support"))
+    assert got.setting == "maintenance"

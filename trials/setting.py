@@ -104,6 +104,8 @@ _EXCLUSION = re.compile(r"exclusion", re.IGNORECASE)
 _BOTH_HEADINGS = re.compile(r"inclusion\s*(?:and|&|/)\s*$", re.IGNORECASE)
 _HEADING_START = re.compile(r"[\s*#>•-]*(?:(?:key|main|major|general|principal)\s+)?", re.IGNORECASE)
 _TRAP_BEFORE = re.compile(r"(?:prevent|preventing|prevention of|risk of|time to|until|delay|delaying|reduce|reducing)\W+(?:\w+\W+){0,1}$")
+# "cancer vaccine", "tumor immunotherapy": a kind of treatment, not a disease the study enrols
+_NAMES_A_TREATMENT = re.compile(r"[\s-]+(?:vaccines?|immunotherapy|therapy|therapies|treatments?|drugs?)(?![a-z])")
 _TRAP_AFTER = re.compile(r"^[\s-]*(?:free|prevention|rate|rates|risk|renal|kidney|organ)\b")  # "to salvage renal function"
 # "no prior therapy for myeloma", "not previously treated", "at least 4 weeks since prior therapy": a negation or
 # a wash-out names no relapse
@@ -183,8 +185,9 @@ def _cues(segments: list[tuple[str, str]], gate: bool = True, kinds: set[str] | 
                 first["acronym"] = (cls, kind)
             continue
         if kinds is not None and kind is not None and kind != "plasma_cell" and (
-                kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]):
-            kinds.add(kind)  # a title's 'cancer-related fatigue' names no population
+                kind != "generic" or "title" not in sources[bisect.bisect_right(starts, s) - 1]) \
+                and not _NAMES_A_TREATMENT.match(low, e):
+            kinds.add(kind)  # a title's 'cancer-related fatigue' or a keyword's 'cancer vaccine' names no population
         if cls is None:
             continue
         if cls in first:
