@@ -118,9 +118,24 @@ _INCLUSION_LIMIT = 3000
 
 # "Induction therapy followed by transplant counts as one therapy": a rule for counting lines names the phases of a
 # first line, not a newly diagnosed group
-_COUNTING_SENTENCE = re.compile(
-    r"[^.;]*\b(?:considered|counts?|counted|regarded)\s+(?:as\s+)?(?:an?\s+|one\s+|1\s+|two\s+|2\s+|separate\s+|single\s+)?"
-    r"(?:single\s+|separate\s+)?(?:lines?|regimens?|therap(?:y|ies)|treatments?)\b[^.;]*", re.IGNORECASE)
+_COUNTING_PHRASE = re.compile(
+    r"\b(?:considered|counts?|counted|regarded)\s+(?:as\s+)?(?:an?\s+|one\s+|1\s+|two\s+|2\s+|separate\s+|single\s+)?"
+    r"(?:single\s+|separate\s+)?(?:lines?|regimens?|therap(?:y|ies)|treatments?)\b", re.IGNORECASE)
+
+
+def _without_counting_rules(text: str) -> str:
+    """``text`` with each sentence holding a _COUNTING_PHRASE blanked (found phrase first, then its sentence's
+    bounds: a pattern reaching back over the sentence would be tried from every position)."""
+    parts, last = [], 0
+    for m in _COUNTING_PHRASE.finditer(text):
+        if m.start() < last:
+            continue
+        start = max(text.rfind(".", last, m.start()), text.rfind(";", last, m.start())) + 1 or last
+        ends = [i for i in (text.find(".", m.end()), text.find(";", m.end())) if i >= 0]
+        end = min(ends) if ends else len(text)
+        parts += [text[last:max(start, last)], " "]
+        last = end
+    return "".join(parts) + text[last:] if parts else text
 
 
 def inclusion_text(criteria: str) -> str:
@@ -129,7 +144,7 @@ def inclusion_text(criteria: str) -> str:
     text = _before_exclusions(criteria)
     low = text.lower()
     if "consider" in low or "count" in low or "regarded" in low:
-        text = _COUNTING_SENTENCE.sub(" ", text)
+        text = _without_counting_rules(text)
     return text
 
 
