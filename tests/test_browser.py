@@ -49,13 +49,17 @@ def need_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); set REQUIRE_BROWSER=1 to fail instead")
 
 
-def start_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
+def launch_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "CTGOV_API_URL": api_url, "XDG_CACHE_HOME": str(cache_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, port
+
+
+def serving_url(proc: subprocess.Popen, port: int) -> str:
     # Streamlit prints its URL once the server listens: read until then (pytest-timeout bounds a hang),
     # then keep draining its output so a chatty server never blocks on a full pipe.
     seen = []
@@ -63,7 +67,7 @@ def start_app(api_url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
         seen.append(line)
         if f":{port}" in line:
             threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, f"http://127.0.0.1:{port}"
+            return f"http://127.0.0.1:{port}"
     proc.wait()
     raise RuntimeError("streamlit exited before serving: " + "".join(seen)[-2000:])
 
@@ -77,11 +81,15 @@ def fake_api():
 
 
 @pytest.fixture(scope="module")
-def app_url(browser, fake_api, tmp_path_factory):  # browser first: without Chromium, skip before starting the app
-    proc, url = start_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
-    yield url
-    proc.kill()  # nothing of the server is kept (its cache is a temporary folder); a graceful stop waits 2-3 s
-    proc.wait(timeout=10)
+def app_url(fake_api, tmp_path_factory, request):
+    need_chromium()  # without Chromium, skip before starting the app
+    proc, port = launch_app(fake_api.url, tmp_path_factory.mktemp("app") / "cache")
+    try:
+        request.getfixturevalue("browser")  # Chromium starts while the app's server does
+        yield serving_url(proc, port)
+    finally:
+        proc.kill()  # nothing of the server is kept (its cache is a temporary folder); a graceful stop waits 2-3 s
+        proc.wait(timeout=10)
 
 
 DESKTOP = {"width": 1366, "height": 900}

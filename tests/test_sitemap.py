@@ -76,7 +76,9 @@ def test_every_snapshot_map_carries_its_data_inline_and_names_no_url(mapped, wit
 
 def test_the_map_is_a_spec_vega_lite_accepts(mapped):
     most = max(mapped.values(), key=len)  # the study with the most sites, and a person far from most of them
-    alt.LayerChart.from_dict(site_map(most, locate("Lyon, France")))  # validates against the schema
+    # the whole spec against Vega-Lite's schema (the check from_dict makes first, without building
+    # an Altair object per node: 0.04 s instead of 0.5 s)
+    alt.LayerChart.validate(site_map(most, locate("Lyon, France")))
 
 
 # --- what the map shows ---------------------------------------------------------------------------

@@ -94,9 +94,18 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
-        if _is_text(out[col]):
-            out[col] = out[col].map(unneutralise, na_action="ignore")
+        values = out[col]
+        if _is_text(values) and not _unquoted_text(values):
+            out[col] = values.map(unneutralise, na_action="ignore")
     return out
+
+
+def _unquoted_text(values: pd.Series) -> bool:
+    """A text column (pandas' string dtype, no missing value: as read from a file) without a cell
+    starting with a quote: unneutralise leaves it as it is, so it need not go through Python cell by
+    cell. (Other columns always do: map may change their dtype.)"""
+    return (isinstance(values.dtype, pd.StringDtype) and not values.hasnans
+            and not pc.any(pc.starts_with(text_array(values), "'")).as_py())
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -330,6 +330,10 @@ def coerce(frame: pd.DataFrame) -> pd.DataFrame:
             if len(bad):
                 raise ValueError(f'column {col}: "{bad.iloc[0][:40]}" is not TRUE or FALSE')
             out[col] = text.map(mapping).astype("boolean")
-        else:
+        elif not (values.dtype == _TEXT and values.dtype.storage == _TEXT.storage and not values.hasnans):
+            # (a text column as read from a file is already so: most columns, nothing to do)
             out[col] = values.astype(object).where(values.notna(), "").astype(str)
     return out
+
+
+_TEXT = pd.Series([], dtype=str).dtype  # what .astype(str) gives
