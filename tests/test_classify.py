@@ -180,6 +180,14 @@ def test_titles_only_when_interventions_say_nothing():
 
 @pytest.mark.parametrize("name, family", [("Arsenic trioxide", "chemotherapy"), ("Trisenox", "chemotherapy"),
                                           ("Xcellerated T Cells", "cell_therapy_other"),
-                                          ("activated autologous T cells", "cell_therapy_other")])
+                                          ("activated autologous T cells", "cell_therapy_other"),
+                                          ("Tai Chi", "supportive_care"), ("chemoprotection", "supportive_care"),
+                                          ("reinfusion of autologous stem cells", "stem_cell_transplant")])
 def test_older_intervention_names(name, family):  # as written in legacy records of batches b6 and b8
     assert classify(record([iv(name)])).families == (family,)
+
+
+def test_a_supportive_study_around_a_transplant_does_not_test_the_transplant():
+    study = record([iv("Tai Chi"), iv("Education")],
+                   title="Novel Support Options in Autologous Stem Cell Transplant for Multiple Myeloma")
+    assert classify(study).families == ("supportive_care",)
