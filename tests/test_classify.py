@@ -191,3 +191,9 @@ def test_a_supportive_study_around_a_transplant_does_not_test_the_transplant():
     study = record([iv("Tai Chi"), iv("Education")],
                    title="Novel Support Options in Autologous Stem Cell Transplant for Multiple Myeloma")
     assert classify(study).families == ("supportive_care",)
+
+
+@pytest.mark.parametrize("words", ["participants not suitable for ASCT will continue the regimen",
+                                   "for those patients continuing with ASCT, monitoring goes on to day 90"])
+def test_a_transplant_named_as_someone_elses_path_is_not_tested(words):
+    assert "stem_cell_transplant" not in classify(record([iv("Bortezomib", words)])).families
