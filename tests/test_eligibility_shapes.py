@@ -691,6 +691,7 @@ def test_a_consent_or_a_dose_names_no_drug_history(section, item, key):
 
 @pytest.mark.parametrize("section, item, key, value", [  # hand-made, in the wording of records of 2005-2006
     ("Inclusion", "Previously untreated patients", "max_prior_lines", 0),
+    ("Inclusion", "Previously untreated or relapsed multiple myeloma patients", "max_prior_lines", None),  # both
     ("Exclusion", "Any prior use of CC-5013 or other anti-myeloma therapy", "max_prior_lines", 0),
     ("Exclusion", "World Health Organisation performance index of at least 3", "max_ecog", 2),
     ("Inclusion", "Patient can have received PS-341 (Velcade) previously", "required_drugs", ()),  # permits it

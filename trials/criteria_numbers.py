@@ -244,11 +244,17 @@ def _lines_in(sent: str, low: str | None = None) -> tuple[int | None, int | None
     return lo, hi
 
 
+_OR_TREATED_RX = re.compile(r"\b(?:untreated|na[iï]ve|newly\s+diagnosed)\s+(?:\w+\s+)?(?:or|and/or|and)\s+"
+                            r"(?:relaps|refractory|recurr|progressive|previously\s+treated|pre-?treated)", re.I)
+
+
 def _states_no_prior_therapy(sent: str, section: str, low: str | None) -> bool:
     """'previously untreated myeloma' (inclusion or unheaded), 'prior anti-myeloma therapy' (exclusion).
     ``low``: ``_fold(sent)``; when given, a sentence without the words every alternative needs is
     rejected before the regexes run."""
     if section in ("inclusion", "other"):  # legacy texts without headings state requirements as "No prior ..."
+        if _OR_TREATED_RX.search(sent):
+            return False  # "previously untreated or relapsed myeloma": the treated may join too
         if low is None:
             return bool(_ZERO_INCL_RX.search(sent) or _ZERO_NEG_RX.search(sent)) and not _PERMIT_RX.search(sent)
         found = False
