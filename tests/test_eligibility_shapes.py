@@ -700,3 +700,12 @@ def test_a_consent_or_a_dose_names_no_drug_history(section, item, key):
 ])
 def test_wordings_of_records_of_2005_and_2006(section, item, key, value):
     assert read(section, item)[key].value == value
+
+
+@pytest.mark.parametrize("section, item, value", [
+    ("Inclusion", "Relapse while on maintenance given as part of first line therapy (including upfront high-dose "
+                  "chemotherapy followed by autologous stem cell transplantation)", "allowed"),  # what a line may hold
+    ("Exclusion", "Prior anti-myeloma therapy (including autologous stem cell transplantation)", "excluded"),  # widens
+])
+def test_a_transplant_named_as_an_example_in_parentheses(section, item, value):
+    assert read(section, item)["prior_autologous_transplant"].value == value

@@ -827,15 +827,27 @@ def therapy_votes(sent: str, section: str) -> list[tuple[str, tuple[str, str, st
     named outside them count (the exception's own wording still reads: "except X" permits)."""
     text = _without_cohort(sent)
     named = _mentions(_without_study_start(_without_exceptions(text)))
+    # in an exclusion the parenthesis widens the ban ("prior therapy (including ASCT)"): only inclusions are read so
+    examples = _named_only_as_examples(text, named) if "(" in text and section == "inclusion" else set()
     out = []
     for flag in named:
-        got = _classify(text, section, flag)
+        # "first-line therapy (including upfront high-dose chemotherapy and ASCT)": what a line may hold
+        got = ("allowed", "") if flag in examples else _classify(text, section, flag)
         if got:
             out.append((flag, (got[0], sent, got[1])))
     if "prior_allogeneic_transplant" in named and _GVHD_RX.search(sent):
         # "prior allogeneic transplant with active GVHD": the transplant is let in, the GVHD is not
         out.append(("prior_allogeneic_transplant", ("allowed", sent, "no active graft-versus-host disease")))
     return out
+
+
+_EXAMPLE_PAREN_RX = re.compile(r"\(\s*(?:including|includes|e\.\s?g\.?|eg\.?|such\s+as|for\s+example)\b[^()]*(?:\([^()]*\)[^()]*)*\)", re.I)
+
+
+def _named_only_as_examples(text: str, named: set[str]) -> set[str]:
+    """Flags a sentence names only inside an example parenthesis ("(including ... ASCT)", "(e.g. ...)")."""
+    outside = _EXAMPLE_PAREN_RX.sub(" ", text)
+    return named - _mentions(outside) if outside != text else set()
 
 
 # "doxorubicin at cumulative doses in excess of 400 mg/m²": a ceiling on the dose, not a ban on the drug
